@@ -1,0 +1,101 @@
+package io.pollkit.sys;
+
+import io.pollkit.bindings.epoll_event;
+import io.pollkit.bindings.sys_epoll_h;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.invoke.MethodHandle;
+
+import static io.pollkit.bindings.errno_h.EINTR;
+import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
+import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_DEL;
+import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
+
+/**
+ * {@code <sys/epoll.h>}: epoll_create1, epoll_ctl, epoll_wait (Linux). {@link io.pollkit.bindings.epoll_event}
+ * is packed (12 bytes) on x86_64 and 16 bytes on aarch64; its generated class knows which.
+ */
+public final class Epoll {
+    private Epoll() {}
+
+    private static final String MISSING = "epoll is Linux only; this is " + io.pollkit.bindings.Platform.NAME;
+    private static final MethodHandle EPOLL_CREATE1 = Native.errnoCallOrThrow(Native.LIBC, "epoll_create1",
+            sys_epoll_h.epoll_create1$descriptor(), MISSING);
+    private static final MethodHandle EPOLL_CTL = Native.errnoCallOrThrow(Native.LIBC, "epoll_ctl",
+            sys_epoll_h.epoll_ctl$descriptor(), MISSING);
+    private static final MethodHandle EPOLL_WAIT = Native.errnoCallOrThrow(Native.LIBC, "epoll_wait",
+            sys_epoll_h.epoll_wait$descriptor(), MISSING);
+
+    // One epoll_event per thread for the (events, data) form of epoll_ctl: no allocation per call.
+    private static final ThreadLocal<MemorySegment> SCRATCH =
+            ThreadLocal.withInitial(() -> epoll_event.allocate(Arena.ofAuto()));
+
+    /** Whether epoll exists here. */
+    public static boolean isAvailable() {
+        return Native.LIBC.find("epoll_create1").isPresent();
+    }
+
+    /** epoll_create1(2), with EPOLL_CLOEXEC or 0. */
+    public static int epoll_create1(int flags) throws ErrnoException {
+        MemorySegment st = Native.errnoState();
+        int r;
+        try {
+            r = (int) EPOLL_CREATE1.invokeExact(st, flags);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        if (r < 0) throw new ErrnoException("epoll_create1(flags=" + flags + ")", Native.errno(st));
+        return r;
+    }
+
+    /** epoll_ctl(2) with an {@code epoll_event} the caller owns (may be null for EPOLL_CTL_DEL). */
+    public static void epoll_ctl(int epfd, int op, int fd, MemorySegment event) throws ErrnoException {
+        MemorySegment st = Native.errnoState();
+        try {
+            for (;;) {
+                int r = (int) EPOLL_CTL.invokeExact(st, epfd, op, fd, Native.orNull(event));
+                if (r == 0) return;
+                int e = Native.errno(st);
+                if (e != EINTR) throw new ErrnoException("epoll_ctl(epfd=" + epfd + ", " + opName(op) + ", fd=" + fd + ")", e);
+            }
+        } catch (ErrnoException e) {
+            throw e;
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    /** epoll_ctl(2) with {@code events} (EPOLLIN, ...) and the 64-bit {@code data} returned with them. */
+    public static void epoll_ctl(int epfd, int op, int fd, int events, long data) throws ErrnoException {
+        MemorySegment ev = SCRATCH.get();
+        epoll_event.events(ev, events);
+        epoll_event.data(ev, data);
+        epoll_ctl(epfd, op, fd, ev);
+    }
+
+    /**
+     * epoll_wait(2) into {@code events} (room for {@code maxevents} epoll_events): the number of
+     * events, 0 on timeout, or {@link Results#INTERRUPTED} on EINTR.
+     */
+    public static int epoll_wait(int epfd, MemorySegment events, int maxevents, int timeoutMillis) throws ErrnoException {
+        MemorySegment st = Native.errnoState();
+        int r;
+        try {
+            r = (int) EPOLL_WAIT.invokeExact(st, epfd, events, maxevents, timeoutMillis);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        if (r >= 0) return r;
+        int e = Native.errno(st);
+        if (e == EINTR) return Results.INTERRUPTED;
+        throw new ErrnoException("epoll_wait(epfd=" + epfd + ", maxevents=" + maxevents + ")", e);
+    }
+
+    private static String opName(int op) {
+        if (op == EPOLL_CTL_ADD) return "EPOLL_CTL_ADD";
+        if (op == EPOLL_CTL_MOD) return "EPOLL_CTL_MOD";
+        if (op == EPOLL_CTL_DEL) return "EPOLL_CTL_DEL";
+        return "op=" + op;
+    }
+}

@@ -1,0 +1,115 @@
+package io.pollkit.sys;
+
+import io.pollkit.bindings.Platform;
+import io.pollkit.bindings.kevent;
+import io.pollkit.bindings.sys_event_h;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.SymbolLookup;
+import java.lang.invoke.MethodHandle;
+
+import static io.pollkit.bindings.errno_h.EINTR;
+
+/**
+ * {@code <sys/event.h>}: kqueue(2) and kevent(2). On macOS and the BSDs they come from the C library.
+ * Linux has no kqueue: there they come from the library named by the environment variable
+ * {@code POLLKIT_KQUEUE_LIB} or the system property {@code pollkit.kqueue.lib} (the property wins),
+ * for example libkqueue's {@code libkqueue.so.0}. Without one, {@link #isAvailable()} is false and the
+ * calls throw UnsupportedOperationException with {@link #unavailableReason()}.
+ */
+public final class Kqueue {
+    private Kqueue() {}
+
+    /** The environment variable naming a kqueue library on Linux. */
+    public static final String LIBRARY_ENV = "POLLKIT_KQUEUE_LIB";
+    /** The system property naming a kqueue library on Linux; it wins over the environment variable. */
+    public static final String LIBRARY_PROPERTY = "pollkit.kqueue.lib";
+
+    private static final String REASON;
+    private static final MethodHandle KQUEUE;
+    private static final MethodHandle KEVENT;
+
+    static {
+        SymbolLookup lookup = null;
+        String reason = null;
+        if (Platform.NAME.startsWith("linux")) {
+            String lib = System.getProperty(LIBRARY_PROPERTY, System.getenv(LIBRARY_ENV));
+            if (lib == null || lib.isBlank()) {
+                reason = "kqueue: Linux has no kqueue; set " + LIBRARY_ENV + " (or -D" + LIBRARY_PROPERTY
+                        + ") to a kqueue library such as libkqueue.so.0";
+            } else {
+                try {
+                    lookup = SymbolLookup.libraryLookup(lib, Arena.global());
+                } catch (IllegalArgumentException e) {
+                    reason = "kqueue: cannot load the kqueue library " + lib + " named by " + LIBRARY_ENV + "/"
+                            + LIBRARY_PROPERTY + ": " + e.getMessage();
+                }
+            }
+        } else {
+            lookup = Native.LIBC;
+        }
+        if (lookup != null && (lookup.find("kqueue").isEmpty() || lookup.find("kevent").isEmpty())) {
+            reason = "kqueue: the library has no kqueue/kevent symbols (" + Platform.NAME + ")";
+            lookup = null;
+        }
+        REASON = reason;
+        KQUEUE = Native.errnoCallOrThrow(lookup, "kqueue", sys_event_h.kqueue$descriptor(), reason);
+        KEVENT = Native.errnoCallOrThrow(lookup, "kevent", sys_event_h.kevent$descriptor(), reason);
+    }
+
+    /** Whether kqueue can be called here. */
+    public static boolean isAvailable() {
+        return REASON == null;
+    }
+
+    /** Why kqueue cannot be called here, or null when it can. */
+    public static String unavailableReason() {
+        return REASON;
+    }
+
+    /** kqueue(2): a new kernel event queue. */
+    public static int kqueue() throws ErrnoException {
+        MemorySegment st = Native.errnoState();
+        int r;
+        try {
+            r = (int) KQUEUE.invokeExact(st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        if (r < 0) throw new ErrnoException("kqueue()", Native.errno(st));
+        return r;
+    }
+
+    /**
+     * kevent(2): applies {@code nchanges} changes, then waits up to {@code timeout} (a
+     * {@code struct timespec}, or null to wait forever) for up to {@code nevents} events. Returns the
+     * number of events, or {@link Results#INTERRUPTED} on EINTR.
+     */
+    public static int kevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
+                             MemorySegment timeout) throws ErrnoException {
+        MemorySegment st = Native.errnoState();
+        int r;
+        try {
+            r = (int) KEVENT.invokeExact(st, kq, Native.orNull(changes), nchanges, Native.orNull(events), nevents,
+                    Native.orNull(timeout));
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+        if (r >= 0) return r;
+        int e = Native.errno(st);
+        if (e == EINTR) return Results.INTERRUPTED;
+        throw new ErrnoException("kevent(kq=" + kq + ", nchanges=" + nchanges + ", nevents=" + nevents + ")", e);
+    }
+
+    /** The EV_SET macro: fills the {@code struct kevent} at {@code index} of {@code array}. */
+    public static void EV_SET(MemorySegment array, long index, long ident, int filter, int flags, int fflags,
+                              long data, long udata) {
+        kevent.ident$set(array, index, ident);
+        kevent.filter$set(array, index, (short) filter);
+        kevent.flags$set(array, index, (short) flags);
+        kevent.fflags$set(array, index, fflags);
+        kevent.data$set(array, index, data);
+        kevent.udata$set(array, index, MemorySegment.ofAddress(udata));
+    }
+}
