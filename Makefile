@@ -1,4 +1,5 @@
-# pollkit's front door. Finds a JDK 22+ by itself (scripts/find-jdk).
+# pollkit's front door: make build | test | run | bindings | native | clean.
+# Finds a JDK 22+ by itself (scripts/find-jdk: JAVA_HOME when new enough, else the usual JVM folders).
 SHELL := /bin/bash
 JDK := $(shell scripts/find-jdk 2>/dev/null)
 JDK_RELEASE := $(shell sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' $(JDK)/release 2>/dev/null)
@@ -6,24 +7,34 @@ JDK_RELEASE := $(shell sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' $(JDK)/releas
 MAVEN_OPTS += $(if $(filter-out 22 23,$(JDK_RELEASE)),--sun-misc-unsafe-memory-access=allow)
 export MAVEN_OPTS
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp
+NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build test bindings clean jdk run
+.PHONY: build test run bindings native kqueue-double clean jdk
 
 build: jdk
 	$(MVN) -q -DskipTests package
 
-test: jdk
+# The C test double's own checks, then every Java test (the kqueue ones through the double).
+test: jdk kqueue-double
+	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
 	$(MVN) verify
 
+run:
+	@echo "make run arrives with the servers (issue 3); until then 'make test' is the command that does something." >&2; exit 2
+
+# Regenerates bindings/answers and bindings/java from the headers (see bindings/README.md).
 bindings:
 	bindings/mkbindings all
 
-run:
-	@echo "make run arrives with the servers (issue 3); for now, 'make test' is the command that does something." >&2; exit 2
+native: kqueue-double
+	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT)
+
+kqueue-double:
+	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT)
 
 clean:
 	rm -rf target
 
 jdk:
 	@test -n "$(JDK)" || { scripts/find-jdk; exit 1; }
-	@echo "using JDK $(JDK)"
+	@echo "using JDK $(JDK) (release $(JDK_RELEASE))"

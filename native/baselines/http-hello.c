@@ -180,6 +180,19 @@ static void conn_close(struct server *s, struct conn *c)
 	free(c);
 }
 
+/*
+ * Discards what the client already sent before closing: close() with unread input sends a reset,
+ * which can destroy the response before the client has read it. Bounded: a client that keeps
+ * sending may still get the reset.
+ */
+static void close_after_response(struct server *s, struct conn *c)
+{
+	shutdown(c->fd, SHUT_WR);
+	for (int i = 0; i < 16 && recv(c->fd, c->in, sizeof c->in, 0) > 0; i++)
+		;
+	conn_close(s, c);
+}
+
 static void set_interest(struct server *s, struct conn *c, unsigned interest)
 {
 	if (c->interest != interest) {
@@ -199,7 +212,7 @@ static void send_output(struct server *s, struct conn *c)
 	else if (outbuf_pending(&c->out) > 0)
 		set_interest(s, c, PK_WRITE);
 	else if (c->closing)
-		conn_close(s, c);
+		close_after_response(s, c);
 	else
 		set_interest(s, c, PK_READ);
 }

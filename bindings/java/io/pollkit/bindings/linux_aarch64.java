@@ -77,7 +77,7 @@ final class linux_aarch64 {
                     JAVA_SHORT.withName("sin_family"),
                     JAVA_SHORT.withName("sin_port"),
                     MemoryLayout.sequenceLayout(4, JAVA_BYTE).withName("sin_addr"),
-                    MemoryLayout.sequenceLayout(8, JAVA_BYTE).withName("sin_zero")).withName("sockaddr_in");
+                    MemoryLayout.sequenceLayout(8, JAVA_BYTE).withName("sin_zero")).withByteAlignment(4).withName("sockaddr_in");
             case "sockaddr_in6" -> MemoryLayout.structLayout(
                     JAVA_SHORT.withName("sin6_family"),
                     JAVA_SHORT.withName("sin6_port"),
@@ -86,7 +86,7 @@ final class linux_aarch64 {
                     JAVA_INT.withName("sin6_scope_id")).withName("sockaddr_in6");
             case "sockaddr_storage" -> MemoryLayout.structLayout(
                     JAVA_SHORT.withName("ss_family"),
-                    MemoryLayout.paddingLayout(126)).withName("sockaddr_storage");
+                    MemoryLayout.paddingLayout(126)).withByteAlignment(8).withName("sockaddr_storage");
             case "sockaddr_un" -> MemoryLayout.structLayout(
                     JAVA_SHORT.withName("sun_family"),
                     MemoryLayout.sequenceLayout(108, JAVA_BYTE).withName("sun_path")).withName("sockaddr_un");

@@ -44,8 +44,9 @@ public final class Netdb {
             addrinfo.ai_flags(hints, flags);
             MemorySegment res = arena.allocate(ADDRESS);
             MemorySegment st = Native.errnoState();
-            int r = (int) GETADDRINFO.invokeExact(st, host == null ? MemorySegment.NULL : arena.allocateFrom(host),
-                    service == null ? MemorySegment.NULL : arena.allocateFrom(service), hints, res);
+            MemorySegment node = host == null ? MemorySegment.NULL : arena.allocateFrom(host);
+            MemorySegment serv = service == null ? MemorySegment.NULL : arena.allocateFrom(service);
+            int r = (int) GETADDRINFO.invokeExact(st, node, serv, hints, res);
             String call = "getaddrinfo(host=" + host + ", service=" + service + ")";
             if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(st));
             if (r != 0) throw new GaiException(call, r, gai_strerror(r));

@@ -101,7 +101,8 @@ public final class SockAddr {
             if (family == AF_INET6) {
                 byte[] ip = new byte[16];
                 MemorySegment.copy(src, JAVA_BYTE, sockaddr_in6.sin6_addr$offset(), ip, 0, 16);
-                InetAddress a = Inet6Address.getByAddress(null, ip, sockaddr_in6.sin6_scope_id(src));
+                int scope = sockaddr_in6.sin6_scope_id(src);
+                InetAddress a = scope == 0 ? InetAddress.getByAddress(ip) : Inet6Address.getByAddress(null, ip, scope);
                 return new InetSocketAddress(a, ntohs(sockaddr_in6.sin6_port(src)));
             }
         } catch (UnknownHostException e) {

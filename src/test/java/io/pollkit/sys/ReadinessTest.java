@@ -1,0 +1,147 @@
+package io.pollkit.sys;
+
+import io.pollkit.bindings.epoll_event;
+import io.pollkit.bindings.kevent;
+import io.pollkit.bindings.pollfd;
+import io.pollkit.bindings.timeval;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static io.pollkit.bindings.poll_h.POLLIN;
+import static io.pollkit.bindings.sys_epoll_h.EPOLLIN;
+import static io.pollkit.bindings.sys_epoll_h.EPOLL_CLOEXEC;
+import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
+import static io.pollkit.bindings.sys_event_h.EVFILT_READ;
+import static io.pollkit.bindings.sys_event_h.EV_ADD;
+import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
+import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
+import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+/**
+ * Each raw readiness API reports a socket ready after a write and times out when nothing is ready.
+ * No upper bound on time is asserted (speed is for the benchmarks); the lower bound shows it waited.
+ */
+class ReadinessTest {
+    private static final int TIMEOUT_MS = 100;
+    private Arena arena;
+    private int[] pair;
+
+    @BeforeEach
+    void open() throws Exception {
+        arena = Arena.ofConfined();
+        pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    }
+
+    @AfterEach
+    void close() {
+        Unistd.closeQuietly(pair[0]);
+        Unistd.closeQuietly(pair[1]);
+        arena.close();
+    }
+
+    private static void assertWaited(long startNanos) {
+        long waited = (System.nanoTime() - startNanos) / 1_000_000;
+        assertTrue(waited >= TIMEOUT_MS - 5, "returned after " + waited + " ms, before the " + TIMEOUT_MS + " ms timeout");
+    }
+
+    @Test
+    void select() throws Exception {
+        MemorySegment read = FdSet.allocate(arena), tv = timeval.allocate(arena);
+        FdSet.set(read, pair[0]);
+        long t0 = System.nanoTime();
+        assertEquals(0, Select.select(pair[0] + 1, read, null, null, Select.timeval(tv, TIMEOUT_MS)));
+        assertWaited(t0);
+        assertFalse(FdSet.isSet(read, pair[0]), "select clears the fds that are not ready");
+
+        Loopback.writeFully(pair[1], "x");
+        FdSet.set(read, pair[0]);
+        assertEquals(1, Select.select(pair[0] + 1, read, null, null, Select.timeval(tv, 5000)));
+        assertTrue(FdSet.isSet(read, pair[0]));
+    }
+
+    @Test
+    void pselect() throws Exception {
+        MemorySegment read = FdSet.allocate(arena), ts = io.pollkit.bindings.timespec.allocate(arena);
+        FdSet.set(read, pair[0]);
+        long t0 = System.nanoTime();
+        assertEquals(0, Select.pselect(pair[0] + 1, read, null, null, Select.timespec(ts, TIMEOUT_MS), null));
+        assertWaited(t0);
+        Loopback.writeFully(pair[1], "x");
+        FdSet.set(read, pair[0]);
+        assertEquals(1, Select.pselect(pair[0] + 1, read, null, null, Select.timespec(ts, 5000), null));
+    }
+
+    @Test
+    void poll() throws Exception {
+        MemorySegment fds = pollfd.allocateArray(1, arena);
+        pollfd.fd$set(fds, 0, pair[0]);
+        pollfd.events$set(fds, 0, (short) POLLIN);
+        long t0 = System.nanoTime();
+        assertEquals(0, Poll.poll(fds, 1, TIMEOUT_MS));
+        assertWaited(t0);
+        assertEquals(0, pollfd.revents$get(fds, 0));
+
+        Loopback.writeFully(pair[1], "x");
+        assertEquals(1, Poll.poll(fds, 1, 5000));
+        assertEquals(POLLIN, pollfd.revents$get(fds, 0) & POLLIN);
+    }
+
+    @Test
+    void epoll() throws Exception {
+        int ep = Epoll.epoll_create1(EPOLL_CLOEXEC);
+        try {
+            Epoll.epoll_ctl(ep, EPOLL_CTL_ADD, pair[0], EPOLLIN, 0xC0FFEE_0000_0001L);
+            MemorySegment events = epoll_event.allocateArray(4, arena);
+            long t0 = System.nanoTime();
+            assertEquals(0, Epoll.epoll_wait(ep, events, 4, TIMEOUT_MS));
+            assertWaited(t0);
+
+            Loopback.writeFully(pair[1], "x");
+            assertEquals(1, Epoll.epoll_wait(ep, events, 4, 5000));
+            assertEquals(EPOLLIN, epoll_event.events$get(events, 0) & EPOLLIN);
+            assertEquals(0xC0FFEE_0000_0001L, epoll_event.data$get(events, 0), "the 64-bit data comes back whole");
+            ErrnoException e = assertThrows(ErrnoException.class, () -> Epoll.epoll_ctl(ep, EPOLL_CTL_ADD, pair[0], EPOLLIN, 0));
+            assertEquals("EEXIST", e.errnoName());
+            assertTrue(e.getMessage().startsWith("epoll_ctl(epfd=" + ep + ", EPOLL_CTL_ADD, fd=" + pair[0] + "): EEXIST"));
+        } finally {
+            Unistd.close(ep);
+        }
+    }
+
+    @Test
+    void kqueue() throws Exception {
+        if (!Kqueue.isAvailable()) {
+            System.out.println("SKIPPED ReadinessTest.kqueue: " + Kqueue.unavailableReason());
+            UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, Kqueue::kqueue);
+            assertEquals(Kqueue.unavailableReason(), e.getMessage());
+            assumeTrue(false, Kqueue.unavailableReason());
+        }
+        int kq = Kqueue.kqueue();
+        try {
+            MemorySegment change = kevent.allocateArray(1, arena), events = kevent.allocateArray(4, arena);
+            MemorySegment ts = io.pollkit.bindings.timespec.allocate(arena);
+            Kqueue.EV_SET(change, 0, pair[0], EVFILT_READ, EV_ADD, 0, 0, 77);
+            long t0 = System.nanoTime();
+            assertEquals(0, Kqueue.kevent(kq, change, 1, events, 4, Select.timespec(ts, TIMEOUT_MS)));
+            assertWaited(t0);
+
+            Loopback.writeFully(pair[1], "xyz");
+            assertEquals(1, Kqueue.kevent(kq, null, 0, events, 4, Select.timespec(ts, 5000)));
+            assertEquals(pair[0], kevent.ident$get(events, 0));
+            assertEquals(EVFILT_READ, kevent.filter$get(events, 0));
+            assertEquals(3, kevent.data$get(events, 0), "data: the bytes ready to read");
+            assertEquals(77, kevent.udata$get(events, 0).address());
+        } finally {
+            Unistd.close(kq);
+        }
+    }
+}
