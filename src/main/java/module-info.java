@@ -4,10 +4,14 @@
  *
  * <ul>
  *   <li>{@code io.pollkit.bindings}: generated from the platform's C headers (bindings/mkbindings);</li>
- *   <li>{@code io.pollkit.sys}: one small class per syscall facility, C names for C things.</li>
+ *   <li>{@code io.pollkit.sys}: one small class per syscall facility, C names for C things;</li>
+ *   <li>{@code io.pollkit.poller}: one readiness contract, four backends (select, poll, epoll, kqueue);</li>
+ *   <li>{@code io.pollkit.server}: the tick, echo and HTTP servers and their options.</li>
  * </ul>
  */
 module io.pollkit {
     exports io.pollkit.bindings;
     exports io.pollkit.sys;
+    exports io.pollkit.poller;
+    exports io.pollkit.server;
 }

@@ -1,0 +1,157 @@
+package io.pollkit.poller;
+
+import io.pollkit.bindings.kevent;
+import io.pollkit.bindings.timespec;
+import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.Kqueue;
+import io.pollkit.sys.Results;
+import io.pollkit.sys.Select;
+import io.pollkit.sys.Unistd;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.BitSet;
+
+import static io.pollkit.bindings.errno_h.EEXIST;
+import static io.pollkit.bindings.errno_h.ENOENT;
+import static io.pollkit.bindings.sys_event_h.EVFILT_READ;
+import static io.pollkit.bindings.sys_event_h.EVFILT_WRITE;
+import static io.pollkit.bindings.sys_event_h.EV_ADD;
+import static io.pollkit.bindings.sys_event_h.EV_CLEAR;
+import static io.pollkit.bindings.sys_event_h.EV_DELETE;
+import static io.pollkit.bindings.sys_event_h.EV_DISABLE;
+import static io.pollkit.bindings.sys_event_h.EV_ENABLE;
+import static io.pollkit.bindings.sys_event_h.EV_EOF;
+import static io.pollkit.bindings.sys_event_h.EV_ERROR;
+import static io.pollkit.bindings.sys_event_h.EV_ONESHOT;
+import static io.pollkit.bindings.sys_event_h.EV_RECEIPT;
+
+/**
+ * The kqueue backend (macOS, BSD; on Linux through the library POLLKIT_KQUEUE_LIB names). An fd is two
+ * knotes, EVFILT_READ and EVFILT_WRITE, each enabled or disabled by the interest; so a token can come back
+ * twice in one poll, once per filter. Changes are applied at once with EV_RECEIPT, so each failure is
+ * reported by the call that caused it.
+ *
+ * <p>Quirks: a hang-up (EV_EOF) arrives only through an enabled filter, so an fd registered with interest
+ * 0 hears of none; a socket error arrives in {@code fflags} of an EV_EOF event (read it there: reading
+ * SO_ERROR afterwards may give 0).
+ */
+final class KqueuePoller implements Poller {
+    private final Arena arena = Arena.ofShared();
+    private final MemorySegment changes = kevent.allocateArray(2, arena), receipts = kevent.allocateArray(2, arena);
+    private final MemorySegment zero = timespec.allocate(arena), ts = timespec.allocate(arena);
+    private final BitSet registered = new BitSet();
+    private final int kq;
+    private final Waker waker;
+    private MemorySegment ready = MemorySegment.NULL;
+    private int capacity;
+
+    KqueuePoller() throws IOException {
+        kq = Kqueue.kqueue();
+        Waker w = null;
+        try {
+            w = new Waker();
+            apply(w.fd(), READ, Waker.TOKEN, "register");
+        } catch (IOException | RuntimeException e) {
+            if (w != null) w.close();
+            Unistd.closeQuietly(kq);
+            throw e;
+        }
+        waker = w;
+        registered.set(w.fd());
+    }
+
+    @Override
+    public String name() {
+        return "kqueue";
+    }
+
+    @Override
+    public boolean supports(int mode) {
+        return mode == EDGE || mode == ONESHOT;
+    }
+
+    /** EV_ADD both filters, each enabled or disabled by the interest, and checks both receipts. */
+    private void apply(int fd, int interest, long token, String call) throws IOException {
+        int modes = ((interest & EDGE) != 0 ? EV_CLEAR : 0) | ((interest & ONESHOT) != 0 ? EV_ONESHOT : 0);
+        int read = EV_ADD | EV_RECEIPT | modes | ((interest & READ) != 0 ? EV_ENABLE : EV_DISABLE);
+        int write = EV_ADD | EV_RECEIPT | modes | ((interest & WRITE) != 0 ? EV_ENABLE : EV_DISABLE);
+        Kqueue.EV_SET(changes, 0, fd, EVFILT_READ, read, 0, 0, token);
+        Kqueue.EV_SET(changes, 1, fd, EVFILT_WRITE, write, 0, 0, token);
+        change(fd, call);
+    }
+
+    private void change(int fd, String call) throws IOException {
+        int n = Kqueue.kevent(kq, changes, 2, receipts, 2, zero);
+        for (int i = 0; i < n; i++) {
+            long err = kevent.data$get(receipts, i);
+            if ((kevent.flags$get(receipts, i) & EV_ERROR) != 0 && err != 0) {
+                throw new ErrnoException("kqueue " + call + "(fd=" + fd + ")", (int) err);
+            }
+        }
+    }
+
+    @Override
+    public void register(int fd, int interest, long token) throws IOException {
+        if (fd >= 0 && registered.get(fd)) throw new ErrnoException("kqueue register(fd=" + fd + ")", EEXIST);
+        apply(fd, interest, token, "register");
+        registered.set(fd);
+    }
+
+    @Override
+    public void modify(int fd, int interest, long token) throws IOException {
+        if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue modify(fd=" + fd + ")", ENOENT);
+        apply(fd, interest, token, "modify");
+    }
+
+    @Override
+    public void unregister(int fd) throws IOException {
+        if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue unregister(fd=" + fd + ")", ENOENT);
+        registered.clear(fd);
+        Kqueue.EV_SET(changes, 0, fd, EVFILT_READ, EV_DELETE | EV_RECEIPT, 0, 0, 0);
+        Kqueue.EV_SET(changes, 1, fd, EVFILT_WRITE, EV_DELETE | EV_RECEIPT, 0, 0, 0);
+        try {
+            change(fd, "unregister");
+        } catch (ErrnoException e) {
+            // a one-shot knote that fired is gone already: ENOENT is not an error here
+            if (e.errno() != ENOENT) throw e;
+        }
+    }
+
+    @Override
+    public int poll(Events events, long timeoutMillis) throws IOException {
+        if (capacity != events.capacity()) {
+            capacity = events.capacity();
+            ready = kevent.allocateArray(capacity, arena);
+        }
+        events.clear();
+        int n = Kqueue.kevent(kq, null, 0, ready, capacity, timeoutMillis < 0 ? null : Select.timespec(ts, timeoutMillis));
+        if (n == Results.INTERRUPTED) return 0;
+        for (int i = 0; i < n; i++) {
+            long token = kevent.udata$get(ready, i).address();
+            if (token == Waker.TOKEN) {
+                waker.drain();
+                continue;
+            }
+            int flags = kevent.flags$get(ready, i), bits;
+            bits = kevent.filter$get(ready, i) == EVFILT_WRITE ? WRITABLE : READABLE;
+            if ((flags & EV_EOF) != 0) bits |= HANGUP | (kevent.fflags$get(ready, i) != 0 ? ERROR : 0);
+            if ((flags & EV_ERROR) != 0) bits |= ERROR;
+            events.add(token, bits);
+        }
+        return events.size();
+    }
+
+    @Override
+    public void wakeup() {
+        waker.wake();
+    }
+
+    @Override
+    public void close() {
+        waker.close();
+        Unistd.closeQuietly(kq);
+        arena.close();
+    }
+}

@@ -1,0 +1,139 @@
+package io.pollkit.poller;
+
+import io.pollkit.bindings.pollfd;
+import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.Poll;
+import io.pollkit.sys.Results;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.Arrays;
+
+import static io.pollkit.bindings.errno_h.EEXIST;
+import static io.pollkit.bindings.errno_h.ENOENT;
+import static io.pollkit.bindings.poll_h.POLLERR;
+import static io.pollkit.bindings.poll_h.POLLHUP;
+import static io.pollkit.bindings.poll_h.POLLIN;
+import static io.pollkit.bindings.poll_h.POLLNVAL;
+import static io.pollkit.bindings.poll_h.POLLOUT;
+
+/**
+ * The poll backend: a {@code struct pollfd} array the kernel scans on every wait (O(watched)). Slot 0 is
+ * the waker; an fd's slot is found through {@code slotOf[fd]}; unregistering moves the last slot into the
+ * hole, so the array stays dense.
+ */
+final class PollPoller implements Poller {
+    private final Arena arena = Arena.ofShared();
+    private final Waker waker;
+    private MemorySegment fds;            // pollfd[slots]
+    private long[] tokens;                // by slot
+    private int[] slotOf = new int[64];   // by fd: slot + 1, 0 when not registered
+    private int count;
+
+    PollPoller() throws IOException {
+        fds = pollfd.allocateArray(64, arena);
+        tokens = new long[64];
+        waker = new Waker();
+        register(waker.fd(), READ, Waker.TOKEN);
+    }
+
+    @Override
+    public String name() {
+        return "poll";
+    }
+
+    @Override
+    public boolean supports(int mode) {
+        return false;
+    }
+
+    private static short toPoll(int interest) {
+        if ((interest & (EDGE | ONESHOT)) != 0) {
+            throw new UnsupportedOperationException("poll: no edge-triggered or one-shot mode; use epoll or kqueue");
+        }
+        int e = 0;
+        if ((interest & READ) != 0) e |= POLLIN;
+        if ((interest & WRITE) != 0) e |= POLLOUT;
+        return (short) e;   // POLLHUP, POLLERR and POLLNVAL are always reported
+    }
+
+    private int slot(int fd) {
+        return fd >= 0 && fd < slotOf.length ? slotOf[fd] - 1 : -1;
+    }
+
+    @Override
+    public void register(int fd, int interest, long token) throws IOException {
+        short events = toPoll(interest);
+        if (fd < 0) throw new ErrnoException("poll register(fd=" + fd + ")", io.pollkit.bindings.errno_h.EBADF);
+        if (slot(fd) >= 0) throw new ErrnoException("poll register(fd=" + fd + ")", EEXIST);
+        if (fd >= slotOf.length) slotOf = Arrays.copyOf(slotOf, Math.max(fd + 1, slotOf.length * 2));
+        if (count == tokens.length) {
+            MemorySegment bigger = pollfd.allocateArray(count * 2L, arena);
+            MemorySegment.copy(fds, 0, bigger, 0, count * pollfd.sizeof());
+            fds = bigger;   // the old array stays in the arena until close: growth is rare and doubling
+            tokens = Arrays.copyOf(tokens, count * 2);
+        }
+        pollfd.fd$set(fds, count, fd);
+        pollfd.events$set(fds, count, events);
+        pollfd.revents$set(fds, count, (short) 0);
+        tokens[count] = token;
+        slotOf[fd] = ++count;
+    }
+
+    @Override
+    public void modify(int fd, int interest, long token) throws IOException {
+        short events = toPoll(interest);
+        int s = slot(fd);
+        if (s < 0) throw new ErrnoException("poll modify(fd=" + fd + ")", ENOENT);
+        pollfd.events$set(fds, s, events);
+        tokens[s] = token;
+    }
+
+    @Override
+    public void unregister(int fd) throws IOException {
+        int s = slot(fd);
+        if (s < 0) throw new ErrnoException("poll unregister(fd=" + fd + ")", ENOENT);
+        int last = --count;
+        if (s != last) {
+            MemorySegment.copy(fds, last * pollfd.sizeof(), fds, s * pollfd.sizeof(), pollfd.sizeof());
+            tokens[s] = tokens[last];
+            slotOf[pollfd.fd$get(fds, s)] = s + 1;
+        }
+        slotOf[fd] = 0;
+    }
+
+    @Override
+    public int poll(Events events, long timeoutMillis) throws IOException {
+        events.clear();
+        int n = Poll.poll(fds, count, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
+        if (n == Results.INTERRUPTED) return 0;
+        for (int s = 0; s < count && n > 0; s++) {
+            int r = pollfd.revents$get(fds, s);
+            if (r == 0) continue;
+            n--;
+            if (tokens[s] == Waker.TOKEN) {
+                waker.drain();
+                continue;
+            }
+            int bits = 0;
+            if ((r & POLLIN) != 0) bits |= READABLE;
+            if ((r & POLLOUT) != 0) bits |= WRITABLE;
+            if ((r & POLLHUP) != 0) bits |= HANGUP;
+            if ((r & (POLLERR | POLLNVAL)) != 0) bits |= ERROR;   // POLLNVAL: closed while registered
+            if (!events.add(tokens[s], bits)) break;   // full: level-triggered, the rest come next time
+        }
+        return events.size();
+    }
+
+    @Override
+    public void wakeup() {
+        waker.wake();
+    }
+
+    @Override
+    public void close() {
+        waker.close();
+        arena.close();
+    }
+}

@@ -1,0 +1,72 @@
+package io.pollkit.poller;
+
+import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.EventFd;
+import io.pollkit.sys.Unistd;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.concurrent.atomic.AtomicBoolean;
+
+import static io.pollkit.bindings.fcntl_h.O_CLOEXEC;
+import static io.pollkit.bindings.fcntl_h.O_NONBLOCK;
+import static io.pollkit.bindings.sys_epoll_h.EFD_CLOEXEC;
+import static io.pollkit.bindings.sys_epoll_h.EFD_NONBLOCK;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * The fd a backend watches so that another thread can wake its poll: an eventfd on Linux, a pipe
+ * elsewhere. {@link #wake()} writes only when no wakeup is pending, so repeated wakeups collapse into one
+ * write and one drain. Every backend registers {@link #fd()} for reading with the token {@link #TOKEN}
+ * and calls {@link #drain()} instead of reporting it.
+ */
+public final class Waker implements AutoCloseable {
+    /** The token backends give the waker fd; never reported to callers. */
+    public static final long TOKEN = Long.MIN_VALUE;
+
+    private final int readFd, writeFd;
+    private final AtomicBoolean pending = new AtomicBoolean();
+    private final MemorySegment buffer = Arena.ofAuto().allocate(JAVA_LONG);   // 8 bytes: what eventfd reads and writes
+
+    public Waker() throws IOException {
+        if (EventFd.isAvailable()) {
+            readFd = writeFd = EventFd.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        } else {
+            int[] p = Unistd.pipe2(O_NONBLOCK | O_CLOEXEC);
+            readFd = p[0];
+            writeFd = p[1];
+        }
+    }
+
+    /** The fd to watch for readability. */
+    public int fd() {
+        return readFd;
+    }
+
+    /** Safe from any thread: makes {@link #fd()} readable unless a wakeup is already pending. */
+    public void wake() {
+        if (!pending.compareAndSet(false, true)) return;
+        try {
+            buffer.set(JAVA_LONG, 0, 1L);
+            Unistd.write(writeFd, buffer, 8);   // WOULD_BLOCK only when already readable: fine
+        } catch (ErrnoException e) {
+            throw new UncheckedIOException(e);
+        }
+    }
+
+    /** On the polling thread, after {@link #fd()} was reported readable: empties it and re-arms {@link #wake()}. */
+    public void drain() throws IOException {
+        pending.set(false);
+        while (Unistd.read(readFd, buffer, 8) > 0) {
+            // an eventfd empties in one read; a pipe may hold a few bytes from before
+        }
+    }
+
+    @Override
+    public void close() {
+        Unistd.closeQuietly(readFd);
+        if (writeFd != readFd) Unistd.closeQuietly(writeFd);
+    }
+}
