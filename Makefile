@@ -19,8 +19,12 @@ test: jdk kqueue-double
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
 	$(MVN) verify
 
-run:
-	@echo "make run arrives with the servers (issue 3); until then 'make test' is the command that does something." >&2; exit 2
+# The main job: the tick server with its defaults (127.0.0.1:8080, epoll on Linux); ARGS="..." passes flags,
+# for example make run ARGS="--backend=poll --port=9000", or ARGS="echo --port=0" for another server.
+ARGS ?=
+SERVER := $(if $(filter tick echo http raw-tick backends,$(firstword $(ARGS))),,tick)
+run: build
+	JAVA_HOME=$(JDK) $(JDK)/bin/java -jar target/pollkit.jar $(SERVER) $(ARGS)
 
 # Regenerates bindings/answers and bindings/java from the headers (see bindings/README.md).
 bindings:

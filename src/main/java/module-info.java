@@ -10,8 +10,11 @@
  * </ul>
  */
 module io.pollkit {
+    requires jdk.unsupported;   // sun.misc.Signal: SIGINT/SIGTERM stop the servers cleanly (part of the JDK)
+
     exports io.pollkit.bindings;
     exports io.pollkit.sys;
     exports io.pollkit.poller;
+    exports io.pollkit.loop;
     exports io.pollkit.server;
 }

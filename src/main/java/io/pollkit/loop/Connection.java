@@ -1,0 +1,170 @@
+package io.pollkit.loop;
+
+import io.pollkit.poller.Poller;
+import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.Results;
+import io.pollkit.sys.Sockets;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+import static io.pollkit.bindings.errno_h.ECONNRESET;
+import static io.pollkit.bindings.errno_h.EPIPE;
+import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
+
+/**
+ * A non-blocking stream connection on an {@link EventLoop}: reads hand bytes to a {@link Handler}; writes
+ * never block (what the socket does not take is queued and sent when it is writable); a connection whose
+ * queue passes its cap is closed, so a client that never reads slows nobody else. EPIPE and ECONNRESET
+ * close just this connection. After the peer's half-close (read returns 0) the queue is flushed, then the
+ * connection closes.
+ */
+public final class Connection {
+    /** What a server does with a connection's bytes. */
+    public interface Handler {
+        /** {@code length} bytes arrived at the start of {@code data}, which is reused after this returns. */
+        void received(Connection c, MemorySegment data, long length) throws IOException;
+
+        /** The connection closed, for {@code reason} ("peer closed", "connection reset", ...). */
+        default void closed(Connection c, String reason) {}
+    }
+
+    /** Reads per readiness event before yielding to other connections (fairness under a flood). */
+    private static final int READS_PER_EVENT = 16;
+
+    private final EventLoop loop;
+    private final int fd;
+    private final long id;
+    private final MemorySegment readBuffer;
+    private final int maxQueued;
+    private final Arena arena = Arena.ofConfined();
+    private final ByteQueue out = new ByteQueue(arena);
+    private Handler handler;
+    private boolean closed, peerDone, watchingWrite;
+
+    /**
+     * Takes over {@code fd} (non-blocking) and registers it with {@code loop}. {@code readBuffer} may be
+     * shared by every connection of the loop: it is only used during a callback.
+     */
+    public Connection(EventLoop loop, int fd, long id, MemorySegment readBuffer, int maxQueued, Handler handler)
+            throws IOException {
+        this.loop = loop;
+        this.fd = fd;
+        this.id = id;
+        this.readBuffer = readBuffer;
+        this.maxQueued = maxQueued;
+        this.handler = handler;
+        loop.register(fd, Poller.READ, this::ready);
+    }
+
+    public int fd() {
+        return fd;
+    }
+
+    public long id() {
+        return id;
+    }
+
+    public boolean isOpen() {
+        return !closed;
+    }
+
+    /** Bytes waiting to be sent. */
+    public long queued() {
+        return out.size();
+    }
+
+    public void handler(Handler h) {
+        handler = h;
+    }
+
+    private void ready(int fd, int ready) throws IOException {
+        if ((ready & Poller.WRITABLE) != 0) flush();
+        if (!closed && !peerDone && (ready & (Poller.READABLE | Poller.HANGUP | Poller.ERROR)) != 0) read();
+        if (!closed && peerDone && out.isEmpty()) close("peer closed");
+    }
+
+    private void read() throws IOException {
+        for (int i = 0; i < READS_PER_EVENT && !closed; i++) {
+            long n;
+            try {
+                n = Sockets.recv(fd, readBuffer, readBuffer.byteSize(), 0);
+            } catch (ErrnoException e) {
+                close(e.errno() == ECONNRESET ? "connection reset" : e.getMessage());
+                return;
+            }
+            if (n == Results.WOULD_BLOCK) return;
+            if (n == 0) {
+                peerDone = true;
+                if (!out.isEmpty()) loop.modify(fd, Poller.WRITE);   // finish sending, then close
+                return;
+            }
+            handler.received(this, readBuffer, n);
+        }
+    }
+
+    /** Sends {@code length} bytes from {@code data} now, or queues what the socket will not take. */
+    public void write(MemorySegment data, long offset, long length) throws IOException {
+        if (closed) return;
+        long sent = 0;
+        if (out.isEmpty()) {
+            try {
+                long n = Sockets.send(fd, data.asSlice(offset, length), length, MSG_NOSIGNAL);
+                sent = n == Results.WOULD_BLOCK ? 0 : n;
+            } catch (ErrnoException e) {
+                close(e.errno() == EPIPE || e.errno() == ECONNRESET ? "connection reset" : e.getMessage());
+                return;
+            }
+        }
+        if (sent == length) return;
+        if (out.size() + length - sent > maxQueued) {
+            close("output queue over " + maxQueued + " bytes: client not reading");
+            return;
+        }
+        out.append(data, offset + sent, length - sent);
+        if (!watchingWrite) {
+            watchingWrite = true;
+            loop.modify(fd, peerDone ? Poller.WRITE : Poller.READ | Poller.WRITE);
+        }
+    }
+
+    public void write(MemorySegment data) throws IOException {
+        write(data, 0, data.byteSize());
+    }
+
+    private void flush() throws IOException {
+        boolean empty;
+        try {
+            empty = out.flush(fd);
+        } catch (ErrnoException e) {
+            close(e.errno() == EPIPE || e.errno() == ECONNRESET ? "connection reset" : e.getMessage());
+            return;
+        }
+        if (empty && watchingWrite) {
+            watchingWrite = false;
+            if (!peerDone) loop.modify(fd, Poller.READ);
+        }
+    }
+
+    /** Closes after sending what is queued (for "send this error, then hang up"). */
+    public void closeAfterFlush(String reason) throws IOException {
+        if (closed) return;
+        if (out.isEmpty()) {
+            close(reason);
+            return;
+        }
+        peerDone = true;
+        loop.modify(fd, Poller.WRITE);
+        watchingWrite = true;
+    }
+
+    /** Closes now, dropping what is queued. */
+    public void close(String reason) {
+        if (closed) return;
+        closed = true;
+        loop.close(fd);
+        arena.close();
+        handler.closed(this, reason);
+    }
+}

@@ -1,0 +1,53 @@
+package io.pollkit.loop;
+
+import java.io.IOException;
+import java.lang.foreign.MemorySegment;
+import java.nio.charset.StandardCharsets;
+
+import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+
+/**
+ * Splits a connection's bytes into lines ending in {@code \n} (a trailing {@code \r} is dropped). A line
+ * longer than {@code maxLine} bytes closes the connection with the reason "line longer than N bytes".
+ */
+public final class LineFramer implements Connection.Handler {
+    /** What to do with each complete line. */
+    public interface Lines {
+        void line(Connection c, String line) throws IOException;
+
+        default void closed(Connection c, String reason) {}
+    }
+
+    private final int maxLine;
+    private final Lines lines;
+    private final byte[] partial;
+    private int length;
+
+    public LineFramer(int maxLine, Lines lines) {
+        this.maxLine = maxLine;
+        this.lines = lines;
+        this.partial = new byte[maxLine + 1];
+    }
+
+    @Override
+    public void received(Connection c, MemorySegment data, long n) throws IOException {
+        for (long i = 0; i < n && c.isOpen(); i++) {
+            byte b = data.get(JAVA_BYTE, i);
+            if (b == '\n') {
+                int end = length > 0 && partial[length - 1] == '\r' ? length - 1 : length;
+                length = 0;
+                lines.line(c, new String(partial, 0, end, StandardCharsets.UTF_8));
+            } else if (length == maxLine) {
+                c.close("line longer than " + maxLine + " bytes");
+                return;
+            } else {
+                partial[length++] = b;
+            }
+        }
+    }
+
+    @Override
+    public void closed(Connection c, String reason) {
+        lines.closed(c, reason);
+    }
+}

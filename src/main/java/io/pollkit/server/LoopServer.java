@@ -1,0 +1,112 @@
+package io.pollkit.server;
+
+import io.pollkit.loop.Acceptor;
+import io.pollkit.loop.Connection;
+import io.pollkit.loop.EventLoop;
+import io.pollkit.sys.Unistd;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * What the event-loop servers share: the loop, the listener, the client table with its
+ * {@code --max-clients} limit, and the one "listening on HOST:PORT backend=NAME" line. A subclass says
+ * what to do with a client's bytes ({@link #handlerFor}).
+ */
+public abstract class LoopServer implements AutoCloseable {
+    protected final ServerOptions options;
+    protected final EventLoop loop;
+    private final Acceptor acceptor;
+    private final MemorySegment readBuffer = Arena.ofAuto().allocate(64 * 1024);   // shared: used only inside callbacks
+    private final Map<Integer, Connection> clients = new LinkedHashMap<>();
+    private long nextId = 1;
+
+    protected LoopServer(ServerOptions options) throws IOException {
+        this.options = options;
+        this.loop = new EventLoop(options.backend(), options.log());
+        try {
+            this.acceptor = Acceptor.listen(loop, options.bind(), options.port(), this::accepted, options.log());
+        } catch (IOException | RuntimeException e) {
+            loop.close();
+            throw e;
+        }
+    }
+
+    /** What to do with the bytes of a new client. */
+    protected abstract Connection.Handler handlerFor(long id);
+
+    /** The server's name for its log lines. */
+    protected abstract String name();
+
+    /** {@code HOST:PORT} with the real port. */
+    public String hostPort() {
+        return acceptor.hostPort();
+    }
+
+    public int port() {
+        return acceptor.address().getPort();
+    }
+
+    /** The connected clients, in the order they came. */
+    protected Iterable<Connection> clients() {
+        return clients.values();
+    }
+
+    public int clientCount() {
+        return clients.size();
+    }
+
+    private void accepted(int fd) throws IOException {
+        long id = nextId++;
+        if (clients.size() >= options.maxClients()) {
+            Unistd.closeQuietly(fd);
+            options.log().println("client " + id + " refused: " + clients.size() + " clients already (--max-clients="
+                    + options.maxClients() + ")");
+            return;
+        }
+        Connection.Handler h = handlerFor(id);
+        Connection c = new Connection(loop, fd, id, readBuffer, options.maxQueued(), new Connection.Handler() {
+            @Override
+            public void received(Connection c, MemorySegment data, long length) throws IOException {
+                h.received(c, data, length);
+            }
+
+            @Override
+            public void closed(Connection c, String reason) {
+                clients.remove(c.fd());
+                options.log().println("client " + c.id() + " disconnected: " + reason);
+                h.closed(c, reason);
+            }
+        });
+        clients.put(fd, c);
+        options.log().println("client " + id + " connected");
+    }
+
+    /** Prints the listening line and runs until {@link #stop()}; then closes every client and the listener. */
+    public void run() throws IOException {
+        options.out().println("listening on " + hostPort() + " backend=" + loop.backendName());
+        options.out().flush();
+        try {
+            loop.run();
+        } finally {
+            close();
+        }
+    }
+
+    /** Safe from any thread (a signal handler): makes {@link #run()} return. */
+    public void stop() {
+        loop.stop();
+    }
+
+    @Override
+    public void close() {
+        for (Connection c : List.copyOf(new ArrayList<>(clients.values()))) c.close("server stopping");
+        acceptor.close();
+        loop.close();
+    }
+}

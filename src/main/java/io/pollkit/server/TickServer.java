@@ -1,0 +1,42 @@
+package io.pollkit.server;
+
+import io.pollkit.loop.Connection;
+import io.pollkit.loop.LineFramer;
+
+import java.io.IOException;
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+
+/**
+ * The tick server of the seeds: every {@code --interval} milliseconds each connected client gets
+ * {@code tick\n}; every complete line a client sends is logged as {@code client said: <line>}. The ticks
+ * are a fixed-rate timer of the loop, so client traffic never delays them.
+ */
+public final class TickServer extends LoopServer {
+    private static final MemorySegment TICK = Arena.global().allocateFrom("tick\n").asSlice(0, 5);
+
+    public TickServer(ServerOptions options) throws IOException {
+        super(options);
+        loop.scheduleAtFixedRate(options.intervalMillis(), options.intervalMillis(), this::tick);
+    }
+
+    @Override
+    protected String name() {
+        return "tick";
+    }
+
+    private void tick() {
+        for (Connection c : clients()) {
+            try {
+                c.write(TICK);
+            } catch (IOException e) {
+                c.close(e.getMessage());
+            }
+        }
+    }
+
+    @Override
+    protected Connection.Handler handlerFor(long id) {
+        return new LineFramer(options.maxLine(), (c, line) -> options.log().println("client said: " + line));
+    }
+}
