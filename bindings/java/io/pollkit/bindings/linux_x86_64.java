@@ -461,6 +461,17 @@ final class linux_x86_64 {
             case "SHUT_RD" -> 0L;
             case "SHUT_RDWR" -> 2L;
             case "SHUT_WR" -> 1L;
+            case "SIGCHLD" -> 17L;
+            case "SIGHUP" -> 1L;
+            case "SIGINT" -> 2L;
+            case "SIGKILL" -> 9L;
+            case "SIGPIPE" -> 13L;
+            case "SIGQUIT" -> 3L;
+            case "SIGTERM" -> 15L;
+            case "SIGURG" -> 23L;
+            case "SIGUSR1" -> 10L;
+            case "SIGUSR2" -> 12L;
+            case "SIGWINCH" -> 28L;
             case "SOCK_CLOEXEC" -> 524288L;
             case "SOCK_DGRAM" -> 2L;
             case "SOCK_NONBLOCK" -> 2048L;
@@ -512,6 +523,7 @@ final class linux_x86_64 {
             case "getrlimit" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS);
             case "getsockname" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
             case "getsockopt" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS, ADDRESS);
+            case "gettid" -> FunctionDescriptor.of(JAVA_INT);
             case "kevent" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
             case "kqueue" -> FunctionDescriptor.of(JAVA_INT);
             case "listen" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
@@ -533,6 +545,7 @@ final class linux_x86_64 {
             case "socket" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
             case "socketpair" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
             case "strerror" -> FunctionDescriptor.of(ADDRESS, JAVA_INT);
+            case "tgkill" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
             case "write" -> FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
             case "writev" -> FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);
             default -> null;
