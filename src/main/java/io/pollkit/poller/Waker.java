@@ -58,10 +58,12 @@ public final class Waker implements AutoCloseable {
 
     /** On the polling thread, after {@link #fd()} was reported readable: empties it and re-arms {@link #wake()}. */
     public void drain() throws IOException {
-        pending.set(false);
         while (Unistd.read(readFd, buffer, 8) > 0) {
             // an eventfd empties in one read; a pipe may hold a few bytes from before
         }
+        // Only now: cleared before the read, a wake() in between would write, the read would swallow it,
+        // and pending would stay true with nothing to read, so every later wake() would be lost.
+        pending.set(false);
     }
 
     @Override
