@@ -30,6 +30,7 @@ final class PollPoller implements Poller {
     private long[] tokens;                // by slot
     private int[] slotOf = new int[64];   // by fd: slot + 1, 0 when not registered
     private int count;
+    private int next = 1;                 // the slot the next scan starts at (1 to count - 1, modulo)
 
     PollPoller() throws IOException {
         fds = pollfd.allocateArray(64, arena);
@@ -108,20 +109,28 @@ final class PollPoller implements Poller {
         events.clear();
         int n = Poll.poll(fds, count, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
         if (n == Results.INTERRUPTED) return 0;
-        for (int s = 0; s < count && n > 0; s++) {
+        assert tokens[0] == Waker.TOKEN;
+        if (n > 0 && pollfd.revents$get(fds, 0) != 0) {
+            waker.drain();
+            n--;
+        }
+        // Slots 1 to count - 1, starting where the last full buffer stopped: always starting at slot 1
+        // would report the same fds to a caller that polls again before consuming them, and starve the rest.
+        int slots = count - 1;
+        for (int i = 0; i < slots && n > 0; i++) {
+            int s = 1 + (next - 1 + i) % slots;
             int r = pollfd.revents$get(fds, s);
             if (r == 0) continue;
-            n--;
-            if (tokens[s] == Waker.TOKEN) {
-                waker.drain();
-                continue;
-            }
             int bits = 0;
             if ((r & POLLIN) != 0) bits |= READABLE;
             if ((r & POLLOUT) != 0) bits |= WRITABLE;
             if ((r & POLLHUP) != 0) bits |= HANGUP;
             if ((r & (POLLERR | POLLNVAL)) != 0) bits |= ERROR;   // POLLNVAL: closed while registered
-            if (!events.add(tokens[s], bits)) break;   // full: level-triggered, the rest come next time
+            if (!events.add(tokens[s], bits)) {
+                next = s;   // full: level-triggered, this slot and the rest come first next time
+                break;
+            }
+            n--;
         }
         return events.size();
     }
