@@ -17,6 +17,7 @@ import static io.pollkit.bindings.poll_h.POLLHUP;
 import static io.pollkit.bindings.poll_h.POLLIN;
 import static io.pollkit.bindings.poll_h.POLLNVAL;
 import static io.pollkit.bindings.poll_h.POLLOUT;
+import static io.pollkit.bindings.poll_h.POLLRDHUP;
 
 /**
  * The poll backend: a {@code struct pollfd} array the kernel scans on every wait (O(watched)). Slot 0 is
@@ -54,7 +55,9 @@ final class PollPoller implements Poller {
             throw new UnsupportedOperationException("poll: no edge-triggered or one-shot mode; use epoll or kqueue");
         }
         int e = 0;
-        if ((interest & READ) != 0) e |= POLLIN;
+        // POLLRDHUP (Linux), as epoll's EPOLLRDHUP: a peer that shut down writing (a TCP FIN) is a hang-up;
+        // POLLHUP alone comes only once both directions are down.
+        if ((interest & READ) != 0) e |= POLLIN | POLLRDHUP;
         if ((interest & WRITE) != 0) e |= POLLOUT;
         return (short) e;   // POLLHUP, POLLERR and POLLNVAL are always reported
     }
@@ -124,7 +127,7 @@ final class PollPoller implements Poller {
             int bits = 0;
             if ((r & POLLIN) != 0) bits |= READABLE;
             if ((r & POLLOUT) != 0) bits |= WRITABLE;
-            if ((r & POLLHUP) != 0) bits |= HANGUP;
+            if ((r & (POLLHUP | POLLRDHUP)) != 0) bits |= HANGUP;
             if ((r & (POLLERR | POLLNVAL)) != 0) bits |= ERROR;   // POLLNVAL: closed while registered
             if (!events.add(tokens[s], bits)) {
                 next = s;   // full: level-triggered, this slot and the rest come first next time
