@@ -94,6 +94,7 @@ final class KqueuePoller implements Poller {
 
     @Override
     public void register(int fd, int interest, long token) throws IOException {
+        Waker.checkToken(token);
         if (fd >= 0 && registered.get(fd)) throw new ErrnoException("kqueue register(fd=" + fd + ")", EEXIST);
         apply(fd, interest, token, "register");
         registered.set(fd);
@@ -101,6 +102,7 @@ final class KqueuePoller implements Poller {
 
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
+        Waker.checkToken(token);
         if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue modify(fd=" + fd + ")", ENOENT);
         apply(fd, interest, token, "modify");
     }

@@ -37,7 +37,7 @@ final class PollPoller implements Poller {
         fds = pollfd.allocateArray(64, arena);
         tokens = new long[64];
         waker = new Waker();
-        register(waker.fd(), READ, Waker.TOKEN);
+        add(waker.fd(), READ, Waker.TOKEN);
     }
 
     @Override
@@ -68,6 +68,10 @@ final class PollPoller implements Poller {
 
     @Override
     public void register(int fd, int interest, long token) throws IOException {
+        add(fd, interest, Waker.checkToken(token));
+    }
+
+    private void add(int fd, int interest, long token) throws IOException {
         short events = toPoll(interest);
         if (fd < 0) throw new ErrnoException("poll register(fd=" + fd + ")", io.pollkit.bindings.errno_h.EBADF);
         if (slot(fd) >= 0) throw new ErrnoException("poll register(fd=" + fd + ")", EEXIST);
@@ -87,6 +91,7 @@ final class PollPoller implements Poller {
 
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
+        Waker.checkToken(token);
         short events = toPoll(interest);
         int s = slot(fd);
         if (s < 0) throw new ErrnoException("poll modify(fd=" + fd + ")", ENOENT);

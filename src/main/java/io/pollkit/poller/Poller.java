@@ -9,9 +9,11 @@ import java.io.IOException;
  * <h2>The contract</h2>
  * <ul>
  *   <li><b>Registration.</b> {@link #register} adds an fd with an interest ({@link #READ}, {@link #WRITE},
- *       both, or 0 for hang-up and errors only) and a caller-chosen {@code long} token; {@link #modify}
- *       replaces both; {@link #unregister} removes the fd. Registering a registered fd, or modifying or
- *       unregistering an unknown one, is an error. Close an fd only after unregistering it.</li>
+ *       both, or 0 for hang-up and errors only) and a caller-chosen {@code long} token, any but
+ *       {@code Long.MIN_VALUE}, which marks the backend's own waker (refused: IllegalArgumentException);
+ *       {@link #modify} replaces both; {@link #unregister} removes the fd. Registering a registered fd,
+ *       or modifying or unregistering an unknown one, is an ErrnoException (EEXIST, ENOENT) on every
+ *       backend. Close an fd only after unregistering it.</li>
  *   <li><b>Level-triggered.</b> An fd is reported on every {@link #poll} while it stays ready for its
  *       interest. Edge-triggered and one-shot modes ({@link #EDGE}, {@link #ONESHOT}, OR-ed into the
  *       interest) exist only where {@link #supports} says so; elsewhere registering them throws

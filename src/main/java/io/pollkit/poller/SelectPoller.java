@@ -35,7 +35,7 @@ final class SelectPoller implements Poller {
 
     SelectPoller() throws IOException {
         waker = new Waker();
-        register(waker.fd(), READ, Waker.TOKEN);
+        add(waker.fd(), READ, Waker.TOKEN);
     }
 
     @Override
@@ -59,6 +59,10 @@ final class SelectPoller implements Poller {
 
     @Override
     public void register(int fd, int interest, long token) throws IOException {
+        add(fd, interest, Waker.checkToken(token));
+    }
+
+    private void add(int fd, int interest, long token) throws IOException {
         if (!FdSet.fits(fd)) {
             throw new IllegalArgumentException("select cannot watch fd " + fd + ": it handles fds 0 to "
                     + (FdSet.FD_SETSIZE - 1) + " (FD_SETSIZE=" + FdSet.FD_SETSIZE + "); use --backend=poll or epoll");
@@ -71,6 +75,7 @@ final class SelectPoller implements Poller {
 
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
+        Waker.checkToken(token);
         if (!FdSet.fits(fd) || !registered[fd]) throw new ErrnoException("select modify(fd=" + fd + ")", ENOENT);
         setInterest(fd, interest, token);
     }
