@@ -35,7 +35,7 @@ import static io.pollkit.bindings.sys_event_h.EV_RECEIPT;
  *
  * <p>Quirks: a hang-up (EV_EOF) arrives only through an enabled filter, so an fd registered with interest
  * 0 hears of none; a socket error arrives in {@code fflags} of an EV_EOF event (read it there: reading
- * SO_ERROR afterwards may give 0).
+ * SO_ERROR afterwards may give 0). KqueueQuirksTest pins these down.
  */
 final class KqueuePoller implements Poller {
     private final Arena arena = Arena.ofShared();

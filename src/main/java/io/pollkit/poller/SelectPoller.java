@@ -20,7 +20,7 @@ import static io.pollkit.bindings.errno_h.ENOENT;
  * fds below FD_SETSIZE fit: a larger one is refused when it is registered.
  *
  * <p>Quirk: select has no hang-up or error event. A closed or failed peer shows as readable (the read
- * returns 0 or the error), so an fd registered without {@link #READ} hears of neither.
+ * returns 0 or the error), so an fd registered without {@link #READ} hears of neither (SelectQuirksTest).
  */
 final class SelectPoller implements Poller {
     private final Arena arena = Arena.ofShared();
