@@ -12,6 +12,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
+import java.net.InetAddress;
+import java.net.InetSocketAddress;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashSet;
@@ -27,7 +29,11 @@ import static io.pollkit.bindings.errno_h.ECONNRESET;
 import static io.pollkit.bindings.errno_h.EEXIST;
 import static io.pollkit.bindings.errno_h.ENOENT;
 import static io.pollkit.bindings.fcntl_h.F_DUPFD_CLOEXEC;
+import static io.pollkit.bindings.sys_socket_h.AF_INET;
 import static io.pollkit.bindings.sys_socket_h.SHUT_RDWR;
+import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
+import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
+import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static io.pollkit.poller.Poller.EDGE;
 import static io.pollkit.poller.Poller.ERROR;
 import static io.pollkit.poller.Poller.HANGUP;
@@ -120,6 +126,26 @@ class PollerConformanceTest {
         }
     }
 
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void listenerReadableWithAPendingConnection(Backend backend, TestInfo test) throws Exception {
+        try (Poller p = open(test, backend); Fds fds = new Fds()) {
+            int listener = fds.add(Sockets.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+            Sockets.bind(listener, new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
+            Sockets.listen(listener, 4);
+            Events events = new Events(8);
+            p.register(listener, READ, A);
+            expectNoEvents(p, events, 0);
+            int client = fds.add(Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            assertTrue(Sockets.connect(client, Sockets.getsockname(listener)));
+            expectEvents(p, events, Expect.all(A, READABLE));
+            int accepted = Sockets.accept4(listener, null, null, SOCK_CLOEXEC);
+            assertTrue(accepted >= 0, "readable listener: accept4 gave " + accepted);
+            fds.add(accepted);
+            expectNoEvents(p, events, 0);
+        }
+    }
+
     // ---- timeouts ------------------------------------------------------------------------------------
 
     @ParameterizedTest
@@ -147,6 +173,34 @@ class PollerConformanceTest {
                 assertEquals(0, p.poll(events, timeout));
                 assertWaited(t0, timeout);
                 assertEarly(t0, 5_000, "poll with a " + timeout + " ms timeout");
+            }
+        }
+    }
+
+    /** Timeouts past an int of milliseconds still mean "long", never "not at all": a wakeup ends them. */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void hugeTimeoutWaitsUntilWoken(Backend backend, TestInfo test) throws Exception {
+        try (Poller p = open(test, backend)) {
+            Events events = new Events(8);
+            for (long timeout : new long[] {1L << 32, Long.MAX_VALUE}) {
+                Thread waker = Thread.ofPlatform().start(() -> {
+                    try {
+                        Thread.sleep(150);
+                        p.wakeup();
+                    } catch (InterruptedException e) {
+                        // the test failed already
+                    }
+                });
+                try {
+                    long t0 = System.nanoTime();
+                    assertEquals(0, p.poll(events, timeout));
+                    assertWaited(t0, 100);   // it waited (for the wakeup at 150 ms), not returned at once
+                    assertEarly(t0, 5_000, "poll with timeout " + timeout + " woken after 150 ms");
+                } finally {
+                    waker.interrupt();
+                    waker.join();
+                }
             }
         }
     }
