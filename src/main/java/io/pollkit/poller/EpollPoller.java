@@ -67,12 +67,12 @@ final class EpollPoller implements Poller {
 
     @Override
     public void register(int fd, int interest, long token) throws IOException {
-        Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, toEpoll(interest), token);
+        Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, toEpoll(interest), Waker.checkToken(token));
     }
 
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
-        Epoll.epoll_ctl(epfd, EPOLL_CTL_MOD, fd, toEpoll(interest), token);
+        Epoll.epoll_ctl(epfd, EPOLL_CTL_MOD, fd, toEpoll(interest), Waker.checkToken(token));
     }
 
     @Override

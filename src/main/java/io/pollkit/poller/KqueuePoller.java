@@ -35,7 +35,7 @@ import static io.pollkit.bindings.sys_event_h.EV_RECEIPT;
  *
  * <p>Quirks: a hang-up (EV_EOF) arrives only through an enabled filter, so an fd registered with interest
  * 0 hears of none; a socket error arrives in {@code fflags} of an EV_EOF event (read it there: reading
- * SO_ERROR afterwards may give 0).
+ * SO_ERROR afterwards may give 0). KqueueQuirksTest pins these down.
  */
 final class KqueuePoller implements Poller {
     private final Arena arena = Arena.ofShared();
@@ -94,6 +94,7 @@ final class KqueuePoller implements Poller {
 
     @Override
     public void register(int fd, int interest, long token) throws IOException {
+        Waker.checkToken(token);
         if (fd >= 0 && registered.get(fd)) throw new ErrnoException("kqueue register(fd=" + fd + ")", EEXIST);
         apply(fd, interest, token, "register");
         registered.set(fd);
@@ -101,6 +102,7 @@ final class KqueuePoller implements Poller {
 
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
+        Waker.checkToken(token);
         if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue modify(fd=" + fd + ")", ENOENT);
         apply(fd, interest, token, "modify");
     }

@@ -17,6 +17,7 @@ import static io.pollkit.bindings.poll_h.POLLHUP;
 import static io.pollkit.bindings.poll_h.POLLIN;
 import static io.pollkit.bindings.poll_h.POLLNVAL;
 import static io.pollkit.bindings.poll_h.POLLOUT;
+import static io.pollkit.bindings.poll_h.POLLRDHUP;
 
 /**
  * The poll backend: a {@code struct pollfd} array the kernel scans on every wait (O(watched)). Slot 0 is
@@ -30,12 +31,13 @@ final class PollPoller implements Poller {
     private long[] tokens;                // by slot
     private int[] slotOf = new int[64];   // by fd: slot + 1, 0 when not registered
     private int count;
+    private int next = 1;                 // the slot the next scan starts at (1 to count - 1, modulo)
 
     PollPoller() throws IOException {
         fds = pollfd.allocateArray(64, arena);
         tokens = new long[64];
         waker = new Waker();
-        register(waker.fd(), READ, Waker.TOKEN);
+        add(waker.fd(), READ, Waker.TOKEN);
     }
 
     @Override
@@ -53,7 +55,9 @@ final class PollPoller implements Poller {
             throw new UnsupportedOperationException("poll: no edge-triggered or one-shot mode; use epoll or kqueue");
         }
         int e = 0;
-        if ((interest & READ) != 0) e |= POLLIN;
+        // POLLRDHUP (Linux), as epoll's EPOLLRDHUP: a peer that shut down writing (a TCP FIN) is a hang-up;
+        // POLLHUP alone comes only once both directions are down.
+        if ((interest & READ) != 0) e |= POLLIN | POLLRDHUP;
         if ((interest & WRITE) != 0) e |= POLLOUT;
         return (short) e;   // POLLHUP, POLLERR and POLLNVAL are always reported
     }
@@ -64,6 +68,10 @@ final class PollPoller implements Poller {
 
     @Override
     public void register(int fd, int interest, long token) throws IOException {
+        add(fd, interest, Waker.checkToken(token));
+    }
+
+    private void add(int fd, int interest, long token) throws IOException {
         short events = toPoll(interest);
         if (fd < 0) throw new ErrnoException("poll register(fd=" + fd + ")", io.pollkit.bindings.errno_h.EBADF);
         if (slot(fd) >= 0) throw new ErrnoException("poll register(fd=" + fd + ")", EEXIST);
@@ -83,6 +91,7 @@ final class PollPoller implements Poller {
 
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
+        Waker.checkToken(token);
         short events = toPoll(interest);
         int s = slot(fd);
         if (s < 0) throw new ErrnoException("poll modify(fd=" + fd + ")", ENOENT);
@@ -108,20 +117,28 @@ final class PollPoller implements Poller {
         events.clear();
         int n = Poll.poll(fds, count, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
         if (n == Results.INTERRUPTED) return 0;
-        for (int s = 0; s < count && n > 0; s++) {
+        assert tokens[0] == Waker.TOKEN;
+        if (n > 0 && pollfd.revents$get(fds, 0) != 0) {
+            waker.drain();
+            n--;
+        }
+        // Slots 1 to count - 1, starting where the last full buffer stopped: always starting at slot 1
+        // would report the same fds to a caller that polls again before consuming them, and starve the rest.
+        int slots = count - 1;
+        for (int i = 0; i < slots && n > 0; i++) {
+            int s = 1 + (next - 1 + i) % slots;
             int r = pollfd.revents$get(fds, s);
             if (r == 0) continue;
-            n--;
-            if (tokens[s] == Waker.TOKEN) {
-                waker.drain();
-                continue;
-            }
             int bits = 0;
             if ((r & POLLIN) != 0) bits |= READABLE;
             if ((r & POLLOUT) != 0) bits |= WRITABLE;
-            if ((r & POLLHUP) != 0) bits |= HANGUP;
+            if ((r & (POLLHUP | POLLRDHUP)) != 0) bits |= HANGUP;
             if ((r & (POLLERR | POLLNVAL)) != 0) bits |= ERROR;   // POLLNVAL: closed while registered
-            if (!events.add(tokens[s], bits)) break;   // full: level-triggered, the rest come next time
+            if (!events.add(tokens[s], bits)) {
+                next = s;   // full: level-triggered, this slot and the rest come first next time
+                break;
+            }
+            n--;
         }
         return events.size();
     }

@@ -9,21 +9,32 @@ import java.io.IOException;
  * <h2>The contract</h2>
  * <ul>
  *   <li><b>Registration.</b> {@link #register} adds an fd with an interest ({@link #READ}, {@link #WRITE},
- *       both, or 0 for hang-up and errors only) and a caller-chosen {@code long} token; {@link #modify}
- *       replaces both; {@link #unregister} removes the fd. Registering a registered fd, or modifying or
- *       unregistering an unknown one, is an error. Close an fd only after unregistering it.</li>
+ *       both, or 0 for hang-up and errors only) and a caller-chosen {@code long} token, any but
+ *       {@code Long.MIN_VALUE}, which marks the backend's own waker (refused: IllegalArgumentException);
+ *       {@link #modify} replaces both; {@link #unregister} removes the fd. Registering a registered fd,
+ *       or modifying or unregistering an unknown one, is an ErrnoException (EEXIST, ENOENT) on every
+ *       backend. Close an fd only after unregistering it.</li>
  *   <li><b>Level-triggered.</b> An fd is reported on every {@link #poll} while it stays ready for its
  *       interest. Edge-triggered and one-shot modes ({@link #EDGE}, {@link #ONESHOT}, OR-ed into the
  *       interest) exist only where {@link #supports} says so; elsewhere registering them throws
  *       UnsupportedOperationException.</li>
- *   <li><b>Hang-up and error</b> are always reported, whatever the interest: {@link Events#ready} holds
- *       {@link #HANGUP} and/or {@link #ERROR} (select, which cannot tell them apart, reports
- *       {@link #READABLE}: the next read returns 0 or the error). A backend never loops on them itself; the
- *       caller unregisters or closes the fd.</li>
+ *   <li><b>Hang-up and error</b> are reported, whatever the interest: {@link Events#ready} holds
+ *       {@link #HANGUP} and/or {@link #ERROR}; after them a read returns 0 or the error. With {@link #READ}
+ *       in the interest, a peer that only shut down its writing side (a TCP FIN) is a hang-up too; without
+ *       it, only a hang-up of both directions and errors are. A backend never loops on them itself; the
+ *       caller unregisters or closes the fd. Two backends fall short:
+ *       <ul>
+ *         <li>select has neither event: a hang-up or an error shows as {@link #READABLE}, so only an fd
+ *             registered with {@link #READ} hears of them;</li>
+ *         <li>kqueue reports them (EV_EOF) only through an enabled filter, so an fd registered with
+ *             interest 0 hears of none.</li>
+ *       </ul></li>
  *   <li><b>Waiting.</b> {@link #poll} waits at most {@code timeoutMillis} (-1: no limit, 0: not at all) and
  *       fills the caller's reusable {@link Events} with up to its capacity; it returns how many. It returns
  *       0 early after a {@link #wakeup()} or a signal (EINTR): the caller recomputes its timeout. A full
- *       buffer means more may be ready: poll again with timeout 0.</li>
+ *       buffer means more may be ready: poll again with timeout 0; the fds left out come first then, even
+ *       if the caller has not consumed the ones reported. One fd is usually one event; kqueue, which keeps
+ *       a filter per direction, can report a token twice in one poll (once READABLE, once WRITABLE).</li>
  *   <li><b>Wakeup</b> is the one call that is safe from any thread: it makes the current or next poll
  *       return; wakeups that happen before the poll drains them collapse into one.</li>
  *   <li><b>Threads.</b> Everything but {@link #wakeup()} belongs to one thread (the event loop's).</li>

@@ -20,7 +20,7 @@ import static io.pollkit.bindings.errno_h.ENOENT;
  * fds below FD_SETSIZE fit: a larger one is refused when it is registered.
  *
  * <p>Quirk: select has no hang-up or error event. A closed or failed peer shows as readable (the read
- * returns 0 or the error), so an fd registered without {@link #READ} hears of neither.
+ * returns 0 or the error), so an fd registered without {@link #READ} hears of neither (SelectQuirksTest).
  */
 final class SelectPoller implements Poller {
     private final Arena arena = Arena.ofShared();
@@ -31,10 +31,11 @@ final class SelectPoller implements Poller {
     private final boolean[] registered = new boolean[FdSet.FD_SETSIZE];
     private final Waker waker;
     private int maxFd = -1;
+    private int next;   // the fd the next scan starts at (modulo maxFd + 1)
 
     SelectPoller() throws IOException {
         waker = new Waker();
-        register(waker.fd(), READ, Waker.TOKEN);
+        add(waker.fd(), READ, Waker.TOKEN);
     }
 
     @Override
@@ -58,6 +59,10 @@ final class SelectPoller implements Poller {
 
     @Override
     public void register(int fd, int interest, long token) throws IOException {
+        add(fd, interest, Waker.checkToken(token));
+    }
+
+    private void add(int fd, int interest, long token) throws IOException {
         if (!FdSet.fits(fd)) {
             throw new IllegalArgumentException("select cannot watch fd " + fd + ": it handles fds 0 to "
                     + (FdSet.FD_SETSIZE - 1) + " (FD_SETSIZE=" + FdSet.FD_SETSIZE + "); use --backend=poll or epoll");
@@ -70,6 +75,7 @@ final class SelectPoller implements Poller {
 
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
+        Waker.checkToken(token);
         if (!FdSet.fits(fd) || !registered[fd]) throw new ErrnoException("select modify(fd=" + fd + ")", ENOENT);
         setInterest(fd, interest, token);
     }
@@ -91,15 +97,23 @@ final class SelectPoller implements Poller {
         // Linux select rewrites the timeval with the time left: fill it anew every call.
         int n = Select.select(maxFd + 1, readSet, writeSet, null, timeoutMillis < 0 ? null : Select.timeval(tv, timeoutMillis));
         if (n == Results.INTERRUPTED) return 0;
-        for (int fd = 0; fd <= maxFd && n > 0; fd++) {
+        if (n > 0 && FdSet.isSet(readSet, waker.fd())) {
+            waker.drain();
+            n--;
+        }
+        // The scan starts where the last full buffer stopped: always starting at fd 0 would report the
+        // same low fds to a caller that polls again before consuming them, and starve the rest.
+        int nfds = maxFd + 1;
+        for (int i = 0; i < nfds && n > 0; i++) {
+            int fd = (next + i) % nfds;
+            if (fd == waker.fd()) continue;
             int bits = (FdSet.isSet(readSet, fd) ? READABLE : 0) | (FdSet.isSet(writeSet, fd) ? WRITABLE : 0);
             if (bits == 0) continue;
-            n -= Integer.bitCount(bits);   // select counts an fd once per set it is in
-            if (tokens[fd] == Waker.TOKEN && fd == waker.fd()) {
-                waker.drain();
-                continue;
+            if (!events.add(tokens[fd], bits)) {
+                next = fd;   // full: level-triggered, this fd and the rest come first next time
+                break;
             }
-            if (!events.add(tokens[fd], bits)) break;
+            n -= Integer.bitCount(bits);   // select counts an fd once per set it is in
         }
         return events.size();
     }

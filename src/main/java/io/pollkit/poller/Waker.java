@@ -26,6 +26,14 @@ public final class Waker implements AutoCloseable {
     /** The token backends give the waker fd; never reported to callers. */
     public static final long TOKEN = Long.MIN_VALUE;
 
+    /** For backends' register and modify: refuses {@link #TOKEN}, whose events would be taken for wakeups. */
+    static long checkToken(long token) {
+        if (token == TOKEN) {
+            throw new IllegalArgumentException("token " + TOKEN + " (Long.MIN_VALUE) is reserved for the poller's own waker");
+        }
+        return token;
+    }
+
     private final int readFd, writeFd;
     private final AtomicBoolean pending = new AtomicBoolean();
     private final MemorySegment buffer = Arena.ofAuto().allocate(JAVA_LONG);   // 8 bytes: what eventfd reads and writes
@@ -58,10 +66,12 @@ public final class Waker implements AutoCloseable {
 
     /** On the polling thread, after {@link #fd()} was reported readable: empties it and re-arms {@link #wake()}. */
     public void drain() throws IOException {
-        pending.set(false);
         while (Unistd.read(readFd, buffer, 8) > 0) {
             // an eventfd empties in one read; a pipe may hold a few bytes from before
         }
+        // Only now: cleared before the read, a wake() in between would write, the read would swallow it,
+        // and pending would stay true with nothing to read, so every later wake() would be lost.
+        pending.set(false);
     }
 
     @Override
