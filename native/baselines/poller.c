@@ -17,15 +17,16 @@ const char *const poller_names[] = { "epoll", "poll", NULL };
 
 struct poller {
 	enum poller_kind kind;
-	struct pk_event *events;   /* what the last wait reported */
 	size_t registered;         /* fds registered */
-	size_t capacity;           /* length of events, raw and pfds/tokens: >= registered */
+	struct pk_event *events;   /* what the last wait reported; grown only by a wait */
+	size_t events_len;         /* length of events (and raw) */
 	/* epoll */
 	int epfd;
 	struct epoll_event *raw;   /* epoll_wait's output */
 	/* poll */
 	struct pollfd *pfds;       /* the interest set, one entry per registered fd */
 	size_t *tokens;            /* tokens[i] goes with pfds[i] */
+	size_t pfds_len;           /* length of pfds and tokens */
 	int *slot;                 /* slot[fd]: index of fd in pfds, or -1 */
 	size_t slot_len;           /* length of slot */
 };
@@ -38,19 +39,6 @@ static void *grow(void *array, size_t count, size_t size)
 	return bigger;
 }
 
-/* Every output array is as long as the interest set can be. */
-static void set_capacity(struct poller *p, size_t capacity)
-{
-	p->capacity = capacity;
-	p->events = grow(p->events, p->capacity, sizeof *p->events);
-	if (p->kind == POLLER_EPOLL) {
-		p->raw = grow(p->raw, p->capacity, sizeof *p->raw);
-	} else {
-		p->pfds = grow(p->pfds, p->capacity, sizeof *p->pfds);
-		p->tokens = grow(p->tokens, p->capacity, sizeof *p->tokens);
-	}
-}
-
 struct poller *poller_new(enum poller_kind kind)
 {
 	struct poller *p = calloc(1, sizeof *p);
@@ -60,7 +48,6 @@ struct poller *poller_new(enum poller_kind kind)
 	p->epfd = -1;
 	if (kind == POLLER_EPOLL && (p->epfd = epoll_create1(EPOLL_CLOEXEC)) < 0)
 		die_errno("epoll_create1");
-	set_capacity(p, 64);
 	return p;
 }
 
@@ -79,8 +66,6 @@ static short to_poll(unsigned interest)
 
 int poller_add(struct poller *p, int fd, size_t token, unsigned interest)
 {
-	if (p->registered == p->capacity)
-		set_capacity(p, 2 * p->capacity);
 	if (p->kind == POLLER_EPOLL) {
 		struct epoll_event ev = to_epoll(token, interest);
 		if (epoll_ctl(p->epfd, EPOLL_CTL_ADD, fd, &ev) != 0)
@@ -94,6 +79,11 @@ int poller_add(struct poller *p, int fd, size_t token, unsigned interest)
 			for (size_t i = p->slot_len; i < len; i++)
 				p->slot[i] = -1;
 			p->slot_len = len;
+		}
+		if (p->registered == p->pfds_len) {
+			p->pfds_len = p->pfds_len ? 2 * p->pfds_len : 64;
+			p->pfds = grow(p->pfds, p->pfds_len, sizeof *p->pfds);
+			p->tokens = grow(p->tokens, p->pfds_len, sizeof *p->tokens);
 		}
 		p->slot[fd] = (int)p->registered;
 		p->pfds[p->registered] = (struct pollfd){ .fd = fd, .events = to_poll(interest) };
@@ -140,10 +130,17 @@ static unsigned readiness(int is_in, int is_out, int is_err)
 
 int poller_wait(struct poller *p, int timeout_ms)
 {
+	/* Room for every registered fd, so one wait can report them all. Grown here and only here:
+	 * the events handed out stay put while the caller's handlers add fds. */
+	if (p->events_len < p->registered || p->events_len == 0) {
+		p->events_len = p->registered > 64 ? 2 * p->registered : 64;
+		p->events = grow(p->events, p->events_len, sizeof *p->events);
+		if (p->kind == POLLER_EPOLL)
+			p->raw = grow(p->raw, p->events_len, sizeof *p->raw);
+	}
 	int n = 0;
 	if (p->kind == POLLER_EPOLL) {
-		/* capacity >= registered, so one wait can report every fd. */
-		int ready = epoll_wait(p->epfd, p->raw, (int)p->capacity, timeout_ms);
+		int ready = epoll_wait(p->epfd, p->raw, (int)p->events_len, timeout_ms);
 		if (ready < 0)
 			return -1;
 		for (int i = 0; i < ready; i++) {

@@ -32,6 +32,8 @@ void poller_remove(struct poller *p, int fd);
  * of the same batch: handlers must tolerate a stale token or a spurious readiness.
  */
 int poller_wait(struct poller *p, int timeout_ms);
+/* The events of the last wait; the array stays valid (registering fds does not move it) until
+ * the next poller_wait or poller_free. */
 const struct pk_event *poller_events(const struct poller *p);
 void poller_free(struct poller *p);
 

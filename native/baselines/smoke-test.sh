@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # smoke-test.sh: a short check of the built baselines, run by `make check` (which sets OUT, and
-# KQUEUE_SHIM to the test stand-in for kqueue). Loopback only; every wait is bounded by `timeout`
+# KQUEUE_LIB to native/kqueue-double's library, a kqueue test double over epoll). Loopback only; every wait is bounded by `timeout`
 # or a counted loop. Ends with "N passed, M failed" and exits non-zero if anything failed.
 set -u
 OUT=${OUT:?OUT must name the directory holding the built programs}
-KQUEUE_SHIM=${KQUEUE_SHIM:-}
+KQUEUE_LIB=${KQUEUE_LIB:-}
 tmp=$(mktemp -d)
 passed=0
 failed=0
@@ -56,9 +56,9 @@ check "w1-dispatch refuses select with fds >= FD_SETSIZE (exit 2)" \
 env -u POLLKIT_KQUEUE_LIB timeout 5 "$OUT/w1-dispatch" --backend=kqueue 2>"$tmp/err" >/dev/null
 check "w1-dispatch kqueue without POLLKIT_KQUEUE_LIB exits 3" \
 	test $? -eq 3 -a -n "$(grep POLLKIT_KQUEUE_LIB "$tmp/err")"
-if [[ -n $KQUEUE_SHIM ]]; then
-	line=$(POLLKIT_KQUEUE_LIB=$KQUEUE_SHIM timeout 30 "$OUT/w1-dispatch" --backend=kqueue --n=50 --k=5 --rounds=200 --samples=3 --warmup=50)
-	check "w1-dispatch kqueue through the test shim prints its JSON line" w1_ok kqueue 50 5 "$line"
+if [[ -n $KQUEUE_LIB ]]; then
+	line=$(POLLKIT_KQUEUE_LIB=$KQUEUE_LIB timeout 30 "$OUT/w1-dispatch" --backend=kqueue --n=50 --k=5 --rounds=200 --samples=3 --warmup=50)
+	check "w1-dispatch kqueue through the kqueue test double prints its JSON line" w1_ok kqueue 50 5 "$line"
 fi
 
 # --- W4 -----------------------------------------------------------------------------------------

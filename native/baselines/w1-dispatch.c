@@ -284,5 +284,12 @@ int main(int argc, char **argv)
 	printf("{\"workload\":\"W1\",\"impl\":\"c\",\"backend\":\"%s\",\"n\":%d,\"k\":%d,\"rounds\":%ld,"
 	       "\"samples\":%ld,\"ns_per_round\":{\"median\":%.1f,\"min\":%.1f,\"max\":%.1f}}\n",
 	       backend_names[b.backend], b.n, b.k, rounds, samples, sum.median, sum.min, sum.max);
+	free(ns_per_round);  /* the fds close at exit */
+	free(b.rfd);
+	free(b.wfd);
+	free(b.picked_in);
+	free(b.pfds);
+	free(b.epev);
+	free(b.kev);
 	return 0;
 }

@@ -86,5 +86,6 @@ int main(int argc, char **argv)
 	printf("{\"workload\":\"W4\",\"impl\":\"c\",\"call\":\"%s\",\"iterations\":%ld,\"samples\":%ld,"
 	       "\"ns_per_call\":{\"median\":%.2f,\"min\":%.2f,\"max\":%.2f}}\n",
 	       call_names[call], iterations, samples, sum.median, sum.min, sum.max);
+	free(ns_per_call);
 	return 0;
 }

@@ -83,7 +83,10 @@ final class KqueuePoller implements Poller {
     }
 
     private void change(int fd, String call) throws IOException {
-        int n = Kqueue.kevent(kq, changes, 2, receipts, 2, zero);
+        int n;
+        do {   // EINTR before the changes were applied: apply them again
+            n = Kqueue.kevent(kq, changes, 2, receipts, 2, zero);
+        } while (n == Results.INTERRUPTED);
         for (int i = 0; i < n; i++) {
             long err = kevent.data$get(receipts, i);
             if ((kevent.flags$get(receipts, i) & EV_ERROR) != 0 && err != 0) {

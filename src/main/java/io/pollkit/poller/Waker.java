@@ -36,9 +36,11 @@ public final class Waker implements AutoCloseable {
 
     private final int readFd, writeFd;
     private final AtomicBoolean pending = new AtomicBoolean();
-    private final MemorySegment buffer = Arena.ofAuto().allocate(JAVA_LONG);   // 8 bytes: what eventfd reads and writes
+    // 8 bytes each, what an eventfd reads and writes; one for wake() (any thread), one for drain() (the poller's)
+    private final MemorySegment one = Arena.ofAuto().allocate(JAVA_LONG), sink = Arena.ofAuto().allocate(JAVA_LONG);
 
     public Waker() throws IOException {
+        one.set(JAVA_LONG, 0, 1L);   // an eventfd adds what is written: 0 would wake nobody
         if (EventFd.isAvailable()) {
             readFd = writeFd = EventFd.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         } else {
@@ -57,8 +59,7 @@ public final class Waker implements AutoCloseable {
     public void wake() {
         if (!pending.compareAndSet(false, true)) return;
         try {
-            buffer.set(JAVA_LONG, 0, 1L);
-            Unistd.write(writeFd, buffer, 8);   // WOULD_BLOCK only when already readable: fine
+            Unistd.write(writeFd, one, 8);   // WOULD_BLOCK only when already readable: fine
         } catch (ErrnoException e) {
             throw new UncheckedIOException(e);
         }
@@ -66,7 +67,7 @@ public final class Waker implements AutoCloseable {
 
     /** On the polling thread, after {@link #fd()} was reported readable: empties it and re-arms {@link #wake()}. */
     public void drain() throws IOException {
-        while (Unistd.read(readFd, buffer, 8) > 0) {
+        while (Unistd.read(readFd, sink, 8) > 0) {
             // an eventfd empties in one read; a pipe may hold a few bytes from before
         }
         // Only now: cleared before the read, a wake() in between would write, the read would swallow it,
