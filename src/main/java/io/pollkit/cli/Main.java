@@ -6,12 +6,15 @@ import io.pollkit.server.HttpServer;
 import io.pollkit.server.LoopServer;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.server.TickServer;
+import io.pollkit.server.raw.RawTick;
 import sun.misc.Signal;
 
 import java.io.IOException;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.stream.Collectors;
 
 /**
  * {@code java -jar target/pollkit.jar <server> [--flags]}: runs one of pollkit's servers on the chosen
@@ -30,6 +33,7 @@ public final class Main {
         TICK("tick", "every --interval ms send \"tick\\n\" to every client; log each line a client sends", WITH_INTERVAL),
         ECHO("echo", "send every byte a client sends back to it", COMMON),
         HTTP("http", "HTTP/1.1 hello: 200 OK with body \"hello\\n\", keep-alive, pipelining-safe", COMMON),
+        RAW_TICK("raw-tick", "the tick server written directly against one syscall API, no event loop", WITH_INTERVAL),
         BACKENDS("backends", "list the backends and whether each is available here", Set.of());
 
         final String id, what;
@@ -67,7 +71,8 @@ public final class Main {
         }
         Server server = Arrays.stream(Server.values()).filter(s -> s.id.equals(args[0])).findFirst().orElse(null);
         if (server == null) {
-            System.err.println("pollkit: unknown server '" + args[0] + "'; choose one of tick, echo, http, backends (see --help)");
+            System.err.println("pollkit: unknown server '" + args[0] + "'; choose one of "
+                    + Arrays.stream(Server.values()).map(s -> s.id).collect(Collectors.joining(", ")) + " (see --help)");
             return 2;
         }
         List<String> rest = Arrays.asList(args).subList(1, args.length);
@@ -90,11 +95,17 @@ public final class Main {
             return 0;
         }
         try {
+            if (server == Server.RAW_TICK) {
+                AtomicBoolean stop = new AtomicBoolean();
+                onSignals(() -> stop.set(true));
+                RawTick.run(options, stop);
+                return 0;
+            }
             LoopServer s = switch (server) {
                 case TICK -> new TickServer(options);
                 case ECHO -> new EchoServer(options);
                 case HTTP -> new HttpServer(options);
-                case BACKENDS -> throw new AssertionError();
+                case RAW_TICK, BACKENDS -> throw new AssertionError();
             };
             onSignals(s::stop);
             s.run();
