@@ -1,4 +1,4 @@
-# pollkit's front door: make build | test | run | bindings | native | clean.
+# pollkit's front door: make build | test | run | bindings | native | jni | clean.
 # Finds a JDK 22+ by itself (scripts/find-jdk: JAVA_HOME when new enough, else the usual JVM folders).
 SHELL := /bin/bash
 JDK := $(shell scripts/find-jdk 2>/dev/null)
@@ -9,13 +9,14 @@ export MAVEN_OPTS
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build test run bindings native kqueue-double clean jdk
+.PHONY: build test run bindings native kqueue-double jni clean jdk
 
 build: jdk
 	$(MVN) -q -DskipTests package
 
-# The C test double's own checks, then every Java test (the kqueue ones through the double).
-test: jdk kqueue-double
+# The C test double's own checks, then every Java test (the kqueue ones through the double), then the
+# poller tests again over the JNI twin (pom.xml: conformance-over-jni).
+test: jdk kqueue-double jni
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
 	$(MVN) verify
 
@@ -30,8 +31,12 @@ run: build
 bindings:
 	bindings/mkbindings all
 
-native: kqueue-double
+native: kqueue-double jni
 	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT)
+
+# The JNI twin of the hot downcalls, for -Dpollkit.transport=jni (native/jni/README.md).
+jni: jdk
+	$(MAKE) -C native/jni OUT=$(NATIVE_OUT) JDK=$(JDK)
 
 kqueue-double:
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT)

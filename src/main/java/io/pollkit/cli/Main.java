@@ -7,6 +7,7 @@ import io.pollkit.server.LoopServer;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.server.TickServer;
 import io.pollkit.server.raw.RawTick;
+import io.pollkit.sys.Transport;
 import sun.misc.Signal;
 
 import java.io.IOException;
@@ -83,6 +84,7 @@ public final class Main {
         ServerOptions options;
         try {
             options = Flags.parse(rest, server.flags, ServerOptions.defaults());
+            checkTransport();
             if (!options.backend().isAvailable()) throw new UsageException(options.backend().unavailableReason());
         } catch (UsageException e) {
             System.err.println("pollkit " + server.id + ": " + e.getMessage() + " (see pollkit " + server.id + " --help)");
@@ -113,6 +115,17 @@ public final class Main {
         } catch (IOException | RuntimeException e) {
             System.err.println("pollkit " + server.id + ": " + e.getMessage());
             return 1;
+        }
+    }
+
+    /** Chooses the transport (-Dpollkit.transport) now, so that a bad one is a usage error, not a stack trace. */
+    private static void checkTransport() throws UsageException {
+        try {
+            Transport.CURRENT.id();
+        } catch (ExceptionInInitializerError e) {   // an unknown name: the IllegalArgumentException is the cause
+            throw new UsageException(e.getCause().getMessage());
+        } catch (UnsatisfiedLinkError | NoClassDefFoundError e) {   // no JNI library
+            throw new UsageException(e.getMessage());
         }
     }
 

@@ -51,16 +51,18 @@ public final class Epoll {
 
     /** epoll_ctl(2) with an {@code epoll_event} the caller owns (may be null for EPOLL_CTL_DEL). */
     public static void epoll_ctl(int epfd, int op, int fd, MemorySegment event) throws ErrnoException {
+        for (;;) {
+            int r = Transport.JNI_SELECTED ? Jni.epoll_ctl(epfd, op, fd, Jni.address(event)) : ffmEpollCtl(epfd, op, fd, event);
+            if (r >= 0) return;
+            if (r != -EINTR) throw new ErrnoException("epoll_ctl(epfd=" + epfd + ", " + opName(op) + ", fd=" + fd + ")", -r);
+        }
+    }
+
+    /** The FFM downcall: 0, or -errno. */
+    private static int ffmEpollCtl(int epfd, int op, int fd, MemorySegment event) {
         MemorySegment st = Native.errnoState();
         try {
-            for (;;) {
-                int r = (int) EPOLL_CTL.invokeExact(st, epfd, op, fd, Native.orNull(event));
-                if (r == 0) return;
-                int e = Native.errno(st);
-                if (e != EINTR) throw new ErrnoException("epoll_ctl(epfd=" + epfd + ", " + opName(op) + ", fd=" + fd + ")", e);
-            }
-        } catch (ErrnoException e) {
-            throw e;
+            return Native.orErrno((int) EPOLL_CTL.invokeExact(st, epfd, op, fd, Native.orNull(event)), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -79,17 +81,22 @@ public final class Epoll {
      * events, 0 on timeout, or {@link Results#INTERRUPTED} on EINTR.
      */
     public static int epoll_wait(int epfd, MemorySegment events, int maxevents, int timeoutMillis) throws ErrnoException {
+        int r = Transport.JNI_SELECTED
+                ? Jni.epoll_wait(epfd, Jni.address(events), maxevents, timeoutMillis)
+                : ffmEpollWait(epfd, events, maxevents, timeoutMillis);
+        if (r >= 0) return r;
+        if (r == -EINTR) return Results.INTERRUPTED;
+        throw new ErrnoException("epoll_wait(epfd=" + epfd + ", maxevents=" + maxevents + ")", -r);
+    }
+
+    /** The FFM downcall: the result, or -errno. */
+    private static int ffmEpollWait(int epfd, MemorySegment events, int maxevents, int timeoutMillis) {
         MemorySegment st = Native.errnoState();
-        int r;
         try {
-            r = (int) EPOLL_WAIT.invokeExact(st, epfd, events, maxevents, timeoutMillis);
+            return Native.orErrno((int) EPOLL_WAIT.invokeExact(st, epfd, events, maxevents, timeoutMillis), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
-        if (r >= 0) return r;
-        int e = Native.errno(st);
-        if (e == EINTR) return Results.INTERRUPTED;
-        throw new ErrnoException("epoll_wait(epfd=" + epfd + ", maxevents=" + maxevents + ")", e);
     }
 
     private static String opName(int op) {

@@ -33,8 +33,9 @@ public final class Kqueue {
     static {
         SymbolLookup lookup = null;
         String reason = null;
+        String lib = null;
         if (Platform.NAME.startsWith("linux")) {
-            String lib = System.getProperty(LIBRARY_PROPERTY, System.getenv(LIBRARY_ENV));
+            lib = System.getProperty(LIBRARY_PROPERTY, System.getenv(LIBRARY_ENV));
             if (lib == null || lib.isBlank()) {
                 reason = "kqueue: Linux has no kqueue; set " + LIBRARY_ENV + " (or -D" + LIBRARY_PROPERTY
                         + ") to a kqueue library such as libkqueue.so.0";
@@ -52,6 +53,14 @@ public final class Kqueue {
         if (lookup != null && (lookup.find("kqueue").isEmpty() || lookup.find("kevent").isEmpty())) {
             reason = "kqueue: the library has no kqueue/kevent symbols (" + Platform.NAME + ")";
             lookup = null;
+        }
+        if (lookup != null && Transport.JNI_SELECTED) {
+            // The JNI twin calls kevent from the same library (on Linux it dlopen()s the same path).
+            String failed = Jni.kevent_init(lib);
+            if (failed != null) {
+                reason = "kqueue: the JNI library cannot call kevent from " + lib + ": " + failed;
+                lookup = null;
+            }
         }
         REASON = reason;
         KQUEUE = Native.errnoCallOrThrow(lookup, "kqueue", sys_event_h.kqueue$descriptor(), reason);
@@ -88,18 +97,30 @@ public final class Kqueue {
      */
     public static int kevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
                              MemorySegment timeout) throws ErrnoException {
+        int r = Transport.JNI_SELECTED ? jniKevent(kq, changes, nchanges, events, nevents, timeout)
+                : ffmKevent(kq, changes, nchanges, events, nevents, timeout);
+        if (r >= 0) return r;
+        if (r == -EINTR) return Results.INTERRUPTED;
+        throw new ErrnoException("kevent(kq=" + kq + ", nchanges=" + nchanges + ", nevents=" + nevents + ")", -r);
+    }
+
+    /** The FFM downcall: the result, or -errno. */
+    private static int ffmKevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
+                                 MemorySegment timeout) {
         MemorySegment st = Native.errnoState();
-        int r;
         try {
-            r = (int) KEVENT.invokeExact(st, kq, Native.orNull(changes), nchanges, Native.orNull(events), nevents,
-                    Native.orNull(timeout));
+            return Native.orErrno((int) KEVENT.invokeExact(st, kq, Native.orNull(changes), nchanges,
+                    Native.orNull(events), nevents, Native.orNull(timeout)), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
-        if (r >= 0) return r;
-        int e = Native.errno(st);
-        if (e == EINTR) return Results.INTERRUPTED;
-        throw new ErrnoException("kevent(kq=" + kq + ", nchanges=" + nchanges + ", nevents=" + nevents + ")", e);
+    }
+
+    /** The JNI call: the result, or -errno; refused with the reason, as the FFM handle is, when unavailable. */
+    private static int jniKevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
+                                 MemorySegment timeout) {
+        if (REASON != null) throw new UnsupportedOperationException(REASON);
+        return Jni.kevent(kq, Jni.address(changes), nchanges, Jni.address(events), nevents, Jni.address(timeout));
     }
 
     /** The EV_SET macro: fills the {@code struct kevent} at {@code index} of {@code array}. */

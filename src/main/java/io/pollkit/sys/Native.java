@@ -53,6 +53,19 @@ final class Native {
         return state.get(JAVA_INT, ERRNO_OFFSET);
     }
 
+    /**
+     * {@code r}, or -errno when the call failed ({@code r < 0}): the convention of the hot calls, so that
+     * one EAGAIN/EINTR policy serves both transports (the JNI twin returns -errno itself, see {@link Jni}).
+     */
+    static long orErrno(long r, MemorySegment state) {
+        return r >= 0 ? r : -errno(state);
+    }
+
+    /** {@link #orErrno(long, MemorySegment)} for calls returning int. */
+    static int orErrno(int r, MemorySegment state) {
+        return r >= 0 ? r : -errno(state);
+    }
+
     /** A libc function that captures errno: its type is {@code (MemorySegment errnoState, args...) ret}. */
     static MethodHandle errnoCall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
         return link(LIBC, name, descriptor, null, withCapture(options), null);

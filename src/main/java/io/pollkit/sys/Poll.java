@@ -25,16 +25,19 @@ public final class Poll {
      * {@link Results#INTERRUPTED} on EINTR (recompute the timeout and call again).
      */
     public static int poll(MemorySegment fds, long nfds, int timeoutMillis) throws ErrnoException {
+        int r = Transport.JNI_SELECTED ? Jni.poll(Jni.address(fds), nfds, timeoutMillis) : ffmPoll(fds, nfds, timeoutMillis);
+        if (r >= 0) return r;
+        if (r == -EINTR) return Results.INTERRUPTED;
+        throw new ErrnoException("poll(nfds=" + nfds + ", timeout=" + timeoutMillis + ")", -r);
+    }
+
+    /** The FFM downcall: the result, or -errno. */
+    private static int ffmPoll(MemorySegment fds, long nfds, int timeoutMillis) {
         MemorySegment st = Native.errnoState();
-        int r;
         try {
-            r = (int) POLL.invokeExact(st, fds, nfds, timeoutMillis);
+            return Native.orErrno((int) POLL.invokeExact(st, fds, nfds, timeoutMillis), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
-        if (r >= 0) return r;
-        int e = Native.errno(st);
-        if (e == EINTR) return Results.INTERRUPTED;
-        throw new ErrnoException("poll(nfds=" + nfds + ", timeout=" + timeoutMillis + ")", e);
     }
 }

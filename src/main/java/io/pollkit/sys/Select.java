@@ -26,15 +26,22 @@ public final class Select {
      */
     public static int select(int nfds, MemorySegment readfds, MemorySegment writefds, MemorySegment exceptfds,
                              MemorySegment timeout) throws ErrnoException {
+        int r = Transport.JNI_SELECTED
+                ? Jni.select(nfds, Jni.address(readfds), Jni.address(writefds), Jni.address(exceptfds), Jni.address(timeout))
+                : ffmSelect(nfds, readfds, writefds, exceptfds, timeout);
+        return result(r, "select", nfds);
+    }
+
+    /** The FFM downcall: the result, or -errno. */
+    private static int ffmSelect(int nfds, MemorySegment readfds, MemorySegment writefds, MemorySegment exceptfds,
+                                 MemorySegment timeout) {
         MemorySegment st = Native.errnoState();
-        int r;
         try {
-            r = (int) SELECT.invokeExact(st, nfds, Native.orNull(readfds), Native.orNull(writefds),
-                    Native.orNull(exceptfds), Native.orNull(timeout));
+            return Native.orErrno((int) SELECT.invokeExact(st, nfds, Native.orNull(readfds), Native.orNull(writefds),
+                    Native.orNull(exceptfds), Native.orNull(timeout)), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
-        return result(r, st, "select", nfds);
     }
 
     /**
@@ -51,14 +58,14 @@ public final class Select {
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
-        return result(r, st, "pselect", nfds);
+        return result(Native.orErrno(r, st), "pselect", nfds);
     }
 
-    private static int result(int r, MemorySegment st, String call, int nfds) throws ErrnoException {
+    /** The wait policy for {@code r}, the result or -errno: INTERRUPTED on EINTR, else ErrnoException. */
+    private static int result(int r, String call, int nfds) throws ErrnoException {
         if (r >= 0) return r;
-        int e = Native.errno(st);
-        if (e == EINTR) return Results.INTERRUPTED;
-        throw new ErrnoException(call + "(nfds=" + nfds + ")", e);
+        if (r == -EINTR) return Results.INTERRUPTED;
+        throw new ErrnoException(call + "(nfds=" + nfds + ")", -r);
     }
 
     /** Fills a {@code struct timeval} with {@code millis} milliseconds and returns it. */

@@ -51,35 +51,39 @@ public final class Unistd {
 
     /** read(2) into the first {@code length} bytes of {@code buf}: bytes read, 0 at end of file, or WOULD_BLOCK. */
     public static long read(int fd, MemorySegment buf, long length) throws ErrnoException {
-        MemorySegment st = Native.errnoState();
-        try {
-            for (;;) {
-                long n = (long) READ.invokeExact(st, fd, buf, length);
-                if (n >= 0) return n;
-                int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR) throw new ErrnoException("read(fd=" + fd + ", len=" + length + ")", e);
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+        for (;;) {
+            long n = Transport.JNI_SELECTED ? Jni.read(fd, Jni.address(buf), length) : ffmRead(fd, buf, length);
+            if (n >= 0) return n;
+            if (n == -EAGAIN || n == -EWOULDBLOCK) return Results.WOULD_BLOCK;
+            if (n != -EINTR) throw new ErrnoException("read(fd=" + fd + ", len=" + length + ")", (int) -n);
         }
     }
 
     /** write(2) of the first {@code length} bytes of {@code buf}: bytes written (maybe fewer), or WOULD_BLOCK. */
     public static long write(int fd, MemorySegment buf, long length) throws ErrnoException {
+        for (;;) {
+            long n = Transport.JNI_SELECTED ? Jni.write(fd, Jni.address(buf), length) : ffmWrite(fd, buf, length);
+            if (n >= 0) return n;
+            if (n == -EAGAIN || n == -EWOULDBLOCK) return Results.WOULD_BLOCK;
+            if (n != -EINTR) throw new ErrnoException("write(fd=" + fd + ", len=" + length + ")", (int) -n);
+        }
+    }
+
+    // The FFM downcalls of read and write: the result, or -errno.
+
+    private static long ffmRead(int fd, MemorySegment buf, long length) {
         MemorySegment st = Native.errnoState();
         try {
-            for (;;) {
-                long n = (long) WRITE.invokeExact(st, fd, buf, length);
-                if (n >= 0) return n;
-                int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR) throw new ErrnoException("write(fd=" + fd + ", len=" + length + ")", e);
-            }
-        } catch (ErrnoException e) {
-            throw e;
+            return Native.orErrno((long) READ.invokeExact(st, fd, buf, length), st);
+        } catch (Throwable t) {
+            throw Native.rethrow(t);
+        }
+    }
+
+    private static long ffmWrite(int fd, MemorySegment buf, long length) {
+        MemorySegment st = Native.errnoState();
+        try {
+            return Native.orErrno((long) WRITE.invokeExact(st, fd, buf, length), st);
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
@@ -129,6 +133,7 @@ public final class Unistd {
 
     /** getpid(2): cannot fail. The trivial call of the downcall benchmark. */
     public static int getpid() {
+        if (Transport.JNI_SELECTED) return Jni.getpid();
         try {
             return (int) GETPID.invokeExact();
         } catch (Throwable t) {
