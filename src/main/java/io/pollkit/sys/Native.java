@@ -1,6 +1,7 @@
 package io.pollkit.sys;
 
 import io.pollkit.bindings.Platform;
+import io.pollkit.bindings.errno_h;
 import io.pollkit.bindings.unistd_h;
 
 import java.lang.foreign.Arena;
@@ -59,6 +60,23 @@ final class Native {
      */
     static long orErrno(long r, MemorySegment state) {
         return r >= 0 ? r : -errno(state);
+    }
+
+    /** {@link #transfer}'s answer for EINTR: call again. */
+    static final long RETRY = Long.MIN_VALUE;
+
+    /**
+     * The one result policy of the non-blocking transfers (read, write, readv, writev, recv, send, recvfrom,
+     * sendto, recvmsg, sendmsg), given their result or -errno: the count; {@link Results#WOULD_BLOCK} for
+     * EAGAIN/EWOULDBLOCK; {@link #RETRY} for EINTR; else an ErrnoException naming
+     * {@code call(fd=FD, what=amount)}. Nothing is allocated unless it throws.
+     */
+    static long transfer(long r, String call, int fd, String what, long amount) throws ErrnoException {
+        if (r >= 0) return r;
+        int e = (int) -r;
+        if (e == errno_h.EAGAIN || e == errno_h.EWOULDBLOCK) return Results.WOULD_BLOCK;
+        if (e == errno_h.EINTR) return RETRY;
+        throw new ErrnoException(call + "(fd=" + fd + ", " + what + "=" + amount + ")", e);
     }
 
     /** {@link #orErrno(long, MemorySegment)} for calls returning int. */

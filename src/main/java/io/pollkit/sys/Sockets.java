@@ -249,36 +249,30 @@ public final class Sockets {
     /** recv(2) into the first {@code length} bytes of {@code buf}: bytes read, 0 at end of stream, or WOULD_BLOCK. */
     public static long recv(int fd, MemorySegment buf, long length, int flags) throws ErrnoException {
         MemorySegment st = Native.errnoState();
-        try {
-            for (;;) {
-                long n = (long) RECV.invokeExact(st, fd, buf, length, flags);
-                if (n >= 0) return n;
-                int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR) throw new ErrnoException("recv(fd=" + fd + ", len=" + length + ")", e);
+        for (;;) {
+            long r;
+            try {
+                r = (long) RECV.invokeExact(st, fd, buf, length, flags);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            long n = Native.transfer(Native.orErrno(r, st), "recv", fd, "len", length);
+            if (n != Native.RETRY) return n;
         }
     }
 
     /** send(2) of the first {@code length} bytes of {@code buf}: bytes sent (maybe fewer), or WOULD_BLOCK. */
     public static long send(int fd, MemorySegment buf, long length, int flags) throws ErrnoException {
         MemorySegment st = Native.errnoState();
-        try {
-            for (;;) {
-                long n = (long) SEND.invokeExact(st, fd, buf, length, flags);
-                if (n >= 0) return n;
-                int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR) throw new ErrnoException("send(fd=" + fd + ", len=" + length + ")", e);
+        for (;;) {
+            long r;
+            try {
+                r = (long) SEND.invokeExact(st, fd, buf, length, flags);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            long n = Native.transfer(Native.orErrno(r, st), "send", fd, "len", length);
+            if (n != Native.RETRY) return n;
         }
     }
 
@@ -287,18 +281,15 @@ public final class Sockets {
             throws ErrnoException {
         MemorySegment st = Native.errnoState();
         MemorySegment a = Native.orNull(addr), l = Native.orNull(addrlen);
-        try {
-            for (;;) {
-                long n = (long) RECVFROM.invokeExact(st, fd, buf, length, flags, a, l);
-                if (n >= 0) return n;
-                int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR) throw new ErrnoException("recvfrom(fd=" + fd + ", len=" + length + ")", e);
+        for (;;) {
+            long r;
+            try {
+                r = (long) RECVFROM.invokeExact(st, fd, buf, length, flags, a, l);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            long n = Native.transfer(Native.orErrno(r, st), "recvfrom", fd, "len", length);
+            if (n != Native.RETRY) return n;
         }
     }
 
@@ -307,18 +298,15 @@ public final class Sockets {
             throws ErrnoException {
         MemorySegment st = Native.errnoState();
         MemorySegment a = Native.orNull(addr);
-        try {
-            for (;;) {
-                long n = (long) SENDTO.invokeExact(st, fd, buf, length, flags, a, addrlen);
-                if (n >= 0) return n;
-                int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR) throw new ErrnoException("sendto(fd=" + fd + ", len=" + length + ")", e);
+        for (;;) {
+            long r;
+            try {
+                r = (long) SENDTO.invokeExact(st, fd, buf, length, flags, a, addrlen);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            long n = Native.transfer(Native.orErrno(r, st), "sendto", fd, "len", length);
+            if (n != Native.RETRY) return n;
         }
     }
 
@@ -334,18 +322,15 @@ public final class Sockets {
 
     private static long msg(MethodHandle h, String call, int fd, MemorySegment msghdr, int flags) throws ErrnoException {
         MemorySegment st = Native.errnoState();
-        try {
-            for (;;) {
-                long n = (long) h.invokeExact(st, fd, msghdr, flags);
-                if (n >= 0) return n;
-                int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR) throw new ErrnoException(call + "(fd=" + fd + ")", e);
+        for (;;) {
+            long r;
+            try {
+                r = (long) h.invokeExact(st, fd, msghdr, flags);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            long n = Native.transfer(Native.orErrno(r, st), call, fd, "flags", flags);
+            if (n != Native.RETRY) return n;
         }
     }
 }

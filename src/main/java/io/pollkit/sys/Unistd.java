@@ -6,9 +6,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.invoke.MethodHandle;
 
-import static io.pollkit.bindings.errno_h.EAGAIN;
 import static io.pollkit.bindings.errno_h.EINTR;
-import static io.pollkit.bindings.errno_h.EWOULDBLOCK;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -52,20 +50,18 @@ public final class Unistd {
     /** read(2) into the first {@code length} bytes of {@code buf}: bytes read, 0 at end of file, or WOULD_BLOCK. */
     public static long read(int fd, MemorySegment buf, long length) throws ErrnoException {
         for (;;) {
-            long n = Transport.JNI_SELECTED ? Jni.read(fd, Jni.address(buf), length) : ffmRead(fd, buf, length);
-            if (n >= 0) return n;
-            if (n == -EAGAIN || n == -EWOULDBLOCK) return Results.WOULD_BLOCK;
-            if (n != -EINTR) throw new ErrnoException("read(fd=" + fd + ", len=" + length + ")", (int) -n);
+            long n = Native.transfer(Transport.JNI_SELECTED ? Jni.read(fd, Jni.address(buf), length) : ffmRead(fd, buf, length),
+                    "read", fd, "len", length);
+            if (n != Native.RETRY) return n;
         }
     }
 
     /** write(2) of the first {@code length} bytes of {@code buf}: bytes written (maybe fewer), or WOULD_BLOCK. */
     public static long write(int fd, MemorySegment buf, long length) throws ErrnoException {
         for (;;) {
-            long n = Transport.JNI_SELECTED ? Jni.write(fd, Jni.address(buf), length) : ffmWrite(fd, buf, length);
-            if (n >= 0) return n;
-            if (n == -EAGAIN || n == -EWOULDBLOCK) return Results.WOULD_BLOCK;
-            if (n != -EINTR) throw new ErrnoException("write(fd=" + fd + ", len=" + length + ")", (int) -n);
+            long n = Native.transfer(Transport.JNI_SELECTED ? Jni.write(fd, Jni.address(buf), length) : ffmWrite(fd, buf, length),
+                    "write", fd, "len", length);
+            if (n != Native.RETRY) return n;
         }
     }
 
@@ -101,18 +97,15 @@ public final class Unistd {
 
     private static long vector(MethodHandle h, String call, int fd, MemorySegment iov, int iovcnt) throws ErrnoException {
         MemorySegment st = Native.errnoState();
-        try {
-            for (;;) {
-                long n = (long) h.invokeExact(st, fd, iov, iovcnt);
-                if (n >= 0) return n;
-                int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR) throw new ErrnoException(call + "(fd=" + fd + ", iovcnt=" + iovcnt + ")", e);
+        for (;;) {
+            long r;
+            try {
+                r = (long) h.invokeExact(st, fd, iov, iovcnt);
+            } catch (Throwable t) {
+                throw Native.rethrow(t);
             }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+            long n = Native.transfer(Native.orErrno(r, st), call, fd, "iovcnt", iovcnt);
+            if (n != Native.RETRY) return n;
         }
     }
 
