@@ -88,8 +88,10 @@ public final class Report {
         md.append("Each figure is a median with the [min .. max] of its samples. **×C** is that median divided by the\n"
                 + "median of the C baseline (`native/baselines`) for the same workload, backend, N, K and call, measured\n"
                 + "in the same run (1.00: as fast as C; 2.00: twice C's time). **B/op** is what the benchmark allocated\n"
-                + "per operation (JMH `-prof gc`, `gc.alloc.rate.norm`); C allocates nothing. The machine is shared and\n"
-                + "noisy: read ratios measured side by side, not single times.\n\n");
+                + "per operation (JMH `-prof gc`, `gc.alloc.rate.norm`); C allocates nothing. An allocation on every operation\n"
+                + "costs at least 16 B/op (the smallest object), so a figure below that is JMH's own per-iteration\n"
+                + "bookkeeping or a rare allocation spread over the operations. The machine is shared and noisy: read\n"
+                + "ratios measured side by side, not single times.\n\n");
 
         md.append("## Machine\n\n| | |\n|---|---|\n");
         if (meta.get("machine") instanceof Map<?, ?> m) {

@@ -40,7 +40,7 @@ import java.util.stream.Stream;
  * writes {@code bench/results/<timestamp>/}: one JSON line per figure in {@code w1.jsonl}/{@code w4.jsonl}
  * ({@link Result}'s shape), {@code meta.json}, JMH's log and raw JSON under {@code raw/}; then
  * {@link Report} turns them into results.json, results.md and charts/, and the run is copied to
- * {@code bench/results/latest/}. Exit status 1 when any case failed.
+ * {@code bench/results/latest/} (not a smoke run). Exit status 1 when any case failed.
  *
  * <pre>
  * usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
@@ -173,7 +173,7 @@ public final class Runner {
                              [--root=DIR] [--out=DIR]
             Runs W1 (dispatch) and W4 (downcall) of shared/WORKLOADS.md: JMH for the Java side, the C baselines
             of native/baselines beside them, and writes bench/results/<timestamp>/ (results.md, results.json,
-            charts/*.svg), copied to bench/results/latest/.
+            charts/*.svg), copied to bench/results/latest/ (except smoke runs). Exit 1 if a case failed.
               --profile  smoke: one W1 and one W4 case, 1 x 100 ms; quick (default): N=10,1000, a few minutes;
                          full: N=10,100,1000,9000, 2 forks, 3+5 iterations of 1 s
               --filter   only the cases whose label matches, e.g. 'W1 .* epoll' or '^W4' (see --list)
@@ -294,8 +294,9 @@ public final class Runner {
         writeMeta(meta);
 
         System.out.printf(Locale.ROOT, "pollkit bench, profile %s: %d cases (%d skipped) -> %s%n", profile.name(), runnable,
-                plan.size() - runnable, root.relativize(runDir));
-        System.out.printf(Locale.ROOT, "  %s; about %.0f min%n", profile.describe(), Math.ceil(estimate / 60));
+                plan.size() - runnable, show(runDir));
+        System.out.printf(Locale.ROOT, "  %s; about %s%n", profile.describe(),
+                estimate < 120 ? Math.round(estimate) + " s" : Math.round(estimate / 60) + " min");
         if (kqueueLib != null && (Boolean) meta.get("kqueue_is_test_double")) {
             System.out.println("  kqueue: through the C test double " + kqueueLib + " (epoll underneath, not real kqueue)");
         } else if (kqueueLib == null) {
@@ -347,11 +348,12 @@ public final class Runner {
         meta.put("failures", failures);
         writeMeta(meta);
         Report.generate(runDir);
+        // latest/ is the last real measurement: a smoke run, which measures nothing, leaves it alone.
         Path latest = runDir.getParent().resolve("latest");
-        copyTree(runDir, latest);
-        System.out.printf(Locale.ROOT, "done in %.1f min: %s (also %s)%n", (System.nanoTime() - start) / 60e9,
-                root.relativize(runDir.resolve("results.md")), root.relativize(latest));
-        if (failures > 0) System.out.println(failures + " case(s) FAILED: see results.md and " + root.relativize(rawDir));
+        if (!profile.smoke()) copyTree(runDir, latest);
+        System.out.printf(Locale.ROOT, "done in %.1f min: %s%s%n", (System.nanoTime() - start) / 60e9,
+                show(runDir.resolve("results.md")), profile.smoke() ? "" : " (also " + show(latest) + ")");
+        if (failures > 0) System.out.println(failures + " case(s) FAILED: see results.md and " + show(rawDir));
         return failures > 0 ? 1 : 0;
     }
 
@@ -477,6 +479,11 @@ public final class Runner {
 
     private void writeMeta(Map<String, Object> meta) throws IOException {
         Files.writeString(runDir.resolve("meta.json"), Json.write(meta) + "\n");
+    }
+
+    /** A path as the user typed it from the root: relative when under it. */
+    private String show(Path p) {
+        return p.startsWith(root) ? root.relativize(p).toString() : p.toString();
     }
 
     private static String slug(String label) {
