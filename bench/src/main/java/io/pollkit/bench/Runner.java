@@ -351,7 +351,8 @@ public final class Runner {
         // latest/ is the last real measurement: a smoke run, which measures nothing, leaves it alone.
         Path latest = runDir.getParent().resolve("latest");
         if (!profile.smoke()) copyTree(runDir, latest);
-        System.out.printf(Locale.ROOT, "done in %.1f min: %s%s%n", (System.nanoTime() - start) / 60e9,
+        double took = (System.nanoTime() - start) / 1e9;
+        System.out.printf(Locale.ROOT, "done in %s: %s%s%n", took < 120 ? Math.round(took) + " s" : String.format(Locale.ROOT, "%.1f min", took / 60),
                 show(runDir.resolve("results.md")), profile.smoke() ? "" : " (also " + show(latest) + ")");
         if (failures > 0) System.out.println(failures + " case(s) FAILED: see results.md and " + show(rawDir));
         return failures > 0 ? 1 : 0;
@@ -408,12 +409,25 @@ public final class Runner {
                 "jmh:" + c.benchmark().substring(Runner.class.getPackageName().length() + 1));
     }
 
+    /** The benchmark's own exception in what JMH threw (JMH keeps the fork's errors as suppressed exceptions). */
     private static String rootMessage(Throwable t) {
-        String message = t.getMessage();
-        for (Throwable c = t; c != null; c = c.getCause()) {
-            if (c.getMessage() != null) message = c.getClass().getSimpleName() + ": " + c.getMessage();
+        Throwable own = ownException(t, 0);
+        Throwable shown = own != null ? own : t;
+        return shown.getClass().getSimpleName() + ": " + shown.getMessage();
+    }
+
+    private static Throwable ownException(Throwable t, int depth) {
+        if (t == null || depth > 20) return null;
+        boolean jmh = t.getClass().getName().startsWith("org.openjdk.jmh.");
+        if (!jmh && t.getMessage() != null) {
+            Throwable deeper = ownException(t.getCause(), depth + 1);
+            return deeper != null ? deeper : t;
         }
-        return message;
+        for (Throwable s : t.getSuppressed()) {
+            Throwable found = ownException(s, depth + 1);
+            if (found != null) return found;
+        }
+        return ownException(t.getCause(), depth + 1);
     }
 
     private Result runC(Case c, int index) throws CaseFailure {
