@@ -185,9 +185,9 @@ final class Charts {
                 svg.text(left - 8, y + barH - 5, b.label(), "end", 12, "normal");
                 svg.rect(left, y, b.value() * scale, barH, b.color(), null);
                 double lo = left + b.lo() * scale, hi = left + b.hi() * scale, mid = y + barH / 2.0;
-                svg.line(lo, mid, hi, mid, "#000000", 1, null);
-                svg.line(lo, y + 3, lo, y + barH - 3, "#000000", 1, null);
-                svg.line(hi, y + 3, hi, y + barH - 3, "#000000", 1, null);
+                svg.line(lo, mid, hi, mid, "#777777", 1.5, null);
+                svg.line(lo, y + 3, lo, y + barH - 3, "#777777", 1.5, null);
+                svg.line(hi, y + 3, hi, y + barH - 3, "#777777", 1.5, null);
                 svg.text(Math.max(hi, left + b.value() * scale) + 6, y + barH - 5, Report.fmt(b.value()), "start", 11, "normal");
                 y += barH + gap;
             }
