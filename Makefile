@@ -1,4 +1,4 @@
-# pollkit's front door: make build | test | run | bindings | native | jni | clean.
+# pollkit's front door: make build | test | run | bindings | native | jni | bench | clean.
 # Finds a JDK 22+ by itself (scripts/find-jdk: JAVA_HOME when new enough, else the usual JVM folders).
 SHELL := /bin/bash
 JDK := $(shell scripts/find-jdk 2>/dev/null)
@@ -9,7 +9,7 @@ export MAVEN_OPTS
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build test run bindings native kqueue-double jni clean jdk
+.PHONY: build test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar clean jdk
 
 build: jdk
 	$(MVN) -q -DskipTests package
@@ -18,7 +18,9 @@ build: jdk
 # poller tests again over the JNI twin (pom.xml: conformance-over-jni).
 test: jdk kqueue-double jni
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
+	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT) check
 	$(MVN) verify
+	$(MVN) -f bench/pom.xml test
 
 # The main job: the tick server with its defaults (127.0.0.1:8080, epoll on Linux); ARGS="..." passes flags,
 # for example make run ARGS="--backend=poll --port=9000", or ARGS="echo --port=0" for another server.
@@ -41,8 +43,31 @@ jni: jdk
 kqueue-double:
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT)
 
+# Benchmarks W1 and W4 (bench/README.md): JMH beside the C baselines, in the same run, into
+# bench/results/<timestamp>/ (results.md, results.json, charts/). Not part of `make test`.
+# bench: a few minutes; bench-full: all N, more iterations; bench-smoke: one W1 and one W4 case, proves the pipeline.
+# Linux has no kqueue: the kqueue figures go through the C test double (epoll underneath) unless
+# POLLKIT_KQUEUE_LIB names another library; `make bench POLLKIT_KQUEUE_LIB=` leaves kqueue out.
+# BENCH_ARGS passes flags to bench/run, e.g. BENCH_ARGS="--filter=epoll" (bench/run --help).
+POLLKIT_KQUEUE_LIB ?= $(NATIVE_OUT)/libkqueue-double.so
+BENCH_ARGS ?=
+BENCH_RUN = POLLKIT_KQUEUE_LIB=$(POLLKIT_KQUEUE_LIB) JAVA_HOME=$(JDK) bench/run
+
+bench: build native bench-jar
+	$(BENCH_RUN) --profile=quick $(BENCH_ARGS)
+
+bench-full: build native bench-jar
+	$(BENCH_RUN) --profile=full $(BENCH_ARGS)
+
+bench-smoke: build native bench-jar
+	$(BENCH_RUN) --profile=smoke $(BENCH_ARGS)
+
+# bench/target/benchmarks.jar, after the bench module's own tests (the W1 schedule, fd layout, report).
+bench-jar: build
+	$(MVN) -q -f bench/pom.xml package
+
 clean:
-	rm -rf target
+	rm -rf target bench/target
 
 jdk:
 	@test -n "$(JDK)" || { scripts/find-jdk; exit 1; }

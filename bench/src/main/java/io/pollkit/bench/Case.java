@@ -1,0 +1,45 @@
+package io.pollkit.bench;
+
+import java.util.List;
+import java.util.Map;
+
+/**
+ * One planned measurement: a JMH benchmark method with its parameters and extra fork arguments, or a C
+ * baseline program with its arguments; or a case that cannot run here, with the reason
+ * ({@code skip != null}).
+ */
+record Case(String workload, String impl, String backend, String kase, Integer n, Integer k,
+            String benchmark, Map<String, String> params, List<String> jvmArgs,
+            List<String> command,
+            String skip) {
+
+    static Case jmh(String workload, String impl, String backend, String kase, Integer n, Integer k,
+                    Class<?> type, String method, Map<String, String> params, List<String> jvmArgs) {
+        return new Case(workload, impl, backend, kase, n, k, type.getName() + "." + method, params, jvmArgs, null, null);
+    }
+
+    static Case c(String workload, String backend, String kase, Integer n, Integer k, List<String> command) {
+        return new Case(workload, "c", backend, kase, n, k, null, Map.of(), List.of(), command, null);
+    }
+
+    Case skipped(String reason) {
+        return new Case(workload, impl, backend, kase, n, k, benchmark, params, jvmArgs, command, reason);
+    }
+
+    boolean isJmh() {
+        return benchmark != null;
+    }
+
+    String label() {
+        return label(workload, impl, backend, kase, n, k);
+    }
+
+    static String label(String workload, String impl, String backend, String kase, Integer n, Integer k) {
+        StringBuilder b = new StringBuilder(workload).append(' ').append(impl);
+        if (backend != null) b.append(' ').append(backend);
+        if (kase != null) b.append(' ').append(kase);
+        if (n != null) b.append(" n=").append(n);
+        if (k != null) b.append(" k=").append(k);
+        return b.toString();
+    }
+}

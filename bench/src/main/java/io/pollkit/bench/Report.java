@@ -1,0 +1,222 @@
+package io.pollkit.bench;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+import java.util.function.Function;
+import java.util.stream.Collectors;
+import java.util.stream.Stream;
+
+/**
+ * Turns a run directory into its report: reads {@code meta.json} and every {@code *.jsonl} in it (one
+ * {@link Result} per line, whichever workload wrote it) and writes {@code results.json} (the meta and every
+ * result), {@code results.md} (a table per workload and metric, each figure with its ratio to C of the same
+ * backend, N, K and case) and {@code charts/*.svg}. Run it alone to redo a report after adding results:
+ * {@code bench/run report DIR}.
+ */
+public final class Report {
+    private Report() {}
+
+    static final String SCHEMA = "pollkit-bench/1";
+
+    private static final Map<String, String> TITLES = Map.of(
+            "W1", "W1 — dispatch", "W2", "W2 — http-hello", "W3", "W3 — tick fan-out", "W4", "W4 — downcall cost");
+
+    public static void main(String[] args) throws IOException {
+        if (args.length != 1) {
+            System.err.println("usage: Report RUN_DIR   (writes RUN_DIR/results.json, results.md and charts/)");
+            System.exit(2);
+        }
+        generate(Path.of(args[0]));
+        System.out.println("wrote " + Path.of(args[0]).resolve("results.md"));
+    }
+
+    static void generate(Path dir) throws IOException {
+        Map<?, ?> meta = Files.exists(dir.resolve("meta.json"))
+                ? (Map<?, ?>) Json.parse(Files.readString(dir.resolve("meta.json"))) : Map.of();
+        List<Result> results = read(dir);
+
+        Map<String, Object> all = new LinkedHashMap<>();
+        all.put("schema", SCHEMA);
+        all.put("meta", meta);
+        all.put("results", results.stream().map(Result::toJson).toList());
+        Files.writeString(dir.resolve("results.json"), Json.write(all) + "\n");
+
+        boolean kqueueDouble = Boolean.TRUE.equals(meta.get("kqueue_is_test_double"));
+        List<Charts.Chart> charts = Charts.write(dir.resolve("charts"), results, kqueueDouble);
+        Files.writeString(dir.resolve("results.md"), markdown(meta, results, charts));
+    }
+
+    /** Every result of every {@code *.jsonl} in {@code dir}, in file-name order. */
+    static List<Result> read(Path dir) throws IOException {
+        List<Result> results = new ArrayList<>();
+        List<Path> files;
+        try (Stream<Path> s = Files.list(dir)) {
+            files = s.filter(p -> p.getFileName().toString().endsWith(".jsonl")).sorted().toList();
+        }
+        for (Path f : files) {
+            int line = 0;
+            for (String text : Files.readAllLines(f)) {
+                line++;
+                if (text.isBlank()) continue;
+                try {
+                    results.add(Result.fromJson((Map<?, ?>) Json.parse(text)));
+                } catch (RuntimeException e) {
+                    throw new IOException(f + ":" + line + ": not a result line: " + e.getMessage(), e);
+                }
+            }
+        }
+        return results;
+    }
+
+    // ---- results.md ----
+
+    static String markdown(Map<?, ?> meta, List<Result> results, List<Charts.Chart> charts) {
+        StringBuilder md = new StringBuilder();
+        md.append("# pollkit benchmarks");
+        if (meta.get("profile") != null) md.append(": ").append(meta.get("profile")).append(" run");
+        if (meta.get("started") != null) md.append(" of ").append(meta.get("started").toString().replace('T', ' ').replaceAll("\\.\\d+$", ""));
+        md.append("\n\n");
+        if (meta.get("settings") != null) md.append(meta.get("settings")).append(".\n");
+        md.append("Each figure is a median with the [min .. max] of its samples. **×C** is that median divided by the\n"
+                + "median of the C baseline (`native/baselines`) for the same workload, backend, N, K and call, measured\n"
+                + "in the same run (1.00: as fast as C; 2.00: twice C's time). **B/op** is what the benchmark allocated\n"
+                + "per operation (JMH `-prof gc`, `gc.alloc.rate.norm`); C allocates nothing. An allocation on every operation\n"
+                + "costs at least 16 B/op (the smallest object), so a figure below that is JMH's own per-iteration\n"
+                + "bookkeeping or a rare allocation spread over the operations. The machine is shared and noisy: read\n"
+                + "ratios measured side by side, not single times.\n\n");
+
+        md.append("## Machine\n\n| | |\n|---|---|\n");
+        if (meta.get("machine") instanceof Map<?, ?> m) {
+            row(md, "CPU", m.get("cpu"));
+            row(md, "cores", m.get("cores"));
+            row(md, "kernel", m.get("kernel"));
+            row(md, "JDK", m.get("jdk"));
+            row(md, "C compiler", m.get("cc"));
+            if (m.get("commit") != null) {
+                row(md, "commit", m.get("commit") + (Boolean.TRUE.equals(m.get("worktree_clean")) ? "" : " (with uncommitted changes)"));
+            }
+        }
+        if (meta.get("load_start") != null) row(md, "load average (1/5/15 min)", "start " + meta.get("load_start")
+                + (meta.get("load_end") != null ? ", end " + meta.get("load_end") : ""));
+        if (meta.get("duration_s") instanceof Number secs) row(md, "duration", Math.round(secs.doubleValue()) + " s");
+        if (meta.get("command") != null) row(md, "command", "`" + meta.get("command") + "`");
+        md.append('\n');
+
+        List<String> notes = new ArrayList<>();
+        if (meta.get("kqueue_lib") != null) {
+            notes.add(Boolean.TRUE.equals(meta.get("kqueue_is_test_double"))
+                    ? "**kqueue figures are epoll + pollkit's C test double** (`native/kqueue-double`, loaded from `"
+                      + meta.get("kqueue_lib") + "`), **not real kqueue**: Linux has none."
+                    : "kqueue figures go through `" + meta.get("kqueue_lib") + "` on Linux, an emulation, not a BSD kernel's kqueue.");
+        }
+        notes.add("impl: `c` the C baseline; `ffm` pollkit's io.pollkit.sys over FFM; `ffm-critical` a downcall linked with "
+                + "`Linker.Option.critical(false)` and no errno capture; `jni` the same benchmark with "
+                + "`-Dpollkit.transport=jni`; `pollkit-poller` through io.pollkit.poller's backends; `nio` java.nio's Selector "
+                + "(its poll selector keeps its pollfd array between selects rather than rebuilding it).");
+        for (String n : notes) md.append("- ").append(n).append('\n');
+        md.append('\n');
+
+        Map<String, List<Result>> byWorkload = results.stream().filter(Result::isOk)
+                .collect(Collectors.groupingBy(Result::workload, java.util.TreeMap::new, Collectors.toList()));
+        for (Map.Entry<String, List<Result>> w : byWorkload.entrySet()) {
+            Map<String, List<Result>> byMetric = w.getValue().stream()
+                    .collect(Collectors.groupingBy(r -> r.metric() + "\u0000" + r.unit(), LinkedHashMap::new, Collectors.toList()));
+            for (List<Result> rows : byMetric.values()) {
+                Result first = rows.get(0);
+                md.append("## ").append(TITLES.getOrDefault(w.getKey(), w.getKey())).append(": ").append(first.unit()).append("\n\n");
+                table(md, rows, results);
+                md.append('\n');
+            }
+            for (Charts.Chart c : charts) {
+                if (c.file().startsWith(w.getKey().toLowerCase(Locale.ROOT) + "-") || c.file().equals(w.getKey().toLowerCase(Locale.ROOT) + ".svg")) {
+                    md.append("![").append(c.caption()).append("](charts/").append(c.file()).append(")\n");
+                }
+            }
+            md.append('\n');
+        }
+
+        List<Result> missing = results.stream().filter(r -> !r.isOk()).toList();
+        if (!missing.isEmpty()) {
+            md.append("## Not measured\n\n");
+            Map<String, List<Result>> byReason = missing.stream().collect(Collectors.groupingBy(
+                    r -> r.status() + ": " + r.reason(), LinkedHashMap::new, Collectors.toList()));
+            for (Map.Entry<String, List<Result>> e : byReason.entrySet()) {
+                md.append("- ").append(e.getKey()).append(" — ").append(e.getValue().size()).append(" case(s): ")
+                        .append(e.getValue().stream().map(Result::label).collect(Collectors.joining(", "))).append('\n');
+            }
+            md.append('\n');
+        }
+        return md.toString();
+    }
+
+    private static void row(StringBuilder md, String name, Object value) {
+        if (value == null) return;
+        String text = value instanceof Double d && d == Math.rint(d) ? Long.toString(d.longValue()) : value.toString();
+        md.append("| ").append(name).append(" | ").append(text.replace("|", "\\|")).append(" |\n");
+    }
+
+    private static final List<String> BACKENDS = List.of("select", "poll", "epoll", "kqueue");
+
+    /** One table; the backend, N, K and case columns appear when any row has them. */
+    private static void table(StringBuilder md, List<Result> rows, List<Result> all) {
+        boolean hasCase = rows.stream().anyMatch(r -> r.kase() != null);
+        boolean hasBackend = rows.stream().anyMatch(r -> r.backend() != null);
+        boolean hasN = rows.stream().anyMatch(r -> r.n() != null);
+        boolean hasK = rows.stream().anyMatch(r -> r.k() != null);
+        boolean hasAlloc = rows.stream().anyMatch(r -> r.allocBytesPerOp() != null);
+        List<Result> sorted = new ArrayList<>(rows);
+        sorted.sort(Comparator.comparing((Result r) -> String.valueOf(r.kase()))
+                .thenComparing(r -> r.backend() == null ? -1 : BACKENDS.indexOf(r.backend()) < 0 ? 99 : BACKENDS.indexOf(r.backend()))
+                .thenComparing(r -> r.n() == null ? 0 : r.n())
+                .thenComparing(r -> r.k() == null ? 0 : r.k())
+                .thenComparing(r -> Charts.implOrder(r.impl())));
+
+        List<String> head = new ArrayList<>();
+        if (hasCase) head.add("call");
+        if (hasBackend) head.add("backend");
+        if (hasN) head.add("N");
+        if (hasK) head.add("K");
+        head.addAll(List.of("impl", "median", "min .. max", "×C"));
+        if (hasAlloc) head.add("B/op");
+        md.append("| ").append(String.join(" | ", head)).append(" |\n|");
+        for (String h : head) md.append(h.equals("impl") || h.equals("call") || h.equals("backend") ? "---|" : "---:|");
+        md.append('\n');
+
+        Function<Result, Result> cOf = r -> all.stream().filter(c -> c.isOk() && c.impl().equals("c")
+                && c.workload().equals(r.workload()) && Objects.equals(c.metric(), r.metric())
+                && Objects.equals(c.backend(), r.backend()) && Objects.equals(c.kase(), r.kase())
+                && Objects.equals(c.n(), r.n()) && Objects.equals(c.k(), r.k())).findFirst().orElse(null);
+        for (Result r : sorted) {
+            List<String> cells = new ArrayList<>();
+            if (hasCase) cells.add(r.kase() == null ? "" : r.kase());
+            if (hasBackend) cells.add(r.backend() == null ? "" : r.backend());
+            if (hasN) cells.add(r.n() == null ? "" : r.n().toString());
+            if (hasK) cells.add(r.k() == null ? "" : r.k().toString());
+            cells.add(r.impl());
+            cells.add("**" + fmt(r.median()) + "**");
+            cells.add(fmt(r.min()) + " .. " + fmt(r.max()));
+            Result c = cOf.apply(r);
+            cells.add(c == null || c.median() == null || c.median() == 0 ? "—" : String.format(Locale.ROOT, "%.2f", r.median() / c.median()));
+            if (hasAlloc) cells.add(r.allocBytesPerOp() == null ? "—" : String.format(Locale.ROOT, "%.2f", r.allocBytesPerOp()));
+            md.append("| ").append(String.join(" | ", cells)).append(" |\n");
+        }
+    }
+
+    /** A figure with as many digits as are worth reading: 0.93, 12.4, 1234, 123457. */
+    static String fmt(Double v) {
+        if (v == null || v.isNaN()) return "—";
+        double a = Math.abs(v);
+        if (a == 0) return "0";
+        if (a < 10) return String.format(Locale.ROOT, "%.2f", v);
+        if (a < 1000) return String.format(Locale.ROOT, "%.1f", v);
+        return String.format(Locale.ROOT, "%.0f", v);
+    }
+}

@@ -1,0 +1,521 @@
+package io.pollkit.bench;
+
+import io.pollkit.bindings.sys_select_h;
+
+import org.openjdk.jmh.profile.GCProfiler;
+import org.openjdk.jmh.results.RunResult;
+import org.openjdk.jmh.results.format.ResultFormatType;
+import org.openjdk.jmh.runner.RunnerException;
+import org.openjdk.jmh.runner.format.OutputFormat;
+import org.openjdk.jmh.runner.format.OutputFormatFactory;
+import org.openjdk.jmh.runner.options.ChainedOptionsBuilder;
+import org.openjdk.jmh.runner.options.OptionsBuilder;
+import org.openjdk.jmh.runner.options.TimeValue;
+import org.openjdk.jmh.runner.options.VerboseMode;
+import org.openjdk.jmh.util.Statistics;
+
+import java.io.FileOutputStream;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.time.LocalDateTime;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+
+/**
+ * Runs W1 and W4 (JMH for Java, the C baselines of native/baselines) side by side, case after case, and
+ * writes {@code bench/results/<timestamp>/}: one JSON line per figure in {@code w1.jsonl}/{@code w4.jsonl}
+ * ({@link Result}'s shape), {@code meta.json}, JMH's log and raw JSON under {@code raw/}; then
+ * {@link Report} turns them into results.json, results.md and charts/, and the run is copied to
+ * {@code bench/results/latest/} (not a smoke run). Exit status 1 when any case failed.
+ *
+ * <pre>
+ * usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
+ *                  [--n=10,1000] [--k=1,10] [--forks=F] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
+ *                  [--root=DIR] [--out=DIR]
+ * </pre>
+ */
+public final class Runner {
+    /** How long and how much each profile measures. */
+    record Profile(String name, int forks, int warmupIterations, int warmupMs, int iterations, int iterationMs,
+                   List<Integer> ns, List<Integer> ks, int cSamples, int cSampleMs, boolean smoke) {
+        String describe() {
+            return String.format(Locale.ROOT, "JMH: %d fork(s), %d x %d ms warm-up, %d x %d ms measurement per case; "
+                            + "C: %d samples of about %d ms after an untimed warm-up", forks, warmupIterations, warmupMs,
+                    iterations, iterationMs, cSamples, cSampleMs);
+        }
+    }
+
+    static Profile profile(String name) {
+        return switch (name) {
+            // One W1 and one W4 case, one iteration of 100 ms each: proves the pipeline, measures nothing.
+            case "smoke" -> new Profile(name, 1, 1, 100, 1, 100, List.of(10), List.of(1), 3, 20, true);
+            // A few minutes on 2 cores.
+            case "quick" -> new Profile(name, 1, 2, 1000, 3, 1000, List.of(10, 1000), List.of(1, 10), 5, 100, false);
+            case "full" -> new Profile(name, 2, 3, 1000, 5, 1000, List.of(10, 100, 1000, 9000), List.of(1, 10), 10, 200, false);
+            default -> throw new IllegalArgumentException("--profile=" + name + ": smoke, quick or full");
+        };
+    }
+
+    static final List<String> W1_BACKENDS = List.of("select", "poll", "epoll", "kqueue");
+    static final List<String> W4_CALLS = List.of("getpid", "poll");
+    private static final long C_TIMEOUT_SECONDS = 600;
+
+    private final Path root, runDir, rawDir;
+    private final Profile profile;
+    private final String kqueueLib;   // null: kqueue cases are skipped (kqueueSkip says why)
+    private final String kqueueSkip;
+    private final String jniLib;      // null: JNI cases are skipped (jniSkip says why)
+    private final String jniSkip;
+    private final List<String> forkArgs = new ArrayList<>();
+    private final Map<String, Double> cMedians = new HashMap<>();   // label without impl -> C's median
+    private PrintStream jmhLog;
+
+    private Runner(Path root, Path outDir, Profile profile, String jniMode) {
+        this.root = root;
+        this.profile = profile;
+        String stamp = LocalDateTime.now().format(DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+        this.runDir = outDir.resolve(stamp + (profile.name().equals("quick") ? "" : "-" + profile.name()));
+        this.rawDir = runDir.resolve("raw");
+
+        String lib = System.getProperty("pollkit.kqueue.lib", System.getenv("POLLKIT_KQUEUE_LIB"));
+        if (lib == null || lib.isBlank()) {
+            kqueueLib = null;
+            kqueueSkip = "POLLKIT_KQUEUE_LIB is not set (Linux has no kqueue; `make bench` points it at the test double)";
+        } else if (!Files.isRegularFile(Path.of(lib))) {
+            kqueueLib = null;
+            kqueueSkip = "POLLKIT_KQUEUE_LIB=" + lib + " does not exist";
+        } else {
+            kqueueLib = Path.of(lib).toAbsolutePath().toString();
+            kqueueSkip = null;
+        }
+
+        Path jni = root.resolve("target/native/libpollkit-jni.so");
+        if (jniMode.equals("off")) {
+            jniLib = null;
+            jniSkip = "--jni=off";
+        } else if (!Files.isRegularFile(jni)) {
+            jniLib = null;
+            jniSkip = jni + " does not exist (the JNI transport, io.pollkit.sys.Transport, builds it)";
+        } else {
+            jniLib = jni.toString();
+            jniSkip = null;
+        }
+
+        forkArgs.add("--enable-native-access=ALL-UNNAMED");
+        // JMH 1.37 calls sun.misc.Unsafe, which JDK 23+ warns about on every fork; that is JMH's, not pollkit's.
+        if (Runtime.version().feature() >= 23) forkArgs.add("--sun-misc-unsafe-memory-access=allow");
+        if (kqueueLib != null) forkArgs.add("-Dpollkit.kqueue.lib=" + kqueueLib);
+    }
+
+    public static void main(String[] args) throws Exception {
+        Map<String, String> flags = new LinkedHashMap<>();
+        for (String a : args) {
+            if (a.equals("--help") || a.equals("-h")) {
+                System.out.println(USAGE);
+                return;
+            }
+            if (a.equals("--list")) {
+                flags.put("list", "true");
+                continue;
+            }
+            int eq = a.indexOf('=');
+            if (!a.startsWith("--") || eq < 0) usage("unknown argument: " + a);
+            flags.put(a.substring(2, eq), a.substring(eq + 1));
+        }
+        Profile p;
+        try {
+            p = profile(flags.getOrDefault("profile", "quick"));
+            p = overrides(p, flags);
+        } catch (IllegalArgumentException e) {
+            usage(e.getMessage());
+            return;
+        }
+        for (String key : flags.keySet()) {
+            if (!List.of("profile", "filter", "list", "jni", "n", "k", "forks", "warmup", "measure", "root", "out").contains(key)) {
+                usage("unknown flag --" + key);
+            }
+        }
+        Path root = Path.of(flags.getOrDefault("root", System.getProperty("pollkit.root", "."))).toAbsolutePath().normalize();
+        Path out = flags.containsKey("out") ? Path.of(flags.get("out")).toAbsolutePath() : root.resolve("bench/results");
+        String jni = flags.getOrDefault("jni", "auto");
+        if (!jni.equals("auto") && !jni.equals("off")) usage("--jni=" + jni + ": auto or off");
+
+        Runner r = new Runner(root, out, p, jni);
+        List<Case> plan = r.plan();
+        if (flags.containsKey("filter")) {
+            Pattern f = Pattern.compile(flags.get("filter"));
+            plan = plan.stream().filter(c -> f.matcher(c.label()).find()).toList();
+        }
+        if (flags.containsKey("list")) {
+            for (Case c : plan) System.out.println(c.label() + (c.skip() != null ? "  (skipped: " + c.skip() + ")" : ""));
+            return;
+        }
+        System.exit(r.run(plan, String.join(" ", args)));
+    }
+
+    private static final String USAGE = """
+            usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
+                             [--n=10,1000] [--k=1,10] [--forks=F] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
+                             [--root=DIR] [--out=DIR]
+            Runs W1 (dispatch) and W4 (downcall) of shared/WORKLOADS.md: JMH for the Java side, the C baselines
+            of native/baselines beside them, and writes bench/results/<timestamp>/ (results.md, results.json,
+            charts/*.svg), copied to bench/results/latest/ (except smoke runs). Exit 1 if a case failed.
+              --profile  smoke: one W1 and one W4 case, 1 x 100 ms; quick (default): N=10,1000, a few minutes;
+                         full: N=10,100,1000,9000, 2 forks, 3+5 iterations of 1 s
+              --filter   only the cases whose label matches, e.g. 'W1 .* epoll' or '^W4' (see --list)
+              --jni      auto: add the JNI run when target/native/libpollkit-jni.so exists; off: never
+              --n, --k, --forks, --warmup, --measure   override the profile's values""";
+
+    private static void usage(String message) {
+        System.err.println("bench: " + message);
+        System.err.println(USAGE);
+        System.exit(2);
+    }
+
+    private static Profile overrides(Profile p, Map<String, String> f) {
+        List<Integer> ns = f.containsKey("n") ? ints(f.get("n")) : p.ns();
+        List<Integer> ks = f.containsKey("k") ? ints(f.get("k")) : p.ks();
+        int forks = f.containsKey("forks") ? Integer.parseInt(f.get("forks")) : p.forks();
+        int[] w = f.containsKey("warmup") ? itersByMs(f.get("warmup")) : new int[] {p.warmupIterations(), p.warmupMs()};
+        int[] m = f.containsKey("measure") ? itersByMs(f.get("measure")) : new int[] {p.iterations(), p.iterationMs()};
+        if (forks < 1 || m[0] < 1) throw new IllegalArgumentException("at least one fork and one measurement iteration");
+        for (int n : ns) if (n < 1 || n > 100000) throw new IllegalArgumentException("--n: 1..100000");
+        for (int k : ks) if (k < 1 || k > 1000) throw new IllegalArgumentException("--k: 1..1000");
+        return new Profile(p.name(), forks, w[0], w[1], m[0], m[1], ns, ks, p.cSamples(), p.cSampleMs(), p.smoke());
+    }
+
+    private static List<Integer> ints(String s) {
+        try {
+            return Stream.of(s.split(",")).map(String::trim).map(Integer::valueOf).toList();
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("not a list of numbers: " + s);
+        }
+    }
+
+    private static int[] itersByMs(String s) {
+        String[] p = s.split("x");
+        try {
+            if (p.length != 2) throw new NumberFormatException();
+            return new int[] {Integer.parseInt(p[0]), Integer.parseInt(p[1])};
+        } catch (NumberFormatException e) {
+            throw new IllegalArgumentException("expected ITERATIONSxMS, e.g. 3x1000: " + s);
+        }
+    }
+
+    // ---- the plan ----
+
+    List<Case> plan() {
+        List<Case> plan = new ArrayList<>();
+        String native_ = root.resolve("target/native").toString();
+        List<String> jniArgs = jniLib == null ? List.of()
+                : List.of("-D" + Transport.PROPERTY + "=" + Transport.JNI, "-D" + Transport.LIB_PROPERTY + "=" + jniLib);
+
+        // W4: C, then the same call through FFM, FFM critical and JNI.
+        for (String call : profile.smoke() ? List.of("getpid") : W4_CALLS) {
+            plan.add(Case.c("W4", null, call, null, null, List.of(native_ + "/w4-downcall", "--call=" + call)));
+            plan.add(Case.jmh("W4", "ffm", null, call, null, null, W4Downcall.class, call, Map.of(), List.of()));
+            if (!profile.smoke()) {
+                plan.add(Case.jmh("W4", "ffm-critical", null, call, null, null, W4Downcall.class, call + "Critical", Map.of(), List.of()));
+            }
+            Case jni = Case.jmh("W4", "jni", null, call, null, null, W4Downcall.class, call, Map.of(), jniArgs);
+            plan.add(jniLib == null ? jni.skipped(jniSkip) : jni);
+        }
+
+        // W1: per backend, N and K: C, then FFM, JNI, the Poller layer and NIO.
+        for (String backend : profile.smoke() ? List.of("epoll") : W1_BACKENDS) {
+            for (int n : profile.ns()) {
+                for (int k : profile.ks()) {
+                    if (k > n) continue;
+                    String skip = null;
+                    if (backend.equals("kqueue") && kqueueLib == null) skip = "kqueue: " + kqueueSkip;
+                    // fds 0-2 are taken at least: the read ends reach N + 2 (w1-dispatch refuses the same).
+                    if (backend.equals("select") && n + 3 > sys_select_h.FD_SETSIZE) {
+                        skip = "select: N=" + n + " read ends pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE + ")";
+                    }
+                    Map<String, String> params = Map.of("backend", backend, "n", Integer.toString(n), "k", Integer.toString(k));
+                    List<Case> group = new ArrayList<>();
+                    group.add(Case.c("W1", backend, null, n, k, List.of(native_ + "/w1-dispatch", "--backend=" + backend,
+                            "--n=" + n, "--k=" + k)));
+                    group.add(Case.jmh("W1", "ffm", backend, null, n, k, W1Sys.class, "round", params, List.of()));
+                    Case jni = Case.jmh("W1", "jni", backend, null, n, k, W1Sys.class, "round", params, jniArgs);
+                    group.add(jniLib == null && skip == null ? jni.skipped(jniSkip) : jni);
+                    if (!profile.smoke()) {
+                        group.add(Case.jmh("W1", "pollkit-poller", backend, null, n, k, W1Poller.class, "round", params, List.of()));
+                        if (backend.equals("epoll")) {
+                            group.add(Case.jmh("W1", "nio", backend, null, n, k, W1Nio.class, "round", params, List.of()));
+                        } else if (backend.equals("poll")) {
+                            group.add(Case.jmh("W1", "nio", backend, null, n, k, W1Nio.class, "round", params,
+                                    List.of("-D" + W1Nio.PROVIDER_PROPERTY + "=" + W1Nio.POLL_PROVIDER)));
+                        }
+                    }
+                    for (Case c : group) plan.add(skip == null ? c : c.skipped(skip));
+                }
+            }
+        }
+        return plan;
+    }
+
+    // ---- running ----
+
+    int run(List<Case> plan, String commandLine) throws IOException {
+        Files.createDirectories(rawDir);
+        long runnable = plan.stream().filter(c -> c.skip() == null).count();
+        long jmhCases = plan.stream().filter(c -> c.skip() == null && c.isJmh()).count();
+        double perJmh = profile.forks() * (2.0 + (profile.warmupIterations() * profile.warmupMs()
+                + profile.iterations() * profile.iterationMs()) / 1000.0);
+        double perC = (profile.cSamples() + 3) * profile.cSampleMs() / 1000.0 + 0.5;
+        double estimate = jmhCases * perJmh + (runnable - jmhCases) * perC;
+
+        Map<String, Object> meta = new LinkedHashMap<>();
+        meta.put("profile", profile.name());
+        meta.put("settings", profile.describe());
+        meta.put("command", "bench/run " + commandLine);
+        meta.put("started", LocalDateTime.now().toString());
+        meta.put("load_start", Machine.loadAverage());
+        meta.put("machine", Machine.describe(root));
+        meta.put("kqueue_lib", kqueueLib);
+        meta.put("kqueue_is_test_double", kqueueLib != null && kqueueLib.contains("kqueue-double"));
+        meta.put("jni_lib", jniLib);
+        meta.put("fork_jvm_args", forkArgs);
+        writeMeta(meta);
+
+        System.out.printf(Locale.ROOT, "pollkit bench, profile %s: %d cases (%d skipped) -> %s%n", profile.name(), runnable,
+                plan.size() - runnable, show(runDir));
+        System.out.printf(Locale.ROOT, "  %s; about %s%n", profile.describe(),
+                estimate < 120 ? Math.round(estimate) + " s" : Math.round(estimate / 60) + " min");
+        if (kqueueLib != null && (Boolean) meta.get("kqueue_is_test_double")) {
+            System.out.println("  kqueue: through the C test double " + kqueueLib + " (epoll underneath, not real kqueue)");
+        } else if (kqueueLib == null) {
+            System.out.println("  kqueue: skipped: " + kqueueSkip);
+        }
+        System.out.println("  jni: " + (jniLib != null ? "with " + jniLib : "skipped: " + jniSkip));
+
+        int failures = 0, i = 0;
+        long start = System.nanoTime();
+        try (PrintStream log = new PrintStream(new FileOutputStream(rawDir.resolve("jmh.log").toFile(), true), true,
+                StandardCharsets.UTF_8)) {
+            jmhLog = log;
+            for (Case c : plan) {
+                if (c.skip() != null) {
+                    record(Result.notMeasured(c, Result.SKIPPED, c.skip()));
+                    continue;
+                }
+                i++;
+                System.out.printf(Locale.ROOT, "[%2d/%d] %-40s ", i, runnable, c.label());
+                System.out.flush();
+                long t0 = System.nanoTime();
+                Result r;
+                try {
+                    r = c.isJmh() ? runJmh(c, i) : runC(c, i);
+                } catch (CaseFailure e) {
+                    r = Result.notMeasured(c, Result.FAILED, e.getMessage());
+                }
+                record(r);
+                double secs = (System.nanoTime() - t0) / 1e9;
+                if (r.isOk()) {
+                    if (r.impl().equals("c")) cMedians.put(key(r), r.median());
+                    Double c0 = cMedians.get(key(r));
+                    System.out.printf(Locale.ROOT, "%10s %-8s [%s .. %s]%s%s  %.1f s%n", Report.fmt(r.median()), r.unit(),
+                            Report.fmt(r.min()), Report.fmt(r.max()),
+                            r.allocBytesPerOp() == null ? "" : String.format(Locale.ROOT, " %.2f B/op", r.allocBytesPerOp()),
+                            c0 == null || r.impl().equals("c") ? "" : String.format(Locale.ROOT, " x%.2f C", r.median() / c0), secs);
+                } else {
+                    failures++;
+                    System.out.printf(Locale.ROOT, "FAILED (%.1f s): %s%n", secs, r.reason());
+                }
+            }
+        } finally {
+            jmhLog = null;
+        }
+
+        meta.put("finished", LocalDateTime.now().toString());
+        meta.put("duration_s", Math.round((System.nanoTime() - start) / 1e9));
+        meta.put("load_end", Machine.loadAverage());
+        meta.put("failures", failures);
+        writeMeta(meta);
+        Report.generate(runDir);
+        // latest/ is the last real measurement: a smoke run, which measures nothing, leaves it alone.
+        Path latest = runDir.getParent().resolve("latest");
+        if (!profile.smoke()) copyTree(runDir, latest);
+        double took = (System.nanoTime() - start) / 1e9;
+        System.out.printf(Locale.ROOT, "done in %s: %s%s%n", took < 120 ? Math.round(took) + " s" : String.format(Locale.ROOT, "%.1f min", took / 60),
+                show(runDir.resolve("results.md")), profile.smoke() ? "" : " (also " + show(latest) + ")");
+        if (failures > 0) System.out.println(failures + " case(s) FAILED: see results.md and " + show(rawDir));
+        return failures > 0 ? 1 : 0;
+    }
+
+    /** A case that did not produce a figure; the message says why. */
+    static final class CaseFailure extends Exception {
+        private static final long serialVersionUID = 1L;
+
+        CaseFailure(String message) {
+            super(message);
+        }
+    }
+
+    private static String key(Result r) {
+        return Case.label(r.workload(), "", r.backend(), r.kase(), r.n(), r.k());
+    }
+
+    private Result runJmh(Case c, int index) throws CaseFailure {
+        Path raw = rawDir.resolve(String.format(Locale.ROOT, "%02d-%s.json", index, slug(c.label())));
+        ChainedOptionsBuilder b = new OptionsBuilder()
+                .include("^" + Pattern.quote(c.benchmark()) + "$")
+                .forks(profile.forks())
+                .warmupIterations(profile.warmupIterations())
+                .warmupTime(TimeValue.milliseconds(profile.warmupMs()))
+                .measurementIterations(profile.iterations())
+                .measurementTime(TimeValue.milliseconds(profile.iterationMs()))
+                .timeout(TimeValue.seconds(120))
+                .jvmArgs(forkArgs.toArray(String[]::new))   // instead of this JVM's own arguments
+                .jvmArgsAppend(c.jvmArgs().toArray(String[]::new))
+                .addProfiler(GCProfiler.class)
+                .shouldFailOnError(true)
+                .result(raw.toString())
+                .resultFormat(ResultFormatType.JSON);
+        c.params().forEach(b::param);
+        jmhLog.println("==== " + c.label() + "  (" + c.benchmark() + " " + c.params() + " " + forkArgs + " " + c.jvmArgs() + ")");
+        OutputFormat out = OutputFormatFactory.createFormatInstance(jmhLog, VerboseMode.NORMAL);
+        Collection<RunResult> results;
+        try {
+            results = new org.openjdk.jmh.runner.Runner(b.build(), out).run();
+        } catch (RunnerException e) {
+            throw new CaseFailure(rootMessage(e) + " (see raw/jmh.log)");
+        }
+        if (results.size() != 1) throw new CaseFailure("JMH returned " + results.size() + " results (see raw/jmh.log)");
+        RunResult rr = results.iterator().next();
+        Statistics st = rr.getPrimaryResult().getStatistics();   // every measurement iteration of every fork
+        Double alloc = null;
+        for (String name : rr.getSecondaryResults().keySet()) {   // "gc.alloc.rate.norm" ("·gc..." before JMH 1.36)
+            if (name.endsWith("gc.alloc.rate.norm")) alloc = rr.getSecondaryResults().get(name).getScore();
+        }
+        String unit = c.workload().equals("W1") ? "ns/round" : "ns/call";
+        String metric = c.workload().equals("W1") ? "ns_per_round" : "ns_per_call";
+        return Result.ok(c, metric, unit, st.getPercentile(50), st.getMin(), st.getMax(), (int) st.getN(), alloc,
+                "jmh:" + c.benchmark().substring(Runner.class.getPackageName().length() + 1));
+    }
+
+    /** The benchmark's own exception in what JMH threw (JMH keeps the fork's errors as suppressed exceptions). */
+    private static String rootMessage(Throwable t) {
+        Throwable own = ownException(t, 0);
+        Throwable shown = own != null ? own : t;
+        return shown.getClass().getSimpleName() + ": " + shown.getMessage();
+    }
+
+    private static Throwable ownException(Throwable t, int depth) {
+        if (t == null || depth > 20) return null;
+        boolean jmh = t.getClass().getName().startsWith("org.openjdk.jmh.");
+        if (!jmh && t.getMessage() != null) {
+            Throwable deeper = ownException(t.getCause(), depth + 1);
+            return deeper != null ? deeper : t;
+        }
+        for (Throwable s : t.getSuppressed()) {
+            Throwable found = ownException(s, depth + 1);
+            if (found != null) return found;
+        }
+        return ownException(t.getCause(), depth + 1);
+    }
+
+    private Result runC(Case c, int index) throws CaseFailure {
+        boolean w1 = c.workload().equals("W1");
+        List<String> argv = new ArrayList<>(c.command());
+        if (profile.smoke()) {
+            argv.addAll(w1 ? List.of("--rounds=500", "--samples=3", "--warmup=500") : List.of("--iterations=100000", "--samples=3"));
+        } else {
+            // Calibrate: a short run gives the cost of one round or call, so each sample lasts about cSampleMs.
+            List<String> probe = new ArrayList<>(c.command());
+            probe.addAll(w1 ? List.of("--rounds=200", "--samples=1", "--warmup=200") : List.of("--iterations=100000", "--samples=1"));
+            double est = Math.max(1.0, (Double) ((Map<?, ?>) exec(probe, c, index, "probe").get(w1 ? "ns_per_round" : "ns_per_call")).get("median"));
+            long count = Math.round(profile.cSampleMs() * 1e6 / est);
+            if (w1) {
+                long rounds = Math.clamp(count, 50, 5_000_000);
+                argv.addAll(List.of("--rounds=" + rounds, "--samples=" + profile.cSamples(), "--warmup=" + rounds));
+            } else {
+                argv.addAll(List.of("--iterations=" + Math.clamp(count, 10_000, 1_000_000_000), "--samples=" + profile.cSamples()));
+            }
+        }
+        Map<?, ?> json = exec(argv, c, index, "run");
+        Map<?, ?> figure = (Map<?, ?>) json.get(w1 ? "ns_per_round" : "ns_per_call");
+        if (figure == null) throw new CaseFailure("no " + (w1 ? "ns_per_round" : "ns_per_call") + " in " + Json.write(json));
+        int samples = ((Number) json.get("samples")).intValue();
+        return Result.ok(c, w1 ? "ns_per_round" : "ns_per_call", w1 ? "ns/round" : "ns/call",
+                ((Number) figure.get("median")).doubleValue(), ((Number) figure.get("min")).doubleValue(),
+                ((Number) figure.get("max")).doubleValue(), samples, null,
+                "c:" + Path.of(c.command().get(0)).getFileName());
+    }
+
+    /** Runs a C baseline (bounded by C_TIMEOUT_SECONDS), keeps its output under raw/, returns its JSON line. */
+    private Map<?, ?> exec(List<String> argv, Case c, int index, String what) throws CaseFailure {
+        if (!Files.isExecutable(Path.of(argv.get(0)))) throw new CaseFailure(argv.get(0) + " is missing: run `make native`");
+        String base = String.format(Locale.ROOT, "%02d-%s-%s", index, slug(c.label()), what);
+        Path out = rawDir.resolve(base + ".out"), err = rawDir.resolve(base + ".err");
+        try {
+            ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(out.toFile()).redirectError(err.toFile());
+            if (kqueueLib != null) pb.environment().put("POLLKIT_KQUEUE_LIB", kqueueLib);
+            Process p = pb.start();
+            if (!p.waitFor(C_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
+                p.destroyForcibly();
+                throw new CaseFailure(String.join(" ", argv) + ": still running after " + C_TIMEOUT_SECONDS + " s; killed");
+            }
+            String stdout = Files.readString(out).strip();
+            if (p.exitValue() != 0) {
+                throw new CaseFailure(Path.of(argv.get(0)).getFileName() + " exited " + p.exitValue() + ": " + Files.readString(err).strip());
+            }
+            Object json = Json.parse(stdout);
+            if (!(json instanceof Map<?, ?> m)) throw new CaseFailure("not a JSON object: " + stdout);
+            return m;
+        } catch (IOException | IllegalArgumentException e) {
+            throw new CaseFailure(String.join(" ", argv) + ": " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new CaseFailure("interrupted");
+        }
+    }
+
+    private void record(Result r) throws IOException {
+        Path file = runDir.resolve(r.workload().toLowerCase(Locale.ROOT) + ".jsonl");
+        Files.writeString(file, Json.write(r.toJson()) + "\n", StandardOpenOption.CREATE, StandardOpenOption.APPEND);
+    }
+
+    private void writeMeta(Map<String, Object> meta) throws IOException {
+        Files.writeString(runDir.resolve("meta.json"), Json.write(meta) + "\n");
+    }
+
+    /** A path as the user typed it from the root: relative when under it. */
+    private String show(Path p) {
+        return p.startsWith(root) ? root.relativize(p).toString() : p.toString();
+    }
+
+    private static String slug(String label) {
+        return label.replaceAll("[^A-Za-z0-9=]+", "-").replace("=", "");
+    }
+
+    static void copyTree(Path from, Path to) throws IOException {
+        if (Files.exists(to)) {
+            try (Stream<Path> s = Files.walk(to)) {
+                for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.delete(p);
+            }
+        }
+        try (Stream<Path> s = Files.walk(from)) {
+            for (Path p : s.toList()) {
+                Path target = to.resolve(from.relativize(p).toString());
+                if (Files.isDirectory(p)) Files.createDirectories(target);
+                else Files.copy(p, target);
+            }
+        }
+    }
+}
