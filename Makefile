@@ -14,8 +14,8 @@ NATIVE_OUT := $(CURDIR)/target/native
 build: jdk
 	$(MVN) -q -DskipTests package
 
-# The C test double's own checks, then every Java test (the kqueue ones through the double), then the
-# poller tests again over the JNI twin (pom.xml: conformance-over-jni).
+# The C test double's and the C baselines' checks, every Java test (the kqueue ones through the double), the
+# poller tests again over the JNI twin (pom.xml: conformance-over-jni), and the bench module's own tests.
 test: jdk kqueue-double jni
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
 	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT) check
