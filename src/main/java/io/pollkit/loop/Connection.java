@@ -30,7 +30,7 @@ public final class Connection {
         default void closed(Connection c, String reason) {}
     }
 
-    /** Reads per readiness event before yielding to other connections (fairness under a flood). */
+    /** Full reads per readiness event before yielding to other connections (fairness under a flood). */
     private static final int READS_PER_EVENT = 16;
 
     private final EventLoop loop;
@@ -101,6 +101,9 @@ public final class Connection {
                 return;
             }
             handler.received(this, readBuffer, n);
+            // A short read emptied the socket: the next recv would only say EAGAIN. The wait is level-triggered,
+            // so bytes (or the end of stream) arriving from now on are reported by the next one (libuv, nginx).
+            if (n < readBuffer.byteSize()) return;
         }
     }
 
@@ -110,7 +113,8 @@ public final class Connection {
         long sent = 0;
         if (out.isEmpty()) {
             try {
-                long n = Sockets.send(fd, data.asSlice(offset, length), length, MSG_NOSIGNAL);
+                // No slice for a whole segment: a slice is an object per write, where escape analysis fails.
+                long n = Sockets.send(fd, offset == 0 ? data : data.asSlice(offset, length), length, MSG_NOSIGNAL);
                 sent = n == Results.WOULD_BLOCK ? 0 : n;
             } catch (ErrnoException e) {
                 close(e.errno() == EPIPE || e.errno() == ECONNRESET ? "connection reset" : e.getMessage());
