@@ -22,6 +22,15 @@ record Case(String workload, String impl, String backend, String kase, Integer n
         return new Case(workload, "c", backend, kase, n, k, null, Map.of(), List.of(), command, null);
     }
 
+    /** A server under load (W2, W3): {@code command} starts it; the workload's driver loads and measures it. */
+    static Case server(String workload, String impl, String backend, String kase, Integer n, List<String> command) {
+        return new Case(workload, impl, backend, kase, n, null, null, Map.of(), List.of(), command, null);
+    }
+
+    boolean isServer() {
+        return benchmark == null && (workload.equals("W2") || workload.equals("W3"));
+    }
+
     Case skipped(String reason) {
         return new Case(workload, impl, backend, kase, n, k, benchmark, params, jvmArgs, command, reason);
     }

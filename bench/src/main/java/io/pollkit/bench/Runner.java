@@ -36,8 +36,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Runs W1 and W4 (JMH for Java, the C baselines of native/baselines) side by side, case after case, and
- * writes {@code bench/results/<timestamp>/}: one JSON line per figure in {@code w1.jsonl}/{@code w4.jsonl}
+ * Runs W1 and W4 (JMH for Java, the C baselines of native/baselines) side by side, case after case, then
+ * W2 ({@link W2Http}: wrk against pollkit's and C's http servers) and W3 ({@link W3Tick}: N clients on the tick
+ * servers), and writes {@code bench/results/<timestamp>/}: one JSON line per figure in {@code w1.jsonl} ..
+ * {@code w4.jsonl}
  * ({@link Result}'s shape), {@code meta.json}, JMH's log and raw JSON under {@code raw/}; then
  * {@link Report} turns them into results.json, results.md and charts/, and the run is copied to
  * {@code bench/results/latest/} (not a smoke run). Exit status 1 when any case failed.
@@ -45,32 +47,59 @@ import java.util.stream.Stream;
  * <pre>
  * usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
  *                  [--n=10,1000] [--k=1,10] [--forks=F] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
+ *                  [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w3-n=10,100] [--w3-ticks=T]
  *                  [--root=DIR] [--out=DIR]
  * </pre>
  */
 public final class Runner {
     /** How long and how much each profile measures. */
     record Profile(String name, int forks, int warmupIterations, int warmupMs, int iterations, int iterationMs,
-                   List<Integer> ns, List<Integer> ks, int cSamples, int cSampleMs, boolean smoke) {
+                   List<Integer> ns, List<Integer> ks, int cSamples, int cSampleMs, boolean smoke, Load load) {
         String describe() {
             return String.format(Locale.ROOT, "JMH: %d fork(s), %d x %d ms warm-up, %d x %d ms measurement per case; "
-                            + "C: %d samples of about %d ms after an untimed warm-up", forks, warmupIterations, warmupMs,
-                    iterations, iterationMs, cSamples, cSampleMs);
+                            + "C: %d samples of about %d ms after an untimed warm-up; %s", forks, warmupIterations, warmupMs,
+                    iterations, iterationMs, cSamples, cSampleMs, load.describe());
+        }
+    }
+
+    /**
+     * W2 and W3: wrk's connection counts, warm-up and measured seconds and how many measured runs per case;
+     * W3's client counts, measured ticks, ticks skipped first, and whether the disturbed run follows the quiet one.
+     */
+    record Load(List<Integer> w2Conns, int w2WarmS, int w2Seconds, int w2Reps, List<Integer> w3Ns, int w3Ticks,
+                int w3Warm, boolean w3Disturbed) {
+        String describe() {
+            return String.format(Locale.ROOT, "W2: wrk -t1 -c%s, %d s warm-up, %d x %d s measured; W3: N=%s, %d ticks "
+                            + "of 100 ms measured after %d, %s", join(w2Conns), w2WarmS, w2Reps, w2Seconds, join(w3Ns), w3Ticks,
+                    w3Warm, w3Disturbed ? "quiet and disturbed" : "quiet only");
+        }
+
+        private static String join(List<Integer> v) {
+            return v.stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(","));
         }
     }
 
     static Profile profile(String name) {
         return switch (name) {
-            // One W1 and one W4 case, one iteration of 100 ms each: proves the pipeline, measures nothing.
-            case "smoke" -> new Profile(name, 1, 1, 100, 1, 100, List.of(10), List.of(1), 3, 20, true);
+            // One case of each workload, as short as can be: proves the pipeline, measures nothing.
+            case "smoke" -> new Profile(name, 1, 1, 100, 1, 100, List.of(10), List.of(1), 3, 20, true,
+                    new Load(List.of(50), 1, 1, 1, List.of(10), 20, 2, false));
             // A few minutes on 2 cores.
-            case "quick" -> new Profile(name, 1, 2, 1000, 3, 1000, List.of(10, 1000), List.of(1, 10), 5, 100, false);
-            case "full" -> new Profile(name, 2, 3, 1000, 5, 1000, List.of(10, 100, 1000, 9000), List.of(1, 10), 10, 200, false);
+            case "quick" -> new Profile(name, 1, 2, 1000, 3, 1000, List.of(10, 1000), List.of(1, 10), 5, 100, false,
+                    new Load(List.of(50), 3, 5, 1, List.of(100), 50, 3, true));
+            case "full" -> new Profile(name, 2, 3, 1000, 5, 1000, List.of(10, 100, 1000, 9000), List.of(1, 10), 10, 200, false,
+                    new Load(List.of(1, 50, 500), 5, 10, 3, List.of(10, 100, 1000), 50, 3, true));
             default -> throw new IllegalArgumentException("--profile=" + name + ": smoke, quick or full");
         };
     }
 
     static final List<String> W1_BACKENDS = List.of("select", "poll", "epoll", "kqueue");
+    /** The backends of the C servers (http-hello, tick-server), and so of W2. */
+    static final List<String> C_SERVER_BACKENDS = List.of("epoll", "poll");
+    /** W3's tick interval, milliseconds. */
+    static final int W3_INTERVAL_MS = 100;
+    /** W3: the quiet run, and the run with a flooding and a non-reading client. */
+    static final String QUIET = "quiet", DISTURBED = "disturbed";
     static final List<String> W4_CALLS = List.of("getpid", "poll");
     private static final long C_TIMEOUT_SECONDS = 600;
 
@@ -81,6 +110,8 @@ public final class Runner {
     private final String jniLib;      // null: JNI cases are skipped (jniSkip says why)
     private final String jniSkip;
     private final List<String> forkArgs = new ArrayList<>();
+    private final String w2Skip;      // null: W2 runs
+    private final boolean pin;        // taskset is there: W2 pins the server and wrk
     private final Map<String, Double> cMedians = new HashMap<>();   // label without impl -> C's median
     private PrintStream jmhLog;
 
@@ -115,6 +146,10 @@ public final class Runner {
             jniSkip = null;
         }
 
+        pin = ServerProcess.onPath("taskset");
+        w2Skip = ServerProcess.onPath("wrk") ? null
+                : "wrk is not installed (apt-get install wrk; `make bench` installs it when run as root with apt-get)";
+
         forkArgs.add("--enable-native-access=ALL-UNNAMED");
         // JMH 1.37 calls sun.misc.Unsafe, which JDK 23+ warns about on every fork; that is JMH's, not pollkit's.
         if (Runtime.version().feature() >= 23) forkArgs.add("--sun-misc-unsafe-memory-access=allow");
@@ -145,7 +180,8 @@ public final class Runner {
             return;
         }
         for (String key : flags.keySet()) {
-            if (!List.of("profile", "filter", "list", "jni", "n", "k", "forks", "warmup", "measure", "root", "out").contains(key)) {
+            if (!List.of("profile", "filter", "list", "jni", "n", "k", "forks", "warmup", "measure", "w2-c", "w2-d", "w2-reps",
+                    "w3-n", "w3-ticks", "root", "out").contains(key)) {
                 usage("unknown flag --" + key);
             }
         }
@@ -170,15 +206,18 @@ public final class Runner {
     private static final String USAGE = """
             usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
                              [--n=10,1000] [--k=1,10] [--forks=F] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
+                             [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w3-n=10,100] [--w3-ticks=T]
                              [--root=DIR] [--out=DIR]
-            Runs W1 (dispatch) and W4 (downcall) of shared/WORKLOADS.md: JMH for the Java side, the C baselines
-            of native/baselines beside them, and writes bench/results/<timestamp>/ (results.md, results.json,
+            Runs the workloads of shared/WORKLOADS.md: W1 (dispatch) and W4 (downcall) with JMH beside the C
+            baselines of native/baselines; W2 (http-hello: wrk against pollkit's and C's servers) and W3 (tick
+            fan-out: N clients timestamping ticks); writes bench/results/<timestamp>/ (results.md, results.json,
             charts/*.svg), copied to bench/results/latest/ (except smoke runs). Exit 1 if a case failed.
-              --profile  smoke: one W1 and one W4 case, 1 x 100 ms; quick (default): N=10,1000, a few minutes;
-                         full: N=10,100,1000,9000, 2 forks, 3+5 iterations of 1 s
-              --filter   only the cases whose label matches, e.g. 'W1 .* epoll' or '^W4' (see --list)
+              --profile  smoke: one case of each workload, as short as can be; quick (default): W1 N=10,1000,
+                         W2 c=50 for 5 s, W3 N=100 quiet and disturbed, a few minutes; full: everything
+              --filter   only the cases whose label matches, e.g. 'W1 .* epoll', '^W2', 'W3 .* disturbed' (see --list)
               --jni      auto: add the JNI run when target/native/libpollkit-jni.so exists; off: never
-              --n, --k, --forks, --warmup, --measure   override the profile's values""";
+              --n, --k, --forks, --warmup, --measure   override the profile's W1/W4 values
+              --w2-c, --w2-d, --w2-reps, --w3-n, --w3-ticks   override the profile's W2/W3 values""";
 
     private static void usage(String message) {
         System.err.println("bench: " + message);
@@ -195,7 +234,18 @@ public final class Runner {
         if (forks < 1 || m[0] < 1) throw new IllegalArgumentException("at least one fork and one measurement iteration");
         for (int n : ns) if (n < 1 || n > 100000) throw new IllegalArgumentException("--n: 1..100000");
         for (int k : ks) if (k < 1 || k > 1000) throw new IllegalArgumentException("--k: 1..1000");
-        return new Profile(p.name(), forks, w[0], w[1], m[0], m[1], ns, ks, p.cSamples(), p.cSampleMs(), p.smoke());
+        Load l = p.load();
+        List<Integer> conns = f.containsKey("w2-c") ? ints(f.get("w2-c")) : l.w2Conns();
+        int w2s = f.containsKey("w2-d") ? Integer.parseInt(f.get("w2-d")) : l.w2Seconds();
+        int w2reps = f.containsKey("w2-reps") ? Integer.parseInt(f.get("w2-reps")) : l.w2Reps();
+        List<Integer> w3ns = f.containsKey("w3-n") ? ints(f.get("w3-n")) : l.w3Ns();
+        int ticks = f.containsKey("w3-ticks") ? Integer.parseInt(f.get("w3-ticks")) : l.w3Ticks();
+        for (int c : conns) if (c < 1 || c > 5000) throw new IllegalArgumentException("--w2-c: 1..5000");
+        if (w2s < 1 || w2s > 600 || w2reps < 1 || w2reps > 20) throw new IllegalArgumentException("--w2-d: 1..600, --w2-reps: 1..20");
+        for (int n : w3ns) if (n < 1 || n > 10000) throw new IllegalArgumentException("--w3-n: 1..10000");
+        if (ticks < 2 || ticks > 10000) throw new IllegalArgumentException("--w3-ticks: 2..10000");
+        Load load = new Load(conns, l.w2WarmS(), w2s, w2reps, w3ns, ticks, l.w3Warm(), l.w3Disturbed());
+        return new Profile(p.name(), forks, w[0], w[1], m[0], m[1], ns, ks, p.cSamples(), p.cSampleMs(), p.smoke(), load);
     }
 
     private static List<Integer> ints(String s) {
@@ -266,19 +316,89 @@ public final class Runner {
                 }
             }
         }
+        planW2(plan);
+        planW3(plan);
         return plan;
+    }
+
+    /** The command of a pollkit server: this JDK's java, the pollkit jar, the kqueue library when there is one. */
+    private List<String> pollkitServer(String server, String backend, String... flags) {
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED"));
+        if (kqueueLib != null) argv.add("-Dpollkit.kqueue.lib=" + kqueueLib);
+        argv.addAll(List.of("-jar", root.resolve("target/pollkit.jar").toString(), server, "--backend=" + backend, "--port=0"));
+        argv.addAll(List.of(flags));
+        return argv;
+    }
+
+    /** W2: per connection count and backend, C's http-hello, then pollkit's http server. */
+    private void planW2(List<Case> plan) {
+        Load l = profile.load();
+        String http = root.resolve("target/native/http-hello").toString();
+        for (int c : l.w2Conns()) {
+            for (String backend : profile.smoke() ? List.of("epoll") : C_SERVER_BACKENDS) {
+                List<Case> group = new ArrayList<>();
+                if (!profile.smoke()) group.add(Case.server("W2", "c", backend, null, c, List.of(http, "--backend=" + backend, "--port=0")));
+                group.add(Case.server("W2", "pollkit", backend, null, c, pollkitServer("http", backend, "--max-clients=1000")));
+                for (Case x : group) plan.add(w2Skip == null ? x : x.skipped(w2Skip));
+            }
+        }
+    }
+
+    /** W3: per N and run (quiet, disturbed): C's tick-server, pollkit's tick server and its raw-tick, per backend. */
+    private void planW3(List<Case> plan) {
+        Load l = profile.load();
+        String tick = root.resolve("target/native/tick-server").toString();
+        List<String> runs = l.w3Disturbed() ? List.of(QUIET, DISTURBED) : List.of(QUIET);
+        for (int n : l.w3Ns()) {
+            String max = "--max-clients=" + (n + 10);
+            String interval = "--interval=" + W3_INTERVAL_MS;
+            for (String run : runs) {
+                if (profile.smoke()) {
+                    plan.add(Case.server("W3", "pollkit", "epoll", run, n, pollkitServer("tick", "epoll", interval, max)));
+                    continue;
+                }
+                for (String backend : W1_BACKENDS) {
+                    String skip = null;
+                    if (backend.equals("kqueue") && kqueueLib == null) skip = "kqueue: " + kqueueSkip;
+                    // The server's fds: its clients, the two disturbing ones, and the JVM's own (jars, the poller, ...).
+                    if (backend.equals("select") && n + 2 + 64 > sys_select_h.FD_SETSIZE) {
+                        skip = "select: N=" + n + " clients' fds pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE + ")";
+                    }
+                    List<Case> group = new ArrayList<>();
+                    if (C_SERVER_BACKENDS.contains(backend)) {
+                        group.add(Case.server("W3", "c", backend, run, n, List.of(tick, "--backend=" + backend, "--port=0",
+                                interval, max, "--quiet")));
+                    }
+                    group.add(Case.server("W3", "pollkit", backend, run, n, pollkitServer("tick", backend, interval, max)));
+                    group.add(Case.server("W3", "pollkit-raw", backend, run, n, pollkitServer("raw-tick", backend, interval, max)));
+                    for (Case x : group) plan.add(skip == null ? x : x.skipped(skip));
+                }
+            }
+        }
     }
 
     // ---- running ----
 
     int run(List<Case> plan, String commandLine) throws IOException {
         Files.createDirectories(rawDir);
+        long nofile;
+        try {
+            nofile = Pairs.raiseNofile();   // W3's client holds N sockets in this JVM
+        } catch (io.pollkit.sys.ErrnoException e) {
+            nofile = -1;
+        }
         long runnable = plan.stream().filter(c -> c.skip() == null).count();
         long jmhCases = plan.stream().filter(c -> c.skip() == null && c.isJmh()).count();
         double perJmh = profile.forks() * (2.0 + (profile.warmupIterations() * profile.warmupMs()
                 + profile.iterations() * profile.iterationMs()) / 1000.0);
         double perC = (profile.cSamples() + 3) * profile.cSampleMs() / 1000.0 + 0.5;
-        double estimate = jmhCases * perJmh + (runnable - jmhCases) * perC;
+        Load l = profile.load();
+        long w2Cases = plan.stream().filter(c -> c.skip() == null && c.workload().equals("W2")).count();
+        long w3Cases = plan.stream().filter(c -> c.skip() == null && c.workload().equals("W3")).count();
+        double perW2 = 1.5 + l.w2WarmS() + l.w2Reps() * (l.w2Seconds() + 0.3);
+        double perW3 = 2.0 + (l.w3Warm() + l.w3Ticks() + 2) * W3_INTERVAL_MS / 1000.0;
+        double estimate = jmhCases * perJmh + (runnable - jmhCases - w2Cases - w3Cases) * perC + w2Cases * perW2 + w3Cases * perW3;
 
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("profile", profile.name());
@@ -291,6 +411,11 @@ public final class Runner {
         meta.put("kqueue_is_test_double", kqueueLib != null && kqueueLib.contains("kqueue-double"));
         meta.put("jni_lib", jniLib);
         meta.put("fork_jvm_args", forkArgs);
+        meta.put("w2_pinned", pin);
+        meta.put("w2_wrk", w2Skip == null ? "wrk" : null);
+        meta.put("clk_tck", ServerProcess.CLK_TCK);
+        meta.put("rlimit_nofile", nofile);
+        meta.put("w3_interval_ms", W3_INTERVAL_MS);
         writeMeta(meta);
 
         System.out.printf(Locale.ROOT, "pollkit bench, profile %s: %d cases (%d skipped) -> %s%n", profile.name(), runnable,
@@ -303,6 +428,12 @@ public final class Runner {
             System.out.println("  kqueue: skipped: " + kqueueSkip);
         }
         System.out.println("  jni: " + (jniLib != null ? "with " + jniLib : "skipped: " + jniSkip));
+        if (w2Cases > 0) {
+            System.out.println("  W2: " + (pin ? "server pinned to CPU " + W2Http.SERVER_CPU + ", wrk to CPU " + W2Http.LOAD_CPU
+                    : "taskset is missing: server and wrk run unpinned"));
+        } else if (w2Skip != null) {
+            System.out.println("  W2: skipped: " + w2Skip);
+        }
 
         int failures = 0, i = 0;
         long start = System.nanoTime();
@@ -318,13 +449,23 @@ public final class Runner {
                 System.out.printf(Locale.ROOT, "[%2d/%d] %-40s ", i, runnable, c.label());
                 System.out.flush();
                 long t0 = System.nanoTime();
-                Result r;
+                List<Result> rs;
+                String summary = null;
                 try {
-                    r = c.isJmh() ? runJmh(c, i) : runC(c, i);
+                    if (c.isJmh()) {
+                        rs = List.of(runJmh(c, i));
+                    } else if (c.isServer()) {
+                        String[] sum = new String[1];
+                        rs = c.workload().equals("W2") ? runW2(c, i, sum) : runW3(c, sum);
+                        summary = sum[0];
+                    } else {
+                        rs = List.of(runC(c, i));
+                    }
                 } catch (CaseFailure e) {
-                    r = Result.notMeasured(c, Result.FAILED, e.getMessage());
+                    rs = List.of(Result.notMeasured(c, Result.FAILED, e.getMessage()));
                 }
-                record(r);
+                for (Result x : rs) record(x);
+                Result r = rs.get(0);   // the headline figure
                 double secs = (System.nanoTime() - t0) / 1e9;
                 if (r.isOk()) {
                     if (r.impl().equals("c")) cMedians.put(key(r), r.median());
@@ -333,6 +474,7 @@ public final class Runner {
                             Report.fmt(r.min()), Report.fmt(r.max()),
                             r.allocBytesPerOp() == null ? "" : String.format(Locale.ROOT, " %.2f B/op", r.allocBytesPerOp()),
                             c0 == null || r.impl().equals("c") ? "" : String.format(Locale.ROOT, " x%.2f C", r.median() / c0), secs);
+                    if (summary != null) System.out.println("        " + summary);
                 } else {
                     failures++;
                     System.out.printf(Locale.ROOT, "FAILED (%.1f s): %s%n", secs, r.reason());
@@ -368,7 +510,44 @@ public final class Runner {
     }
 
     private static String key(Result r) {
-        return Case.label(r.workload(), "", r.backend(), r.kase(), r.n(), r.k());
+        return Case.label(r.workload(), "", r.backend(), r.kase(), r.n(), r.k()) + " " + r.metric();
+    }
+
+    // ---- W2, W3 ----
+
+    /** W2: loads the case's server with wrk (W2Http); the headline figure is requests per server CPU-second. */
+    private List<Result> runW2(Case c, int index, String[] summary) throws CaseFailure {
+        Load l = profile.load();
+        String base = String.format(Locale.ROOT, "%02d-%s", index, slug(c.label()));
+        W2Http.Outcome o = W2Http.run(c.command(), pin, c.n(), l.w2WarmS(), l.w2Seconds(), l.w2Reps(), rawDir, base);
+        List<Result> rs = W2Http.results(c, o, source(c));
+        List<Result> ordered = new ArrayList<>(rs.stream().filter(r -> r.metric().equals("req_per_cpu_s")).toList());
+        rs.stream().filter(r -> !r.metric().equals("req_per_cpu_s")).forEach(ordered::add);
+        summary[0] = W2Http.summary(ordered);
+        return ordered;
+    }
+
+    /** W3: N clients (W3Tick) on the case's tick server; the headline figure is the p99 deviation from 100 ms. */
+    private List<Result> runW3(Case c, String[] summary) throws CaseFailure {
+        Load l = profile.load();
+        try (ServerProcess server = ServerProcess.start(c.command(), null, null,
+                kqueueLib == null ? Map.of() : Map.of("POLLKIT_KQUEUE_LIB", kqueueLib), 60)) {
+            W3Tick.Stats s = W3Tick.run(server.host(), server.port(), c.n(), l.w3Ticks(), l.w3Warm(), W3_INTERVAL_MS,
+                    DISTURBED.equals(c.kase()));
+            if (!server.isAlive()) throw new CaseFailure("the server exited during the run");
+            List<Result> rs = W3Tick.results(c, s, source(c));
+            List<Result> ordered = new ArrayList<>(rs.stream().filter(r -> r.metric().equals("dev_p99_us")).toList());
+            rs.stream().filter(r -> !r.metric().equals("dev_p99_us")).forEach(ordered::add);
+            summary[0] = W3Tick.summary(s);
+            return ordered;
+        }
+    }
+
+    private static String source(Case c) {
+        String program = Path.of(c.command().get(0)).getFileName().toString();
+        if (c.impl().equals("c")) return "c:" + program;
+        int jar = c.command().indexOf("-jar");
+        return "pollkit:" + c.command().get(jar + 2);   // the server's name: http, tick, raw-tick
     }
 
     private Result runJmh(Case c, int index) throws CaseFailure {

@@ -1,0 +1,221 @@
+package io.pollkit.bench;
+
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.io.InputStreamReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A server under load (W2, W3): started through {@code bash -c 'ulimit -n <hard>; exec [taskset -c CPU] argv'}
+ * so that it (and only it) gets the raised open-file limit and the CPU, and so that {@link #pid()} is the
+ * server's own pid; ready once it printed {@code listening on HOST:PORT backend=NAME}. Its CPU time and
+ * peak RSS come from {@code /proc/<pid>/stat} and {@code /proc/<pid>/status}. {@link #close()} sends
+ * SIGTERM, waits up to 10 s, then kills.
+ */
+final class ServerProcess implements AutoCloseable {
+    private static final Pattern LISTENING = Pattern.compile("listening on (\\S+):(\\d+) backend=(\\S+)");
+    /** Clock ticks per second of /proc/<pid>/stat's utime and stime. */
+    static final long CLK_TCK = clockTicks();
+
+    private final Process process;
+    private final String command;
+    private final String host, backend;
+    private final int port;
+
+    private ServerProcess(Process process, String command, String host, int port, String backend) {
+        this.process = process;
+        this.command = command;
+        this.host = host;
+        this.port = port;
+        this.backend = backend;
+    }
+
+    /**
+     * Starts {@code argv} and waits at most {@code timeoutSeconds} for its listening line.
+     *
+     * @param cpu    the CPU to pin it to with taskset, or null for none
+     * @param stderr where its stderr goes: a file, or null to discard it (the tick servers log every client line)
+     */
+    static ServerProcess start(List<String> argv, Integer cpu, Path stderr, Map<String, String> env, long timeoutSeconds)
+            throws Runner.CaseFailure {
+        List<String> cmd = new ArrayList<>(List.of("bash", "-c", "ulimit -n \"$(ulimit -Hn)\" && exec \"$@\"", "bash"));
+        if (cpu != null) cmd.addAll(List.of("taskset", "-c", cpu.toString()));
+        cmd.addAll(argv);
+        String shown = String.join(" ", cmd.subList(4, cmd.size()));
+        ProcessBuilder pb = new ProcessBuilder(cmd)
+                .redirectError(stderr == null ? ProcessBuilder.Redirect.DISCARD : ProcessBuilder.Redirect.to(stderr.toFile()))
+                .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null")));
+        pb.environment().putAll(env);
+        Process p;
+        try {
+            p = pb.start();
+        } catch (IOException e) {
+            throw new Runner.CaseFailure(shown + ": " + e.getMessage());
+        }
+        CompletableFuture<String> first = new CompletableFuture<>();
+        Thread reader = new Thread(() -> {   // the first line, then drain stdout until the server exits
+            try (BufferedReader r = new BufferedReader(new InputStreamReader(p.getInputStream(), StandardCharsets.UTF_8))) {
+                String line;
+                while ((line = r.readLine()) != null) {
+                    if (!first.isDone() && line.contains("listening on")) first.complete(line);
+                }
+            } catch (IOException e) {
+                // the process went away
+            } finally {
+                first.complete(null);
+            }
+        }, "server-stdout");
+        reader.setDaemon(true);
+        reader.start();
+        String line;
+        try {
+            line = first.get(timeoutSeconds, TimeUnit.SECONDS);
+        } catch (TimeoutException e) {
+            kill(p);
+            throw new Runner.CaseFailure(shown + ": no listening line after " + timeoutSeconds + " s");
+        } catch (InterruptedException e) {
+            kill(p);
+            Thread.currentThread().interrupt();
+            throw new Runner.CaseFailure("interrupted");
+        } catch (ExecutionException e) {
+            kill(p);
+            throw new Runner.CaseFailure(shown + ": " + e.getCause());
+        }
+        Matcher m = line == null ? null : LISTENING.matcher(line);
+        if (m == null || !m.find()) {
+            String why = exitInfo(p, stderr);
+            kill(p);
+            throw new Runner.CaseFailure(shown + ": " + (line == null ? "exited before listening" : "unexpected line: " + line) + why);
+        }
+        return new ServerProcess(p, shown, m.group(1), Integer.parseInt(m.group(2)), m.group(3));
+    }
+
+    private static String exitInfo(Process p, Path stderr) {
+        StringBuilder b = new StringBuilder();
+        try {
+            if (p.waitFor(2, TimeUnit.SECONDS)) b.append(" (exit ").append(p.exitValue()).append(')');
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        if (stderr == null) {
+            b.append("; its stderr was discarded: run the command by hand to see why");
+        } else {
+            try {
+                String err = Files.readString(stderr).strip();
+                if (!err.isEmpty()) b.append(": ").append(err.length() > 400 ? err.substring(0, 400) + "..." : err);
+            } catch (IOException e) {
+                // nothing to add
+            }
+        }
+        return b.toString();
+    }
+
+    long pid() {
+        return process.pid();
+    }
+
+    String host() {
+        return host;
+    }
+
+    int port() {
+        return port;
+    }
+
+    /** The backend the server says it runs. */
+    String backend() {
+        return backend;
+    }
+
+    String command() {
+        return command;
+    }
+
+    boolean isAlive() {
+        return process.isAlive();
+    }
+
+    /** The server's user + system CPU time so far (all its threads), in clock ticks. */
+    long cpuTicks() throws Runner.CaseFailure {
+        String stat;
+        try {
+            stat = Files.readString(Path.of("/proc/" + pid() + "/stat"));
+        } catch (IOException e) {
+            throw new Runner.CaseFailure("server " + command + " is gone: " + e.getMessage());
+        }
+        return cpuTicks(stat);
+    }
+
+    /** utime + stime of a /proc/<pid>/stat line (fields 14 and 15; the comm in parentheses may hold spaces). */
+    static long cpuTicks(String stat) {
+        String[] f = stat.substring(stat.lastIndexOf(')') + 2).trim().split(" ");
+        return Long.parseLong(f[11]) + Long.parseLong(f[12]);   // f[0] is field 3, the state
+    }
+
+    /** VmHWM, the peak resident set size, in KiB; null when /proc does not say. */
+    Long peakRssKib() {
+        try {
+            for (String l : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
+                if (l.startsWith("VmHWM:")) return Long.parseLong(l.substring(6).trim().split("\\s+")[0]);
+            }
+        } catch (IOException | NumberFormatException e) {
+            // gone, or not Linux
+        }
+        return null;
+    }
+
+    /** SIGTERM, then SIGKILL after 10 s. */
+    @Override
+    public void close() {
+        process.destroy();
+        try {
+            if (!process.waitFor(10, TimeUnit.SECONDS)) kill(process);
+        } catch (InterruptedException e) {
+            kill(process);
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static void kill(Process p) {
+        p.destroyForcibly();
+        try {
+            p.waitFor(5, TimeUnit.SECONDS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
+    private static long clockTicks() {
+        try {
+            Process p = new ProcessBuilder("getconf", "CLK_TCK").redirectError(ProcessBuilder.Redirect.DISCARD).start();
+            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).strip();
+            if (p.waitFor(5, TimeUnit.SECONDS) && p.exitValue() == 0) return Long.parseLong(out);
+        } catch (IOException | NumberFormatException e) {
+            // fall through
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return 100;   // USER_HZ on every Linux architecture pollkit runs on
+    }
+
+    /** Whether {@code program} is on the PATH. */
+    static boolean onPath(String program) {
+        String path = System.getenv("PATH");
+        if (path == null) return false;
+        for (String dir : path.split(":")) {
+            if (!dir.isEmpty() && Files.isExecutable(Path.of(dir, program))) return true;
+        }
+        return false;
+    }
+}
