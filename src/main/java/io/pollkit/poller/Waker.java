@@ -28,7 +28,10 @@ public final class Waker implements AutoCloseable {
 
     private final int readFd, writeFd;
     private final AtomicBoolean pending = new AtomicBoolean();
-    private final MemorySegment buffer = Arena.ofAuto().allocate(JAVA_LONG);   // 8 bytes: what eventfd reads and writes
+    /** What {@link #wake()} writes (eventfd adds 1), apart from the loop thread's read buffer. */
+    private static final MemorySegment ONE = Arena.global().allocateFrom(JAVA_LONG, 1L);
+    private final MemorySegment buffer = Arena.ofAuto().allocate(JAVA_LONG);   // 8 bytes: what drain() reads into
+    private boolean closed;   // guarded by this: wake() never writes after close()
 
     public Waker() throws IOException {
         if (EventFd.isAvailable()) {
@@ -45,14 +48,20 @@ public final class Waker implements AutoCloseable {
         return readFd;
     }
 
-    /** Safe from any thread: makes {@link #fd()} readable unless a wakeup is already pending. */
+    /**
+     * Safe from any thread: makes {@link #fd()} readable unless a wakeup is already pending. After
+     * {@link #close()} it does nothing: a late wakeup (a stop racing the loop's own shutdown) must not write
+     * to a closed fd, or to whatever file has reused its number since.
+     */
     public void wake() {
         if (!pending.compareAndSet(false, true)) return;
-        try {
-            buffer.set(JAVA_LONG, 0, 1L);
-            Unistd.write(writeFd, buffer, 8);   // WOULD_BLOCK only when already readable: fine
-        } catch (ErrnoException e) {
-            throw new UncheckedIOException(e);
+        synchronized (this) {
+            if (closed) return;
+            try {
+                Unistd.write(writeFd, ONE, 8);   // WOULD_BLOCK only when already readable: fine
+            } catch (ErrnoException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 
@@ -65,7 +74,9 @@ public final class Waker implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         Unistd.closeQuietly(readFd);
         if (writeFd != readFd) Unistd.closeQuietly(writeFd);
     }
