@@ -8,7 +8,6 @@ import io.pollkit.sys.Unistd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,9 +51,12 @@ public abstract class LoopServer implements AutoCloseable {
         return acceptor.address().getPort();
     }
 
-    /** The connected clients, in the order they came. */
-    protected Iterable<Connection> clients() {
-        return clients.values();
+    /**
+     * The connected clients, in the order they came: a snapshot, so the caller may close clients (or a
+     * write may close them) while it iterates.
+     */
+    protected List<Connection> clients() {
+        return List.copyOf(clients.values());
     }
 
     public int clientCount() {
@@ -105,7 +107,7 @@ public abstract class LoopServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Connection c : List.copyOf(new ArrayList<>(clients.values()))) c.close("server stopping");
+        for (Connection c : clients()) c.close("server stopping");
         acceptor.close();
         loop.close();
     }
