@@ -59,6 +59,24 @@ public final class Client implements AutoCloseable {
         return b;
     }
 
+    /**
+     * Reads until end of stream, checking that the bytes are {@code unit} over and over (an echoed pattern,
+     * identical responses); adds what it read to {@code taken} as it goes and returns the total.
+     */
+    long readRepeated(byte[] unit, java.util.concurrent.atomic.AtomicLong taken) throws IOException {
+        byte[] buf = new byte[64 * 1024], expected = new byte[buf.length + unit.length];
+        for (int i = 0; i < expected.length; i++) expected[i] = unit[i % unit.length];
+        long k = 0;
+        for (int n; (n = in.read(buf)) > 0; ) {
+            int from = (int) (k % unit.length), bad = Arrays.mismatch(buf, 0, n, expected, from, from + n);
+            if (bad >= 0) throw new AssertionError(this + ": byte " + (k + bad) + " received is " + buf[bad] + ", expected "
+                    + expected[from + bad]);
+            k += n;
+            taken.addAndGet(n);
+        }
+        return k;
+    }
+
     /** Reads a line and checks that it is a tick. */
     void awaitTick() throws IOException {
         assertEquals("tick", readLine(), "client " + id + " expected a tick line");

@@ -6,11 +6,9 @@ import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
-import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 import java.util.Random;
 import java.util.concurrent.Callable;
@@ -83,7 +81,7 @@ class EchoServerTest {
             byte[] unit = new byte[251];
             for (int i = 0; i < unit.length; i++) unit[i] = (byte) i;
             AtomicLong floodTaken = new AtomicLong();
-            Future<Long> floodBack = pool.submit(() -> readPattern(flooder, unit, floodTaken));
+            Future<Long> floodBack = pool.submit(() -> flooder.readRepeated(unit, floodTaken));
             Flood flood = Flood.windowed(flooder, unit, 1000, floodTaken::get, 1 << 20);
 
             byte[] line = "z".repeat(2 * 1024).getBytes(StandardCharsets.US_ASCII);
@@ -126,18 +124,5 @@ class EchoServerTest {
             } while (go.get());
             return n;
         };
-    }
-
-    /** Reads until end of stream, checking that the bytes are {@code unit} over and over; returns the count. */
-    private static long readPattern(Client c, byte[] unit, AtomicLong taken) throws IOException {
-        byte[] buf = new byte[64 * 1024], expected = new byte[buf.length + unit.length];
-        for (int i = 0; i < expected.length; i++) expected[i] = unit[i % unit.length];
-        long k = 0;
-        for (int n; (n = c.in.read(buf)) > 0; k = taken.addAndGet(n)) {
-            int from = (int) (k % unit.length), bad = Arrays.mismatch(buf, 0, n, expected, from, from + n);
-            if (bad >= 0) throw new AssertionError(c + ": byte " + (k + bad) + " of the echo is " + buf[bad] + ", expected "
-                    + expected[from + bad]);
-        }
-        return k;
     }
 }
