@@ -72,19 +72,28 @@ public abstract class LoopServer implements AutoCloseable {
             return;
         }
         Connection.Handler h = handlerFor(id);
-        Connection c = new Connection(loop, fd, id, readBuffer, options.maxQueued(), new Connection.Handler() {
-            @Override
-            public void received(Connection c, MemorySegment data, long length) throws IOException {
-                h.received(c, data, length);
-            }
+        Connection c;
+        try {
+            c = new Connection(loop, fd, id, readBuffer, options.maxQueued(), new Connection.Handler() {
+                @Override
+                public void received(Connection c, MemorySegment data, long length) throws IOException {
+                    h.received(c, data, length);
+                }
 
-            @Override
-            public void closed(Connection c, String reason) {
-                clients.remove(c.fd());
-                options.log().println("client " + c.id() + " disconnected: " + reason);
-                h.closed(c, reason);
-            }
-        });
+                @Override
+                public void closed(Connection c, String reason) {
+                    clients.remove(c.fd());
+                    options.log().println("client " + c.id() + " disconnected: " + reason);
+                    h.closed(c, reason);
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // This client cannot be watched (select and an fd past FD_SETSIZE, a failed epoll_ctl): refuse it
+            // alone. Thrown on, it would reach the loop as the listener's failure and close the listener.
+            Unistd.closeQuietly(fd);
+            options.log().println("client " + id + " refused: " + e.getMessage());
+            return;
+        }
         clients.put(fd, c);
         options.log().println("client " + id + " connected");
     }
