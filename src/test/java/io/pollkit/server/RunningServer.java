@@ -5,12 +5,13 @@ import io.pollkit.poller.Backend;
 import java.io.IOException;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.function.UnaryOperator;
 import java.util.regex.Matcher;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
-import static org.junit.jupiter.api.Assertions.assertTrue;
 
 /**
  * A server started in-process on a platform thread, its out and log captured line by line. The port comes
@@ -29,7 +30,7 @@ public final class RunningServer implements AutoCloseable {
     private final Thread thread;
     private volatile Throwable failure;
     private boolean closed;
-    private final java.util.List<AutoCloseable> opened = new java.util.concurrent.CopyOnWriteArrayList<>();   // closed in close()
+    private final List<AutoCloseable> opened = new CopyOnWriteArrayList<>();   // closed in close()
 
     private RunningServer(ServerKind kind, Backend backend, UnaryOperator<ServerOptions> tweak) throws IOException {
         this.kind = kind;
@@ -46,7 +47,13 @@ public final class RunningServer implements AutoCloseable {
                 failure = t;
             }
         });
-        Matcher m = out.await("listening on 127\\.0\\.0\\.1:(\\d+) backend=(\\w+)", WAIT);
+        Matcher m;
+        try {
+            m = out.await("listening on 127\\.0\\.0\\.1:(\\d+) backend=(\\w+)", WAIT);
+        } catch (AssertionError e) {
+            server.stop();
+            throw e;
+        }
         this.port = Integer.parseInt(m.group(1));
         assertEquals(backend.id(), m.group(2), "the backend in the listening line");
     }
@@ -155,9 +162,5 @@ public final class RunningServer implements AutoCloseable {
     @Override
     public String toString() {
         return kind + " on " + backend.id() + " port " + port;
-    }
-
-    static void assertLoopAlive(RunningServer s) {
-        assertTrue(s.thread.isAlive(), "server thread died");
     }
 }
