@@ -21,6 +21,7 @@ import java.util.concurrent.atomic.AtomicLong;
 
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
@@ -111,6 +112,27 @@ class EchoServerTest {
             assertEquals(4, s.server.clientCount());
         } finally {
             chaos.set(false);
+        }
+    }
+
+    /**
+     * A client that sends, half-closes and only then reads, through a small window: the echo waits in the
+     * server's queue meanwhile. The server sends all of it, then closes ("peer closed").
+     */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void afterAHalfCloseTheQueuedEchoIsSentThenTheConnectionCloses(Backend b, TestInfo info) throws Exception {
+        Backends.assumeAvailable(b, info);
+        try (RunningServer s = RunningServer.start(ServerKind.ECHO, b)) {
+            SmallWindowClient c = s.connectSmallWindow();
+            byte[] data = new byte[48 * 1024];   // under the 64 KiB cap, over what the kernel holds for this client
+            new Random(7).nextBytes(data);
+            c.send(data);
+            c.shutdownOutput();
+            Thread.sleep(300);
+            assertFalse(s.disconnected(c.id), "closed before the queue was sent:\n" + s.log.tail());
+            assertArrayEquals(data, c.readToEnd(RunningServer.WAIT));
+            assertEquals("peer closed", s.awaitDisconnect(c.id));
         }
     }
 

@@ -89,12 +89,13 @@ public final class RunningServer implements AutoCloseable {
         }
     }
 
-    /** A client that never reads, with the server's buffering for it kept small (see {@link NonReader}); returns its id. */
-    long connectNonReader() throws IOException {
+    /** A client with the server's buffering for it kept small (see {@link SmallWindowClient}), once connected. */
+    SmallWindowClient connectSmallWindow() throws IOException {
         int before = connectedCount();
-        NonReader n = NonReader.connect(port);
-        opened.add(n);
-        return awaitConnected(before);
+        SmallWindowClient c = SmallWindowClient.connect(port);
+        opened.add(c);
+        c.id = awaitConnected(before);
+        return c;
     }
 
     int connectedCount() {
@@ -122,7 +123,11 @@ public final class RunningServer implements AutoCloseable {
     }
 
     boolean disconnected(Client c) {
-        return log.count("client " + c.id + " disconnected: .*") > 0;
+        return disconnected(c.id);
+    }
+
+    boolean disconnected(long id) {
+        return log.count("client " + id + " disconnected: .*") > 0;
     }
 
     void assertNotDisconnected(Client... clients) {

@@ -75,7 +75,7 @@ class TickServerTest {
             s.log.drop(l -> l.equals("client said: " + floodLine));   // counted, not kept
             List<Client> normal = new ArrayList<>();
             for (int i = 0; i < 3; i++) normal.add(s.connect());
-            long nonReader = s.connectNonReader();   // not the newest client: closing it mid-tick must not upset the tick loop
+            long nonReader = s.connectSmallWindow().id;   // never reads; not the newest client: closing it mid-tick must not upset the tick loop
             Client flooder = s.connect();
             Client longLine = s.connect(), resetter = s.connect();
             List<LineCapture> received = new ArrayList<>();
