@@ -127,7 +127,7 @@ class MainTest {
     @Test
     void anUnknownServerExits2() throws Exception {
         String line = run("nope", "--port=0").usageError();
-        assertTrue(line.contains("unknown server 'nope'") && line.contains("tick, echo, http, backends"), line);
+        assertTrue(line.contains("unknown server 'nope'") && line.contains("tick, echo, http, raw-tick, backends"), line);
     }
 
     @Test
