@@ -36,11 +36,12 @@ public final class Waker implements AutoCloseable {
 
     private final int readFd, writeFd;
     private final AtomicBoolean pending = new AtomicBoolean();
-    // 8 bytes each, what an eventfd reads and writes; one for wake() (any thread), one for drain() (the poller's)
-    private final MemorySegment one = Arena.ofAuto().allocate(JAVA_LONG), sink = Arena.ofAuto().allocate(JAVA_LONG);
+    /** What {@link #wake()} writes (eventfd adds 1), apart from the loop thread's read buffer. */
+    private static final MemorySegment ONE = Arena.global().allocateFrom(JAVA_LONG, 1L);
+    private final MemorySegment buffer = Arena.ofAuto().allocate(JAVA_LONG);   // 8 bytes: what drain() reads into
+    private boolean closed;   // guarded by this: wake() never writes after close()
 
     public Waker() throws IOException {
-        one.set(JAVA_LONG, 0, 1L);   // an eventfd adds what is written: 0 would wake nobody
         if (EventFd.isAvailable()) {
             readFd = writeFd = EventFd.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         } else {
@@ -55,19 +56,26 @@ public final class Waker implements AutoCloseable {
         return readFd;
     }
 
-    /** Safe from any thread: makes {@link #fd()} readable unless a wakeup is already pending. */
+    /**
+     * Safe from any thread: makes {@link #fd()} readable unless a wakeup is already pending. After
+     * {@link #close()} it does nothing: a late wakeup (a stop racing the loop's own shutdown) must not write
+     * to a closed fd, or to whatever file has reused its number since.
+     */
     public void wake() {
         if (!pending.compareAndSet(false, true)) return;
-        try {
-            Unistd.write(writeFd, one, 8);   // WOULD_BLOCK only when already readable: fine
-        } catch (ErrnoException e) {
-            throw new UncheckedIOException(e);
+        synchronized (this) {
+            if (closed) return;
+            try {
+                Unistd.write(writeFd, ONE, 8);   // WOULD_BLOCK only when already readable: fine
+            } catch (ErrnoException e) {
+                throw new UncheckedIOException(e);
+            }
         }
     }
 
     /** On the polling thread, after {@link #fd()} was reported readable: empties it and re-arms {@link #wake()}. */
     public void drain() throws IOException {
-        while (Unistd.read(readFd, sink, 8) > 0) {
+        while (Unistd.read(readFd, buffer, 8) > 0) {
             // an eventfd empties in one read; a pipe may hold a few bytes from before
         }
         // Only now: cleared before the read, a wake() in between would write, the read would swallow it,
@@ -76,7 +84,9 @@ public final class Waker implements AutoCloseable {
     }
 
     @Override
-    public void close() {
+    public synchronized void close() {
+        if (closed) return;
+        closed = true;
         Unistd.closeQuietly(readFd);
         if (writeFd != readFd) Unistd.closeQuietly(writeFd);
     }

@@ -8,7 +8,6 @@ import io.pollkit.sys.Unistd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -52,9 +51,12 @@ public abstract class LoopServer implements AutoCloseable {
         return acceptor.address().getPort();
     }
 
-    /** The connected clients, in the order they came. */
-    protected Iterable<Connection> clients() {
-        return clients.values();
+    /**
+     * The connected clients, in the order they came: a snapshot, so the caller may close clients (or a
+     * write may close them) while it iterates.
+     */
+    protected List<Connection> clients() {
+        return List.copyOf(clients.values());
     }
 
     public int clientCount() {
@@ -70,19 +72,28 @@ public abstract class LoopServer implements AutoCloseable {
             return;
         }
         Connection.Handler h = handlerFor(id);
-        Connection c = new Connection(loop, fd, id, readBuffer, options.maxQueued(), new Connection.Handler() {
-            @Override
-            public void received(Connection c, MemorySegment data, long length) throws IOException {
-                h.received(c, data, length);
-            }
+        Connection c;
+        try {
+            c = new Connection(loop, fd, id, readBuffer, options.maxQueued(), new Connection.Handler() {
+                @Override
+                public void received(Connection c, MemorySegment data, long length) throws IOException {
+                    h.received(c, data, length);
+                }
 
-            @Override
-            public void closed(Connection c, String reason) {
-                clients.remove(c.fd());
-                options.log().println("client " + c.id() + " disconnected: " + reason);
-                h.closed(c, reason);
-            }
-        });
+                @Override
+                public void closed(Connection c, String reason) {
+                    clients.remove(c.fd());
+                    options.log().println("client " + c.id() + " disconnected: " + reason);
+                    h.closed(c, reason);
+                }
+            });
+        } catch (IOException | RuntimeException e) {
+            // This client cannot be watched (select and an fd past FD_SETSIZE, a failed epoll_ctl): refuse it
+            // alone. Thrown on, it would reach the loop as the listener's failure and close the listener.
+            Unistd.closeQuietly(fd);
+            options.log().println("client " + id + " refused: " + e.getMessage());
+            return;
+        }
         clients.put(fd, c);
         options.log().println("client " + id + " connected");
     }
@@ -105,7 +116,7 @@ public abstract class LoopServer implements AutoCloseable {
 
     @Override
     public void close() {
-        for (Connection c : List.copyOf(new ArrayList<>(clients.values()))) c.close("server stopping");
+        for (Connection c : clients()) c.close("server stopping");
         acceptor.close();
         loop.close();
     }

@@ -19,6 +19,7 @@ public final class FdSet {
 
     private static final int NFDBITS = sys_select_h.NFDBITS;
     private static final long WORDS = FD_SETSIZE / NFDBITS;
+    private static final long SIZE = fd_set.sizeof();
 
     /** Allocates an empty fd_set. */
     public static MemorySegment allocate(SegmentAllocator allocator) {
@@ -27,7 +28,8 @@ public final class FdSet {
 
     /** FD_ZERO. */
     public static void zero(MemorySegment set) {
-        set.asSlice(0, fd_set.sizeof()).fill((byte) 0);
+        // fill the segment itself when it is exactly an fd_set: a slice would be an object per call
+        (set.byteSize() == SIZE ? set : set.asSlice(0, SIZE)).fill((byte) 0);
     }
 
     /** FD_SET. */

@@ -1,0 +1,162 @@
+package io.pollkit.cli;
+
+import io.pollkit.poller.Backend;
+import io.pollkit.server.Backends;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.ValueSource;
+
+import java.io.ByteArrayOutputStream;
+import java.io.PrintStream;
+import java.net.InetAddress;
+import java.net.ServerSocket;
+import java.nio.charset.StandardCharsets;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * The command line in-process ({@code Main.run} returns the exit code; System.out and System.err are
+ * captured): help, usage errors (one line on stderr, exit 2), a port in use (exit 1).
+ */
+@Timeout(20)
+class MainTest {
+    /** What one run printed and returned. */
+    record Result(int code, String out, String err) {
+        List<String> errLines() {
+            return err.lines().toList();
+        }
+
+        /** A usage error: exit code 2, nothing on stdout, exactly one line on stderr; returns it. */
+        String usageError() {
+            assertEquals(2, code, "exit code; stderr: " + err);
+            assertEquals("", out, "nothing on stdout");
+            assertEquals(1, errLines().size(), "one line on stderr, not:\n" + err);
+            return errLines().get(0);
+        }
+    }
+
+    /** Runs the command line on another thread (bounded: a server that did start would block). */
+    static synchronized Result run(String... args) throws Exception {
+        PrintStream oldOut = System.out, oldErr = System.err;
+        ByteArrayOutputStream out = new ByteArrayOutputStream(), err = new ByteArrayOutputStream();
+        System.setOut(new PrintStream(out, true, StandardCharsets.UTF_8));
+        System.setErr(new PrintStream(err, true, StandardCharsets.UTF_8));
+        try {
+            int code = CompletableFuture.supplyAsync(() -> Main.run(args)).get(10, TimeUnit.SECONDS);
+            return new Result(code, out.toString(StandardCharsets.UTF_8), err.toString(StandardCharsets.UTF_8));
+        } finally {
+            System.setOut(oldOut);
+            System.setErr(oldErr);
+        }
+    }
+
+    @Test
+    void helpListsTheServersAndExits0() throws Exception {
+        for (String help : List.of("--help", "-h", "help")) {
+            Result r = run(help);
+            assertEquals(0, r.code());
+            assertEquals("", r.err());
+            for (String server : List.of("tick", "echo", "http", "backends")) {
+                assertTrue(r.out().contains("\n  " + server + " "), server + " missing from:\n" + r.out());
+            }
+        }
+    }
+
+    @Test
+    void noArgumentsPrintsTheUsageOnStderrAndExits2() throws Exception {
+        Result r = run();
+        assertEquals(2, r.code());
+        assertEquals("", r.out());
+        assertTrue(r.err().startsWith("usage: "), r.err());
+    }
+
+    @ParameterizedTest
+    @ValueSource(strings = {"tick", "echo", "http"})
+    void serverHelpListsItsFlagsAndExits0(String server) throws Exception {
+        Result r = run(server, "--help");
+        assertEquals(0, r.code());
+        assertEquals("", r.err());
+        assertTrue(r.out().startsWith("usage: pollkit " + server + " [flags]"), r.out());
+        for (String flag : List.of("--backend=NAME", "--bind=ADDR", "--port=N", "--max-clients=N", "--max-line=N",
+                "--max-queued=N", "--help")) {
+            assertTrue(r.out().contains("  " + flag + " "), flag + " missing from:\n" + r.out());
+        }
+        assertEquals(server.equals("tick"), r.out().contains("--interval=MS"), "--interval is the tick server's");
+        assertTrue(r.out().contains("select, poll, epoll or kqueue"), r.out());
+        assertEquals(0, run(server, "--port=1", "-h").code(), "--help wins over the other flags");
+    }
+
+    @Test
+    void backendsListsAllFour() throws Exception {
+        Result r = run("backends");
+        assertEquals(0, r.code());
+        assertEquals(4, r.out().lines().count(), r.out());
+        for (Backend b : Backend.values()) {
+            assertTrue(r.out().lines().anyMatch(l -> l.startsWith(b.id() + " ")
+                    && l.contains(b.isAvailable() ? "available" : "unavailable: ")), r.out());
+        }
+    }
+
+    @Test
+    void aBadFlagIsOneLineOnStderrAndExit2() throws Exception {
+        assertEquals("pollkit tick: unknown flag --bogus (see pollkit tick --help)", run("tick", "--bogus=1").usageError());
+        assertTrue(run("tick", "bogus").usageError().contains("unknown argument bogus"));
+        assertTrue(run("tick", "-p", "8080").usageError().contains("unknown argument -p"));
+        assertTrue(run("tick", "--port").usageError().contains("--port needs a value: --port=..."));
+        assertTrue(run("echo", "--interval=5").usageError().contains("unknown flag --interval"), "only tick takes --interval");
+        assertTrue(run("tick", "--bind=").usageError().contains("--bind needs an address"));
+        assertTrue(run("tick", "--max-clients=0").usageError().contains("--max-clients must be a whole number from 1"));
+        assertTrue(run("tick", "--interval=-5").usageError().contains("--interval must be a whole number from 1"));
+    }
+
+    @Test
+    void aPortThatIsNotANumberExits2WithAClearMessage() throws Exception {
+        assertEquals("pollkit tick: --port must be a whole number from 0 to 65535, not 'abc' (see pollkit tick --help)",
+                run("tick", "--port=abc").usageError());
+        assertTrue(run("http", "--port=65536").usageError().contains("--port must be a whole number from 0 to 65535, not '65536'"));
+        assertTrue(run("echo", "--port=-1").usageError().contains("not '-1'"));
+    }
+
+    @Test
+    void anUnknownServerExits2() throws Exception {
+        String line = run("nope", "--port=0").usageError();
+        assertTrue(line.contains("unknown server 'nope'") && line.contains("tick, echo, http, raw-tick, backends"), line);
+    }
+
+    @Test
+    void anUnknownBackendExits2ListingTheChoices() throws Exception {
+        String line = run("tick", "--backend=nope").usageError();
+        assertTrue(line.contains("unknown backend 'nope'; choose one of select, poll, epoll, kqueue"), line);
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void aPortInUseExits1WithEaddrinuse(Backend b, TestInfo info) throws Exception {
+        Backends.assumeAvailable(b, info);
+        try (ServerSocket taken = new ServerSocket(0, 1, InetAddress.getByName("127.0.0.1"))) {
+            long fds = openFds();
+            for (String server : List.of("tick", "echo", "http")) {
+                Result r = run(server, "--backend=" + b.id(), "--port=" + taken.getLocalPort());
+                assertEquals(1, r.code(), "exit code; stderr: " + r.err());
+                assertEquals("", r.out(), "no listening line");
+                assertEquals(1, r.errLines().size(), r.err());
+                assertTrue(r.err().startsWith("pollkit " + server + ": bind("), r.err());
+                assertTrue(r.err().contains("127.0.0.1:" + taken.getLocalPort() + "): EADDRINUSE (Address already in use)"), r.err());
+            }
+            assertEquals(fds, openFds(), "the failed starts closed their poller and socket");
+        }
+    }
+
+    private static long openFds() throws java.io.IOException {
+        try (var fds = java.nio.file.Files.list(java.nio.file.Path.of("/proc/self/fd"))) {
+            return fds.count();
+        }
+    }
+}

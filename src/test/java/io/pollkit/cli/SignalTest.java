@@ -1,0 +1,67 @@
+package io.pollkit.cli;
+
+import io.pollkit.poller.Backend;
+import io.pollkit.server.Backends;
+import io.pollkit.server.ChildJvm;
+import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
+
+import java.io.BufferedReader;
+import java.io.InputStreamReader;
+import java.net.InetSocketAddress;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
+import java.time.Duration;
+import java.util.List;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * {@code pollkit tick} in a child JVM: SIGTERM (and SIGINT) close every client, logging
+ * "client N disconnected: server stopping", and the process exits 0.
+ */
+@Timeout(30)
+class SignalTest {
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void sigtermStopsTheServerCleanly(Backend b, TestInfo info) throws Exception {
+        Backends.assumeAvailable(b, info);
+        stopsCleanly(b, false);
+    }
+
+    @ParameterizedTest
+    @EnumSource(value = Backend.class, names = "EPOLL")
+    void sigintStopsTheServerCleanly(Backend b, TestInfo info) throws Exception {
+        Backends.assumeAvailable(b, info);
+        stopsCleanly(b, true);
+    }
+
+    private static void stopsCleanly(Backend b, boolean sigint) throws Exception {
+        try (ChildJvm child = ChildJvm.start(Main.class.getName(),
+                List.of("tick", "--port=0", "--interval=100", "--backend=" + b.id()))) {
+            int port = child.awaitPort(b.id());
+            try (Socket s = new Socket()) {
+                s.setSoTimeout(10_000);
+                s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                child.err.await("client 1 connected", Duration.ofSeconds(10));
+                assertEquals("tick", in.readLine());
+                if (sigint) {
+                    Process kill = new ProcessBuilder("kill", "-INT", Long.toString(child.process.pid())).start();
+                    assertEquals(0, kill.waitFor(), "kill -INT");
+                } else {
+                    child.sigterm();
+                }
+                assertEquals(0, child.awaitExit(Duration.ofSeconds(10)), "exit code; stderr:\n" + child.err.tail());
+                assertEquals(1, child.err.count("client 1 disconnected: server stopping"), child.err.tail());
+                for (String line; (line = in.readLine()) != null; ) assertEquals("tick", line);   // then end of stream
+                assertEquals(List.of("listening on 127.0.0.1:" + port + " backend=" + b.id()), child.out.lines());
+                assertTrue(child.err.lines().stream().allMatch(l -> l.matches("client 1 (connected|disconnected: server stopping)")),
+                        "stderr:\n" + child.err.tail());
+            }
+        }
+    }
+}

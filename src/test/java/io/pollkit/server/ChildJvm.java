@@ -1,0 +1,80 @@
+package io.pollkit.server;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+
+import static org.junit.jupiter.api.Assertions.assertTrue;
+
+/**
+ * A server in a child JVM, run from the compiled classes (the jar is built after the tests), with its
+ * stdout and stderr captured line by line: for what a test cannot do in its own JVM (signals, a lower
+ * RLIMIT_NOFILE, process exit codes). The kqueue library setting is inherited through the environment.
+ */
+public final class ChildJvm implements AutoCloseable {
+    static final Path PROJECT = Path.of(System.getProperty("pollkit.project.dir", ".")).toAbsolutePath();
+    static final Duration START = Duration.ofSeconds(15);
+
+    public final Process process;
+    public final LineCapture out, err;
+    private final Thread outPump, errPump;
+
+    private ChildJvm(Process process, String name) {
+        this.process = process;
+        this.out = new LineCapture(name + " stdout");
+        this.err = new LineCapture(name + " stderr");
+        outPump = out.pump(process.getInputStream());
+        errPump = err.pump(process.getErrorStream());
+    }
+
+    /** Starts {@code java -cp target/classes:target/test-classes MAIN ARGS}. */
+    public static ChildJvm start(String mainClass, List<String> args) throws IOException {
+        Path classes = PROJECT.resolve("target/classes"), testClasses = PROJECT.resolve("target/test-classes");
+        assertTrue(Files.isDirectory(classes), classes + " is missing");
+        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
+                "-cp", classes + java.io.File.pathSeparator + testClasses, mainClass));
+        command.addAll(args);
+        Process p = new ProcessBuilder(command).directory(PROJECT.toFile()).start();
+        p.getOutputStream().close();
+        return new ChildJvm(p, mainClass.substring(mainClass.lastIndexOf('.') + 1) + " " + String.join(" ", args));
+    }
+
+    /** The port from the server's "listening on 127.0.0.1:PORT backend=NAME" line. */
+    public int awaitPort(String backend) {
+        Matcher m = out.await("listening on 127\\.0\\.0\\.1:(\\d+) backend=" + backend, 0, START);
+        return Integer.parseInt(m.group(1));
+    }
+
+    /**
+     * Sends SIGTERM. Not {@code Process.destroy()}: that also closes this side's pipes, so the child's
+     * last lines (its "server stopping" ones) would meet EPIPE instead of the test.
+     */
+    public void sigterm() {
+        process.toHandle().destroy();
+    }
+
+    /** Waits for the exit (bounded) and for the last of its output; returns its exit code. */
+    public int awaitExit(Duration timeout) throws InterruptedException {
+        if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+            process.destroyForcibly();
+            throw new AssertionError("the child JVM did not exit within " + timeout.toMillis() + " ms; stderr:\n" + err.tail());
+        }
+        outPump.join(5000);
+        errPump.join(5000);
+        return process.exitValue();
+    }
+
+    @Override
+    public void close() throws InterruptedException {
+        if (process.isAlive()) {
+            process.destroyForcibly();
+            process.waitFor(5, TimeUnit.SECONDS);
+        }
+    }
+}
