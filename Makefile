@@ -9,7 +9,7 @@ export MAVEN_OPTS
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar clean jdk
+.PHONY: build test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
 
 build: jdk
 	$(MVN) -q -DskipTests package
@@ -43,9 +43,10 @@ jni: jdk
 kqueue-double:
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT)
 
-# Benchmarks W1 and W4 (bench/README.md): JMH beside the C baselines, in the same run, into
-# bench/results/<timestamp>/ (results.md, results.json, charts/). Not part of `make test`.
-# bench: a few minutes; bench-full: all N, more iterations; bench-smoke: one W1 and one W4 case, proves the pipeline.
+# Benchmarks W1..W4 (bench/README.md): JMH beside the C baselines, wrk against the http servers (W2), N clients on
+# the tick servers (W3), in the same run, into bench/results/<timestamp>/ (results.md, results.json, charts/).
+# Not part of `make test`. bench: a few minutes; bench-full: everything in shared/WORKLOADS.md; bench-smoke: one
+# case of each workload, proves the pipeline.
 # Linux has no kqueue: the kqueue figures go through the C test double (epoll underneath) unless
 # POLLKIT_KQUEUE_LIB names another library; `make bench POLLKIT_KQUEUE_LIB=` leaves kqueue out.
 # BENCH_ARGS passes flags to bench/run, e.g. BENCH_ARGS="--filter=epoll" (bench/run --help).
@@ -53,14 +54,24 @@ POLLKIT_KQUEUE_LIB ?= $(NATIVE_OUT)/libkqueue-double.so
 BENCH_ARGS ?=
 BENCH_RUN = POLLKIT_KQUEUE_LIB=$(POLLKIT_KQUEUE_LIB) JAVA_HOME=$(JDK) bench/run
 
-bench: build native bench-jar
+bench: build native bench-jar wrk
 	$(BENCH_RUN) --profile=quick $(BENCH_ARGS)
 
-bench-full: build native bench-jar
+bench-full: build native bench-jar wrk
 	$(BENCH_RUN) --profile=full $(BENCH_ARGS)
 
-bench-smoke: build native bench-jar
+bench-smoke: build native bench-jar wrk
 	$(BENCH_RUN) --profile=smoke $(BENCH_ARGS)
+
+# W2's load generator, Debian's wrk: installed when missing if this runs as root with apt-get; otherwise the
+# runner skips W2 and says why. Never fails the build.
+wrk:
+	@if command -v wrk >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "installing wrk for W2 (apt-get install -y wrk)"; \
+		apt-get install -y -q wrk >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q wrk >/dev/null 2>&1; } \
+			|| echo "wrk: apt-get could not install it; W2 will be skipped"; \
+	else echo "wrk is missing and cannot be installed here (needs root and apt-get): W2 will be skipped"; fi
 
 # bench/target/benchmarks.jar, after the bench module's own tests (the W1 schedule, fd layout, report).
 bench-jar: build

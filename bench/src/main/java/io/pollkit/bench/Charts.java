@@ -15,7 +15,8 @@ import java.util.function.DoubleUnaryOperator;
 /**
  * The charts of a run, as plain SVG written by hand (no plotting dependency): W1's ns per round against
  * N on log-log axes, one chart per backend and K with a line per impl; W4's ns per call as bars per
- * call and impl. Every point and bar carries a min..max whisker. {@link #logLog} and {@link #bars}
+ * call and impl; W2's requests per server CPU-second and W3's p99 tick deviation as bars per case and
+ * server. Every point and bar carries a min..max whisker. {@link #logLog} and {@link #bars}
  * are generic, for the workloads that come later.
  */
 final class Charts {
@@ -31,10 +32,10 @@ final class Charts {
     record Chart(String file, String caption) {}
 
     /** The order and colours of the impls, in every chart and table. */
-    static final List<String> IMPLS = List.of("c", "ffm", "ffm-critical", "jni", "pollkit-poller", "nio");
+    static final List<String> IMPLS = List.of("c", "ffm", "ffm-critical", "jni", "pollkit-poller", "nio", "pollkit", "pollkit-raw");
     private static final Map<String, String> COLORS = Map.of(
             "c", "#222222", "ffm", "#1f77b4", "ffm-critical", "#17becf", "jni", "#d62728",
-            "pollkit-poller", "#ff7f0e", "nio", "#2ca02c");
+            "pollkit-poller", "#ff7f0e", "nio", "#2ca02c", "pollkit", "#1f77b4", "pollkit-raw", "#9467bd");
     private static final List<String> SPARE_COLORS = List.of("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22");
 
     static String color(String impl) {
@@ -83,6 +84,33 @@ final class Charts {
             String title = "W4 downcall cost: getpid() and poll(1 fd, timeout 0)";
             Files.writeString(dir.resolve("w4.svg"), bars(title, "ns per call", groups));
             charts.add(new Chart("w4.svg", title));
+        }
+        // W2: requests per server CPU-second, bars per connection count and server.
+        Map<String, List<Bar>> w2 = new LinkedHashMap<>();
+        results.stream().filter(r -> r.isOk() && r.workload().equals("W2") && "req_per_cpu_s".equals(r.metric()) && r.median() != null)
+                .sorted(Comparator.comparing((Result r) -> r.n() == null ? 0 : r.n())
+                        .thenComparing(r -> LoadTables.backendOrder(r.backend())).thenComparing(r -> implOrder(r.impl())))
+                .forEach(r -> w2.computeIfAbsent("N=" + r.n() + " connections", x -> new ArrayList<>())
+                        .add(new Bar(LoadTables.server(r, kqueueIsDouble), color(r.impl()), r.median(), r.min(), r.max())));
+        if (!w2.isEmpty()) {
+            String title = "W2 http-hello: requests per second of server CPU (higher is better)";
+            Files.writeString(dir.resolve("w2.svg"), bars(title, "req/CPU-s", w2));
+            charts.add(new Chart("w2.svg", title));
+        }
+
+        // W3: p99 deviation from the interval, bars per N and run, per server.
+        Map<String, List<Bar>> w3 = new LinkedHashMap<>();
+        results.stream().filter(r -> r.isOk() && r.workload().equals("W3") && "dev_p99_us".equals(r.metric()) && r.median() != null)
+                .sorted(Comparator.comparing((Result r) -> r.n() == null ? 0 : r.n())
+                        .thenComparing(r -> LoadTables.order(List.of(Runner.QUIET, Runner.DISTURBED), r.kase()))
+                        .thenComparing(r -> LoadTables.backendOrder(r.backend())).thenComparing(r -> implOrder(r.impl())))
+                .forEach(r -> w3.computeIfAbsent("N=" + r.n() + ", " + r.kase(), x -> new ArrayList<>())
+                        .add(new Bar(LoadTables.server(r, kqueueIsDouble), color(r.impl()), r.median() / 1000,
+                                r.min() / 1000, r.max() / 1000)));
+        if (!w3.isEmpty()) {
+            String title = "W3 tick fan-out: p99 deviation of the tick interval from 100 ms (lower is better)";
+            Files.writeString(dir.resolve("w3.svg"), bars(title, "ms", w3));
+            charts.add(new Chart("w3.svg", title));
         }
         return charts;
     }
@@ -170,7 +198,8 @@ final class Charts {
 
     /** Horizontal bars grouped under headings, each with its value and a min..max whisker. */
     static String bars(String title, String unit, Map<String, List<Bar>> groups) {
-        int barH = 18, gap = 6, left = 150, right = W - 110;
+        int longest = groups.values().stream().flatMap(List::stream).mapToInt(b -> b.label().length()).max().orElse(0);
+        int barH = 18, gap = 6, left = Math.max(150, 16 + longest * 7), right = W - 110;
         int rows = groups.values().stream().mapToInt(List::size).sum();
         int height = 70 + groups.size() * 28 + rows * (barH + gap) + 30;
         double max = groups.values().stream().flatMap(List::stream).mapToDouble(b -> Math.max(b.hi(), b.value())).max().orElse(1);

@@ -120,14 +120,23 @@ public final class Report {
         notes.add("impl: `c` the C baseline; `ffm` pollkit's io.pollkit.sys over FFM; `ffm-critical` a downcall linked with "
                 + "`Linker.Option.critical(false)` and no errno capture; `jni` the same benchmark with "
                 + "`-Dpollkit.transport=jni`; `pollkit-poller` through io.pollkit.poller's backends; `nio` java.nio's Selector "
-                + "(its poll selector keeps its pollfd array between selects rather than rebuilding it).");
+                + "(its poll selector keeps its pollfd array between selects rather than rebuilding it); W2/W3: `pollkit` the "
+                + "servers of `target/pollkit.jar` (`http`, `tick`: io.pollkit.loop's event loop), `pollkit-raw` its `raw-tick` "
+                + "(straight on one syscall API), `c` `native/baselines`' `http-hello` and `tick-server`.");
+        if (Boolean.FALSE.equals(meta.get("w2_pinned"))) {
+            notes.add("**W2 ran unpinned**: taskset (util-linux) was missing, so the server and wrk shared both CPUs.");
+        }
         for (String n : notes) md.append("- ").append(n).append('\n');
         md.append('\n');
 
         Map<String, List<Result>> byWorkload = results.stream().filter(Result::isOk)
                 .collect(Collectors.groupingBy(Result::workload, java.util.TreeMap::new, Collectors.toList()));
+        boolean kqueueDouble = Boolean.TRUE.equals(meta.get("kqueue_is_test_double"));
         for (Map.Entry<String, List<Result>> w : byWorkload.entrySet()) {
-            Map<String, List<Result>> byMetric = w.getValue().stream()
+            List<Result> rest = w.getValue();
+            if (w.getKey().equals("W2")) rest = LoadTables.w2(md, meta, rest, kqueueDouble);
+            if (w.getKey().equals("W3")) rest = LoadTables.w3(md, meta, rest, kqueueDouble);
+            Map<String, List<Result>> byMetric = rest.stream()
                     .collect(Collectors.groupingBy(r -> r.metric() + "\u0000" + r.unit(), LinkedHashMap::new, Collectors.toList()));
             for (List<Result> rows : byMetric.values()) {
                 Result first = rows.get(0);

@@ -21,7 +21,7 @@ class ReportTest {
     }
 
     @Test
-    void reportOfW1W4AndAnotherWorkload(@TempDir Path dir) throws Exception {
+    void reportOfEveryWorkload(@TempDir Path dir) throws Exception {
         Files.writeString(dir.resolve("meta.json"), "{\"profile\":\"test\",\"kqueue_is_test_double\":true,"
                 + "\"kqueue_lib\":\"/x/libkqueue-double.so\",\"machine\":{\"cpu\":\"CPU X\",\"cores\":2}}\n");
         Files.writeString(dir.resolve("w1.jsonl"), String.join("\n",
@@ -33,17 +33,40 @@ class ReportTest {
         Files.writeString(dir.resolve("w4.jsonl"),
                 line("W4", "c", null, null, null, "getpid", "ns_per_call", "ns/call", 100, null) + "\n"
                 + line("W4", "ffm", null, null, null, "getpid", "ns_per_call", "ns/call", 125, 0.0) + "\n");
-        // A later workload, written by another producer in the same shape.
-        Files.writeString(dir.resolve("w2.jsonl"),
+        // W2 and W3 as their drivers write them, plus a foreign W2 line in the same shape.
+        Files.writeString(dir.resolve("w2.jsonl"), String.join("\n",
                 "{\"workload\":\"W2\",\"impl\":\"ffm\",\"backend\":\"epoll\",\"case\":\"c=50\",\"metric\":\"req_per_s\","
-                + "\"unit\":\"req/s\",\"median\":90000,\"min\":88000,\"max\":91000,\"better\":\"higher\"}\n");
+                + "\"unit\":\"req/s\",\"median\":90000,\"min\":88000,\"max\":91000,\"better\":\"higher\"}",
+                line("W2", "c", "epoll", 50, null, null, "req_per_cpu_s", "req/CPU-s", 200000, null),
+                line("W2", "c", "epoll", 50, null, null, "rss_kib", "KiB", 2048, null),
+                line("W2", "pollkit", "epoll", 50, null, null, "req_per_cpu_s", "req/CPU-s", 190000, null),
+                line("W2", "pollkit", "epoll", 50, null, null, "p99_us", "us", 1234, null),
+                line("W2", "c", "poll", 50, null, null, "req_per_cpu_s", "req/CPU-s", 200000, null),
+                line("W2", "pollkit", "poll", 50, null, null, "req_per_cpu_s", "req/CPU-s", 150000, null),
+                line("W2", "pollkit", "poll", 50, null, null, "a_new_metric", "things", 7, null)) + "\n");
+        Files.writeString(dir.resolve("w3.jsonl"), String.join("\n",
+                line("W3", "pollkit", "kqueue", 100, null, "quiet", "dev_p99_us", "us", 1000, null),
+                line("W3", "pollkit", "kqueue", 100, null, "quiet", "spread_p99_us", "us", 2500, null),
+                line("W3", "pollkit", "kqueue", 100, null, "disturbed", "dev_p99_us", "us", 1500, null),
+                line("W3", "pollkit", "kqueue", 100, null, "disturbed", "flood_lines_per_s", "lines/s", 500000, null)) + "\n");
 
         Report.generate(dir);
 
         String md = Files.readString(dir.resolve("results.md"));
         assertTrue(md.contains("| kqueue | 10 | 1 | ffm | **1500** | 1500 .. 1500 | 1.50 | 0.00 |"), md);
         assertTrue(md.contains("| getpid | ffm | **125.0** |"), md);
-        assertTrue(md.contains("## W2 — http-hello: req/s"), md);
+        assertTrue(md.contains("## W2 — http-hello\n"), md);
+        assertTrue(md.contains("| 50 | epoll | pollkit | — | — | 1234 | — | **190000** | 0.95 ✓ | — |"), md);
+        assertTrue(md.contains("| 50 | epoll | c | — | — | — | — | **200000** |  | 2.00 |"), md);
+        assertTrue(md.contains("| 50 | poll | pollkit | — | — | — | — | **150000** | 0.75 ✗ (bar 0.9) | — |"), md);
+        assertTrue(md.contains("|  | epoll | ffm | 90000 |"), md);   // the foreign line: a row too
+        assertTrue(md.contains("## W2 — http-hello: things"), md);       // an unknown metric: the generic table
+        assertTrue(md.contains("## W3 — tick fan-out\n"), md);
+        assertTrue(md.contains("| 100 | quiet | kqueue (test double) | pollkit | — | **1.00** | — | — | **2.50** | — |  | — |"), md);
+        assertTrue(md.contains("| 100 | disturbed | kqueue (test double) | pollkit | — | **1.50** | — | — | **—** | — | ×1.50 | 500000 |"), md);
+        assertTrue(Files.readString(dir.resolve("charts/w2.svg")).contains("pollkit poll"));
+        assertTrue(Files.readString(dir.resolve("charts/w3.svg")).contains("kqueue (test double)"));
+        assertTrue(md.contains("](charts/w2.svg)") && md.contains("](charts/w3.svg)"), md);
         assertTrue(md.contains("not real kqueue"), md);
         assertTrue(md.contains("skipped: no lib — 1 case(s): W1 jni kqueue n=10 k=1"), md);
         assertTrue(md.contains("| CPU | CPU X |") && md.contains("| cores | 2 |"), md);
@@ -51,7 +74,7 @@ class ReportTest {
         assertTrue(Files.readString(dir.resolve("charts/w4.svg")).startsWith("<svg"));
         Map<?, ?> json = (Map<?, ?>) Json.parse(Files.readString(dir.resolve("results.json")));
         assertEquals(Report.SCHEMA, json.get("schema"));
-        assertEquals(8, ((List<?>) json.get("results")).size());
+        assertEquals(19, ((List<?>) json.get("results")).size());
     }
 
     private static String line(String w, String impl, String backend, Integer n, Integer k, String kase, String metric,
