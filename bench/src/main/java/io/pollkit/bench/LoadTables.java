@@ -182,7 +182,7 @@ final class LoadTables {
         int samples = rows.stream().map(r -> r.get("dev_p99_us")).filter(Objects::nonNull)
                 .mapToInt(x -> x.samples() == null ? 0 : x.samples()).min().orElse(0);
         if (samples > 0) {
-            md.append("Each deviation figure is over at least ").append(samples).append(" intervals (N clients × measured ticks − 1).\n\n");
+            md.append("Each deviation figure is over at least ").append(samples).append(" intervals (N clients × (measured ticks − 1)).\n\n");
         }
         return others(results, W3_METRICS);
     }

@@ -396,7 +396,7 @@ public final class Runner {
         Load l = profile.load();
         long w2Cases = plan.stream().filter(c -> c.skip() == null && c.workload().equals("W2")).count();
         long w3Cases = plan.stream().filter(c -> c.skip() == null && c.workload().equals("W3")).count();
-        double perW2 = 1.5 + l.w2WarmS() + l.w2Reps() * (l.w2Seconds() + 0.3);
+        double perW2 = 1.5 + l.w2WarmS() + l.w2Reps() * (l.w2Seconds() + W2Http.SETTLE_MILLIS / 1000.0 + 0.3);
         double perW3 = 2.0 + (l.w3Warm() + l.w3Ticks() + 2) * W3_INTERVAL_MS / 1000.0;
         double estimate = jmhCases * perJmh + (runnable - jmhCases - w2Cases - w3Cases) * perC + w2Cases * perW2 + w3Cases * perW3;
 

@@ -13,9 +13,9 @@ import java.util.regex.Pattern;
 /**
  * W2, http-hello, for one server and one connection count: the server pinned to CPU 0, wrk pinned to CPU 1
  * (when taskset is there), a warm-up of {@code wrk -t1 -cC -d<warm>s}, then {@code reps} runs of
- * {@code wrk -t1 -cC -d<dur>s --latency}. Around each measured run the server's user+system CPU ticks are
- * read from /proc/<pid>/stat; its peak RSS (VmHWM) is read at the end. Both processes get the hard
- * RLIMIT_NOFILE (c=500 needs more than 1024 fds).
+ * {@code wrk -t1 -cC -d<dur>s --latency}, each after a pause of {@value #SETTLE_MILLIS} ms. Around each
+ * measured run the server's user+system CPU ticks are read from /proc/<pid>/stat; its peak RSS (VmHWM) is
+ * read at the end. Both processes get the hard RLIMIT_NOFILE (c=500 needs more than 1024 fds).
  */
 final class W2Http {
     private W2Http() {}
@@ -52,6 +52,7 @@ final class W2Http {
                 if (warm.non2xx() > 0) throw new Runner.CaseFailure("warm-up: " + warm.non2xx() + " responses were not 2xx");
             }
             for (int i = 0; i < reps; i++) {
+                settle();
                 if (!server.isAlive()) throw new Runner.CaseFailure("the server exited during the run");
                 long t0 = System.nanoTime(), c0 = server.cpuTicks();
                 Wrk w = wrk(pin, connections, seconds, true, url, raw.resolve(base + "-run" + (i + 1) + ".out"));
@@ -66,6 +67,21 @@ final class W2Http {
     }
 
     record Outcome(List<Sample> samples, Long peakRssKib) {}
+
+    /**
+     * The pause before each measured run: the previous wrk's connections are still being closed when it exits,
+     * and a run started at once would time its new connections' first requests behind those closes.
+     */
+    static final long SETTLE_MILLIS = 1000;
+
+    private static void settle() throws Runner.CaseFailure {
+        try {
+            Thread.sleep(SETTLE_MILLIS);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new Runner.CaseFailure("interrupted");
+        }
+    }
 
     private static Wrk wrk(boolean pin, int connections, int seconds, boolean latency, String url, Path out)
             throws Runner.CaseFailure {
