@@ -5,20 +5,20 @@ import java.util.Map;
 
 /**
  * One figure in the common shape every producer writes, one JSON object per line, into
- * {@code <run>/<workload>.jsonl} (bench/README.md documents it; W2/W3 producers write the same):
+ * {@code <run>/<workload>.jsonl} (bench/README.md documents it; W2Http and W3Tick write the same):
  *
  * <pre>
  * workload            "W1".."W4"
- * impl                ffm | ffm-critical | jni | nio | pollkit-poller | c
+ * impl                ffm | ffm-critical | jni | nio | pollkit-poller | c; W2/W3: pollkit | pollkit-raw | c
  * backend             select | poll | epoll | kqueue, or null
- * n, k                W1's N and K, or null
- * case                a sub-case within the workload (W4: getpid | poll), or null
+ * n, k                W1's N and K, W2's connections, W3's clients, or null
+ * case                a sub-case within the workload (W4: getpid | poll; W3: quiet | disturbed), or null
  * metric, unit        what was measured: ns_per_round / "ns/round", ns_per_call / "ns/call", ...
- * median, min, max    over the samples (JMH measurement iterations of all forks; C samples)
+ * median, min, max    over the samples (JMH measurement iterations of all forks; C samples; W2 runs)
  * samples             how many
  * alloc_bytes_per_op  JMH -prof gc's gc.alloc.rate.norm (B/op); null for C
  * better              "lower" (default) or "higher"
- * source              jmh:Class.method or c:program
+ * source              jmh:Class.method, c:program or pollkit:server
  * status              ok (default) | skipped | failed, and then reason
  * </pre>
  */
