@@ -22,7 +22,9 @@ import java.util.concurrent.atomic.AtomicLong;
  * brought it returns. Optionally two disturbing clients: one that writes lines as fast as it can (its own
  * thread, blocking writes) and one that never reads (SO_RCVBUF 1024).
  *
- * <p>Aligning the ticks: a client's k-th tick is the server's tick (burst) {@code first + k}, where
+ * <p>What arrives while the clients connect is read late (one thread connects, then reads), so it is
+ * dropped: after the last connect every connection is drained, and only ticks read from then on count.
+ * Aligning the ticks: a client's k-th counted tick is the server's tick (burst) {@code first + k}, where
  * {@code first} is the burst of its first tick: the first ticks of all clients are grouped into bursts
  * wherever two successive arrival times are more than half an interval apart. (Ticks are never sent in a
  * burst for one client and skipped for another, so the per-client sequence stays aligned even when a
@@ -54,10 +56,12 @@ final class W3Tick {
         AtomicBoolean stop = new AtomicBoolean();
         AtomicLong flooded = new AtomicLong(), floodStart = new AtomicLong();
         try (Selector sel = Selector.open()) {
+            Reader r = new Reader(n, warm + ticks + 64);
             for (int i = 0; i < n; i++) {
                 ch[i] = SocketChannel.open(addr);
                 ch[i].configureBlocking(false);
                 ch[i].register(sel, SelectionKey.OP_READ, i);
+                if (i % 32 == 31) r.selectNow(sel);   // not recording yet: keeps the early clients' buffers short
             }
             if (disturbed) {
                 nonReader = SocketChannel.open();
@@ -71,8 +75,10 @@ final class W3Tick {
                 floodThread.start();
             }
 
-            Reader r = new Reader(n, warm + ticks + 64);
-            // Phase 1: every client's first tick.
+            // Everything that came while connecting was read late: drop it, then record from fresh reads on.
+            for (int i = 0; i < n; i++) r.drain(ch[i], i);
+            r.recording = true;
+            // Phase 1: every client's first (fresh) tick.
             long phase1 = System.nanoTime() + 10_000_000_000L + n * 10_000_000L;
             while (r.withFirst < n) {
                 if (System.nanoTime() - phase1 > 0) {
@@ -130,6 +136,8 @@ final class W3Tick {
         int withFirst;
         final ByteBuffer buf = ByteBuffer.allocateDirect(64 * 1024);
         Runner.CaseFailure failure;
+        /** Whether tick lines are counted and timestamped; before, they are only parsed. */
+        boolean recording;
 
         Reader(int n, int capacity) {
             times = new long[n][capacity];
@@ -142,12 +150,26 @@ final class W3Tick {
             if (failure != null) throw failure;
         }
 
+        void selectNow(Selector sel) throws IOException, Runner.CaseFailure {
+            sel.selectNow(this::ready);
+            if (failure != null) throw failure;
+        }
+
+        /** Reads client i until nothing is left (not recording: the bytes are parsed and dropped). */
+        void drain(SocketChannel c, int i) throws Runner.CaseFailure {
+            read(c, i, 1024, true);
+            if (failure != null) throw failure;
+        }
+
         private void ready(SelectionKey key) {
             if (failure != null) return;
-            int i = (Integer) key.attachment();
-            SocketChannel c = (SocketChannel) key.channel();
+            read((SocketChannel) key.channel(), (Integer) key.attachment(), 16, false);
+        }
+
+        /** At most maxReads reads; a short one ends them unless {@code untilEmpty}, then only an empty one does. */
+        private void read(SocketChannel c, int i, int maxReads, boolean untilEmpty) {
             try {
-                for (int reads = 0; reads < 16; reads++) {
+                for (int reads = 0; reads < maxReads; reads++) {
                     buf.clear();
                     int got = c.read(buf);
                     long now = System.nanoTime();
@@ -165,12 +187,13 @@ final class W3Tick {
                         }
                         if (++pos[i] == TICK.length) {
                             pos[i] = 0;
+                            if (!recording) continue;
                             if (count[i] == 0) withFirst++;
                             if (count[i] < times[i].length) times[i][count[i]] = now;
                             count[i]++;
                         }
                     }
-                    if (got < buf.capacity()) return;
+                    if (got < buf.capacity() && !untilEmpty) return;
                 }
             } catch (IOException e) {
                 failure = new Runner.CaseFailure("client " + i + ": " + e);
