@@ -149,7 +149,8 @@ final class LoadTables {
                         + "and measured tick; **spread**: last minus first client to receive the same tick, per tick. "
                         + "Percentiles are nearest-rank; figures in ms. **disturbed**: the same with one more client writing "
                         + "32-byte lines as fast as it can and one that never reads (SO_RCVBUF 1024); **p99 vs quiet**: the "
-                        + "disturbed p99 deviation over the quiet one (the other clients should barely notice). Not pinned. "
+                        + "disturbed p99 deviation over the quiet one (the other clients should barely notice). Not pinned; one "
+                        + "reading thread, so at large N part of every spread is its own pass over the N sockets. "
                         + "The C tick-server runs with `--quiet`; pollkit's servers log every client line, to /dev/null.\n\n");
         List<String> head = new ArrayList<>(List.of("N", "run", "backend", "impl", "deviation p50", "p99", "max", "spread p50",
                 "p99", "max", "p99 vs quiet"));
