@@ -9,11 +9,14 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 /**
  * Splits a connection's bytes into lines ending in {@code \n} (a trailing {@code \r} is dropped). A line
  * longer than {@code maxLine} bytes closes the connection with the reason "line longer than N bytes".
+ * Lines are handed over as bytes in a buffer reused for the next line: framing allocates nothing, and a
+ * handler that wants a String (to log it) makes one with {@link #text}.
  */
 public final class LineFramer implements Connection.Handler {
     /** What to do with each complete line. */
     public interface Lines {
-        void line(Connection c, String line) throws IOException;
+        /** The line is {@code line[0 .. length)}, without its end of line; the array is reused afterwards. */
+        void line(Connection c, byte[] line, int length) throws IOException;
 
         default void closed(Connection c, String reason) {}
     }
@@ -36,7 +39,7 @@ public final class LineFramer implements Connection.Handler {
             if (b == '\n') {
                 int end = length > 0 && partial[length - 1] == '\r' ? length - 1 : length;
                 length = 0;
-                lines.line(c, new String(partial, 0, end, StandardCharsets.UTF_8));
+                lines.line(c, partial, end);
             } else if (length == maxLine) {
                 c.close("line longer than " + maxLine + " bytes");
                 return;
@@ -44,6 +47,11 @@ public final class LineFramer implements Connection.Handler {
                 partial[length++] = b;
             }
         }
+    }
+
+    /** The line as UTF-8 text. */
+    public static String text(byte[] line, int length) {
+        return new String(line, 0, length, StandardCharsets.UTF_8);
     }
 
     @Override

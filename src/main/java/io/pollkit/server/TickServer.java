@@ -37,6 +37,6 @@ public final class TickServer extends LoopServer {
 
     @Override
     protected Connection.Handler handlerFor(long id) {
-        return new LineFramer(options.maxLine(), (c, line) -> options.log().println("client said: " + line));
+        return new LineFramer(options.maxLine(), (c, line, length) -> options.log().println("client said: " + LineFramer.text(line, length)));
     }
 }

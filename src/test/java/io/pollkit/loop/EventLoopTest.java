@@ -67,7 +67,7 @@ class EventLoopTest {
         CountDownLatch done = new CountDownLatch(1);
         try (EventLoop loop = new EventLoop(backend, NO_LOG); Arena arena = Arena.ofShared()) {
             MemorySegment readBuffer = arena.allocate(64 * 1024);
-            new Connection(loop, pair[0], 1, readBuffer, 1 << 20, new LineFramer(1024, (c, line) -> lines.incrementAndGet()));
+            new Connection(loop, pair[0], 1, readBuffer, 1 << 20, new LineFramer(1024, (c, line, length) -> lines.incrementAndGet()));
             AtomicLong start = new AtomicLong();
             Thread t = start(loop);
             // The flood: lines as fast as the socket takes them. It runs for a warm-up second before the timer is
