@@ -20,10 +20,12 @@
 
 /* Linux has no <sys/event.h>: the macOS/libkqueue ABI, as pollkit's bindings transcribe it. */
 #include <kqueue/darwin.h>
+#include <pthread.h>
+#include <unistd.h>
 
 static const char usage[] =
 	"usage: w1-dispatch [--backend=select|poll|epoll|kqueue] [--n=N] [--k=K] [--rounds=R]\n"
-	"                   [--samples=S] [--warmup=W]\n"
+	"                   [--samples=S] [--warmup=W] [--idle-threads=T]\n"
 	"Workload W1: N socketpairs, each round writes 1 byte into K of them, waits once, reads\n"
 	"what is ready. Runs W warm-up rounds, then S samples of R rounds; prints one JSON line\n"
 	"with the median/min/max over the samples of nanoseconds per round.\n"
@@ -33,7 +35,9 @@ static const char usage[] =
 	"  --k        pairs written per round, 1..min(N, 1000) (default 1)\n"
 	"  --rounds   rounds per sample (default 10000)\n"
 	"  --samples  samples (default 10)\n"
-	"  --warmup   warm-up rounds, not timed (default 10000)\n";
+	"  --warmup   warm-up rounds, not timed (default 10000)\n"
+	"  --idle-threads  start T threads that only sleep (default 0): a multi-threaded process, like\n"
+	"             a JVM, pays Linux's fdget() refcount on every fd select and poll look at\n";
 
 enum backend { SELECT, POLL, EPOLL, KQUEUE };
 static const char *const backend_names[] = { "select", "poll", "epoll", "kqueue", NULL };
@@ -231,10 +235,19 @@ static void run_round(struct bench *b)
 		    backend_names[b->backend], ready, b->k);
 }
 
+/* An idle thread: it only makes the process multi-threaded (see --idle-threads). */
+static void *idle(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
 int main(int argc, char **argv)
 {
 	struct bench b = { .backend = EPOLL, .n = 1000, .k = 1, .rng = 2463534242u, .max_rfd = -1 };
-	long rounds = 10000, samples = 10, warmup = 10000;
+	long rounds = 10000, samples = 10, warmup = 10000, idle_threads = 0;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		if (strcmp(a, "--help") == 0) {
@@ -252,6 +265,8 @@ int main(int argc, char **argv)
 			samples = flag_long("--samples", v, 1, 100000);
 		} else if ((v = flag_value(a, "--warmup"))) {
 			warmup = flag_long("--warmup", v, 0, 1000000000);
+		} else if ((v = flag_value(a, "--idle-threads"))) {
+			idle_threads = flag_long("--idle-threads", v, 0, 64);
 		} else {
 			flag_unknown(a);
 		}
@@ -270,6 +285,11 @@ int main(int argc, char **argv)
 		die("out of memory");
 	open_pairs(&b, nofile);
 	setup_backend(&b);
+	for (long t = 0; t < idle_threads; t++) {
+		pthread_t th;
+		if (pthread_create(&th, NULL, idle, NULL) != 0)
+			die("pthread_create failed");
+	}
 
 	for (long r = 0; r < warmup; r++)
 		run_round(&b);

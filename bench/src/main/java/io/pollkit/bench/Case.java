@@ -22,6 +22,16 @@ record Case(String workload, String impl, String backend, String kase, Integer n
         return new Case(workload, "c", backend, kase, n, k, null, Map.of(), List.of(), command, null);
     }
 
+    /**
+     * The C baseline run as a multi-threaded process (impl {@code c-mt}, {@code --idle-threads=1}): a JVM is
+     * always one, and Linux's fdget() then takes a file reference for every fd select and poll look at.
+     */
+    static Case cMultiThreaded(String workload, String backend, Integer n, Integer k, List<String> command) {
+        List<String> argv = new java.util.ArrayList<>(command);
+        argv.add("--idle-threads=1");
+        return new Case(workload, "c-mt", backend, null, n, k, null, Map.of(), List.of(), List.copyOf(argv), null);
+    }
+
     /** A server under load (W2, W3): {@code command} starts it; the workload's driver loads and measures it. */
     static Case server(String workload, String impl, String backend, String kase, Integer n, List<String> command) {
         return new Case(workload, impl, backend, kase, n, null, null, Map.of(), List.of(), command, null);

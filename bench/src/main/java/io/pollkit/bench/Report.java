@@ -117,7 +117,10 @@ public final class Report {
                       + meta.get("kqueue_lib") + "`), **not real kqueue**: Linux has none."
                     : "kqueue figures go through `" + meta.get("kqueue_lib") + "` on Linux, an emulation, not a BSD kernel's kqueue.");
         }
-        notes.add("impl: `c` the C baseline; `ffm` pollkit's io.pollkit.sys over FFM; `ffm-critical` a downcall linked with "
+        notes.add("impl: `c` the C baseline; `c-mt` the same C program with one idle thread, so that it is a "
+                + "multi-threaded process like every JVM: Linux's fdget() then takes a file reference (an atomic) for every "
+                + "fd select and poll look at, about 20 µs per round at N=1000; compare the Java figures of select and poll "
+                + "with `c-mt`; `ffm` pollkit's io.pollkit.sys over FFM; `ffm-critical` a downcall linked with "
                 + "`Linker.Option.critical(false)` and no errno capture; `jni` the same benchmark with "
                 + "`-Dpollkit.transport=jni`; `pollkit-poller` through io.pollkit.poller's backends; `nio` java.nio's Selector "
                 + "(its poll selector keeps its pollfd array between selects rather than rebuilding it); W2/W3: `pollkit` the "

@@ -298,8 +298,11 @@ public final class Runner {
                     }
                     Map<String, String> params = Map.of("backend", backend, "n", Integer.toString(n), "k", Integer.toString(k));
                     List<Case> group = new ArrayList<>();
-                    group.add(Case.c("W1", backend, null, n, k, List.of(native_ + "/w1-dispatch", "--backend=" + backend,
-                            "--n=" + n, "--k=" + k)));
+                    List<String> cCommand = List.of(native_ + "/w1-dispatch", "--backend=" + backend, "--n=" + n, "--k=" + k);
+                    group.add(Case.c("W1", backend, null, n, k, cCommand));
+                    if (!profile.smoke() && (backend.equals("select") || backend.equals("poll"))) {
+                        group.add(Case.cMultiThreaded("W1", backend, n, k, cCommand));
+                    }
                     group.add(Case.jmh("W1", "ffm", backend, null, n, k, W1Sys.class, "round", params, List.of()));
                     Case jni = Case.jmh("W1", "jni", backend, null, n, k, W1Sys.class, "round", params, jniArgs);
                     group.add(jniLib == null && skip == null ? jni.skipped(jniSkip) : jni);
@@ -545,7 +548,7 @@ public final class Runner {
 
     private static String source(Case c) {
         String program = Path.of(c.command().get(0)).getFileName().toString();
-        if (c.impl().equals("c")) return "c:" + program;
+        if (c.impl().equals("c") || c.impl().equals("c-mt")) return "c:" + program;
         int jar = c.command().indexOf("-jar");
         return "pollkit:" + c.command().get(jar + 2);   // the server's name: http, tick, raw-tick
     }
