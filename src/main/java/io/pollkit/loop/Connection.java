@@ -45,7 +45,7 @@ public final class Connection {
     private final int maxQueued;
     private final Arena arena = Arena.ofConfined();
     private final ByteQueue out = new ByteQueue(arena);
-    private Handler handler;
+    private final Handler handler;
     private boolean closed, peerDone, watchingWrite;
 
     /**
@@ -78,10 +78,6 @@ public final class Connection {
     /** Bytes waiting to be sent. */
     public long queued() {
         return out.size();
-    }
-
-    public void handler(Handler h) {
-        handler = h;
     }
 
     private void ready(int fd, int ready) throws IOException {

@@ -14,11 +14,6 @@ public final class EchoServer extends LoopServer {
     }
 
     @Override
-    protected String name() {
-        return "echo";
-    }
-
-    @Override
     protected Connection.Handler handlerFor(long id) {
         return (Connection c, MemorySegment data, long length) -> c.write(data, 0, length);
     }

@@ -36,11 +36,6 @@ public final class HttpServer extends LoopServer {
     }
 
     @Override
-    protected String name() {
-        return "http";
-    }
-
-    @Override
     protected Connection.Handler handlerFor(long id) {
         return new Parser();
     }

@@ -39,9 +39,6 @@ public abstract class LoopServer implements AutoCloseable {
     /** What to do with the bytes of a new client. */
     protected abstract Connection.Handler handlerFor(long id);
 
-    /** The server's name for its log lines. */
-    protected abstract String name();
-
     /** {@code HOST:PORT} with the real port. */
     public String hostPort() {
         return acceptor.hostPort();

@@ -20,11 +20,6 @@ public final class TickServer extends LoopServer {
         loop.scheduleAtFixedRate(options.intervalMillis(), options.intervalMillis(), this::tick);
     }
 
-    @Override
-    protected String name() {
-        return "tick";
-    }
-
     private void tick() {
         for (Connection c : clients()) {
             try {

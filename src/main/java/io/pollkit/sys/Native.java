@@ -16,8 +16,6 @@ import java.lang.invoke.MethodType;
 import java.util.Optional;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
-import static java.lang.foreign.ValueLayout.ADDRESS;
-import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -170,7 +168,4 @@ final class Native {
     static MemorySegment orNull(MemorySegment s) {
         return s == null ? MemorySegment.NULL : s;
     }
-
-    static final long POINTER_SIZE = ADDRESS.byteSize();
-    static final long BYTE = JAVA_BYTE.byteSize();
 }
