@@ -1,25 +1,37 @@
-# pollkit's front door: make build | test | run | bindings | native | jni | bench | clean.
+# pollkit's front door: make build | test | run | install | bindings | native | jni | bench | clean.
 # Finds a JDK 22+ by itself (scripts/find-jdk: JAVA_HOME when new enough, else the usual JVM folders).
+# Three Maven projects, built in this order (docs/DESIGN.md says why they are not one reactor): the library
+# (pom.xml, src/), the servers and CLI (servers/, into target/pollkit.jar), the benchmarks (bench/). The later
+# ones take the library by its coordinates from the local Maven repository, where `make build` installs it.
 SHELL := /bin/bash
 JDK := $(shell scripts/find-jdk 2>/dev/null)
 JDK_RELEASE := $(shell sed -n 's/^JAVA_VERSION="\([0-9]*\).*/\1/p' $(JDK)/release 2>/dev/null)
 # Maven's own guava calls sun.misc.Unsafe, which JDK 24+ warns about; that is Maven's, not pollkit's.
 MAVEN_OPTS += $(if $(filter-out 22 23,$(JDK_RELEASE)),--sun-misc-unsafe-memory-access=allow)
 export MAVEN_OPTS
-MVN := JAVA_HOME=$(JDK) mvn -B -ntp
+# MVN_ARGS passes flags to every Maven run, e.g. MVN_ARGS=-Dmaven.repo.local=/tmp/m2 for a private repository.
+MVN_ARGS ?=
+MVN := JAVA_HOME=$(JDK) mvn -B -ntp $(MVN_ARGS)
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
+.PHONY: build install test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
 
-build: jdk
-	$(MVN) -q -DskipTests package
+# The library into the local Maven repository (with its -sources and -javadoc jars), then target/pollkit.jar.
+build: install
+	$(MVN) -q -f servers/pom.xml -DskipTests package
 
-# The C test double's and the C baselines' checks, every Java test (the kqueue ones through the double), the
-# poller tests again over the JNI twin (pom.xml: conformance-over-jni), and the bench module's own tests.
+# io.pollkit:pollkit (jar, -sources, -javadoc) into the local Maven repository, for programs that depend on it.
+install: jdk
+	$(MVN) -q -DskipTests install
+
+# The C test double's and the C baselines' checks, every library test (the kqueue ones through the double) and
+# the poller tests again over the JNI twin (pom.xml: conformance-over-jni), then the library is installed and
+# the servers' tests run against it, then the bench module's own tests.
 test: jdk kqueue-double jni
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
 	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT) check
-	$(MVN) verify
+	$(MVN) install
+	$(MVN) -f servers/pom.xml verify
 	$(MVN) -f bench/pom.xml test
 
 # The main job: the tick server with its defaults (127.0.0.1:8080, epoll on Linux); ARGS="..." passes flags,
@@ -78,7 +90,7 @@ bench-jar: build
 	$(MVN) -q -f bench/pom.xml package
 
 clean:
-	rm -rf target bench/target
+	rm -rf target servers/target bench/target
 
 jdk:
 	@test -n "$(JDK)" || { scripts/find-jdk; exit 1; }

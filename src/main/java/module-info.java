@@ -1,22 +1,19 @@
 /**
  * pollkit: the kernel's socket and readiness syscalls (select, poll, epoll, kqueue) called directly
- * through the Foreign Function &amp; Memory API.
+ * through the Foreign Function &amp; Memory API, and an event loop on top of them.
  *
  * <ul>
  *   <li>{@code io.pollkit.bindings}: generated from the platform's C headers (bindings/mkbindings);</li>
  *   <li>{@code io.pollkit.sys}: one small class per syscall facility, C names for C things;</li>
  *   <li>{@code io.pollkit.poller}: one readiness contract, four backends (select, poll, epoll, kqueue);</li>
- *   <li>{@code io.pollkit.server}: the tick, echo and HTTP servers and their options;</li>
- *   <li>{@code io.pollkit.server.raw}: the tick server written straight against each readiness API.</li>
+ *   <li>{@code io.pollkit.loop}: an event loop with fd callbacks, timers, cross-thread tasks and
+ *       connections with capped output queues.</li>
  * </ul>
+ * The servers and the command line are a separate module, {@code io.pollkit.servers}, built on these exports.
  */
 module io.pollkit {
-    requires jdk.unsupported;   // sun.misc.Signal: SIGINT/SIGTERM stop the servers cleanly (part of the JDK)
-
     exports io.pollkit.bindings;
     exports io.pollkit.sys;
     exports io.pollkit.poller;
     exports io.pollkit.loop;
-    exports io.pollkit.server;
-    exports io.pollkit.server.raw;
 }

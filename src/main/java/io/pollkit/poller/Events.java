@@ -1,7 +1,7 @@
 package io.pollkit.poller;
 
 /**
- * A reusable buffer of readiness events that a {@link Poller} fills: for event {@code i} < {@link #size()},
+ * A reusable buffer of readiness events that a {@link Poller} fills: for event {@code i < }{@link #size()},
  * the {@link #token(int)} given at registration and the {@link #ready(int)} bits ({@link Poller#READABLE},
  * {@link Poller#WRITABLE}, {@link Poller#HANGUP}, {@link Poller#ERROR}). Allocated once, reused for every poll.
  */
@@ -33,12 +33,12 @@ public final class Events {
     }
 
     /** For backends: empties the buffer before a poll. */
-    public void clear() {
+    void clear() {
         size = 0;
     }
 
     /** For backends: appends an event; false when the buffer is full. */
-    public boolean add(long token, int readyBits) {
+    boolean add(long token, int readyBits) {
         if (size == tokens.length) return false;
         tokens[size] = token;
         ready[size] = readyBits;

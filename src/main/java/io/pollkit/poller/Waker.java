@@ -22,9 +22,9 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
  * write and one drain. Every backend registers {@link #fd()} for reading with the token {@link #TOKEN}
  * and calls {@link #drain()} instead of reporting it.
  */
-public final class Waker implements AutoCloseable {
+final class Waker implements AutoCloseable {
     /** The token backends give the waker fd; never reported to callers. */
-    public static final long TOKEN = Long.MIN_VALUE;
+    static final long TOKEN = Long.MIN_VALUE;
 
     /** For backends' register and modify: refuses {@link #TOKEN}, whose events would be taken for wakeups. */
     static long checkToken(long token) {
@@ -41,7 +41,7 @@ public final class Waker implements AutoCloseable {
     private final MemorySegment buffer = Arena.ofAuto().allocate(JAVA_LONG);   // 8 bytes: what drain() reads into
     private boolean closed;   // guarded by this: wake() never writes after close()
 
-    public Waker() throws IOException {
+    Waker() throws IOException {
         if (EventFd.isAvailable()) {
             readFd = writeFd = EventFd.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
         } else {
@@ -52,7 +52,7 @@ public final class Waker implements AutoCloseable {
     }
 
     /** The fd to watch for readability. */
-    public int fd() {
+    int fd() {
         return readFd;
     }
 
@@ -61,7 +61,7 @@ public final class Waker implements AutoCloseable {
      * {@link #close()} it does nothing: a late wakeup (a stop racing the loop's own shutdown) must not write
      * to a closed fd, or to whatever file has reused its number since.
      */
-    public void wake() {
+    void wake() {
         if (!pending.compareAndSet(false, true)) return;
         synchronized (this) {
             if (closed) return;
@@ -74,7 +74,7 @@ public final class Waker implements AutoCloseable {
     }
 
     /** On the polling thread, after {@link #fd()} was reported readable: empties it and re-arms {@link #wake()}. */
-    public void drain() throws IOException {
+    void drain() throws IOException {
         while (Unistd.read(readFd, buffer, 8) > 0) {
             // an eventfd empties in one read; a pipe may hold a few bytes from before
         }

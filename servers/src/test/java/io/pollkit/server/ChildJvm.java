@@ -32,17 +32,27 @@ public final class ChildJvm implements AutoCloseable {
         errPump = err.pump(process.getErrorStream());
     }
 
-    /** Starts {@code java -cp target/classes:target/test-classes MAIN ARGS}. */
+    /** Starts {@code java -cp target/classes:target/test-classes:LIBRARY MAIN ARGS}, LIBRARY being this JVM's pollkit jar. */
     public static ChildJvm start(String mainClass, List<String> args) throws IOException {
         Path classes = PROJECT.resolve("target/classes"), testClasses = PROJECT.resolve("target/test-classes");
         assertTrue(Files.isDirectory(classes), classes + " is missing");
+        String classPath = String.join(java.io.File.pathSeparator, classes.toString(), testClasses.toString(), libraryJar());
         List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
-                "-cp", classes + java.io.File.pathSeparator + testClasses, mainClass));
+                "-cp", classPath, mainClass));
         command.addAll(args);
         Process p = new ProcessBuilder(command).directory(PROJECT.toFile()).start();
         p.getOutputStream().close();
         return new ChildJvm(p, mainClass.substring(mainClass.lastIndexOf('.') + 1) + " " + String.join(" ", args));
+    }
+
+    /** Where this JVM loaded the library from: the io.pollkit:pollkit jar Maven resolved for the tests. */
+    private static String libraryJar() {
+        try {
+            return Path.of(io.pollkit.poller.Backend.class.getProtectionDomain().getCodeSource().getLocation().toURI()).toString();
+        } catch (java.net.URISyntaxException e) {
+            throw new IllegalStateException(e);
+        }
     }
 
     /** The port from the server's "listening on 127.0.0.1:PORT backend=NAME" line. */
