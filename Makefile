@@ -27,7 +27,7 @@ install: jdk
 # The C test double's and the C baselines' checks, every library test (the kqueue ones through the double) and
 # the poller tests again over the JNI twin (pom.xml: conformance-over-jni), then the library is installed and
 # the servers' tests run against it, then the bench module's own tests.
-test: jdk kqueue-double jni
+test: jdk kqueue-double
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
 	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT) check
 	$(MVN) install
@@ -48,7 +48,8 @@ bindings:
 native: kqueue-double jni
 	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT)
 
-# The JNI twin of the hot downcalls, for -Dpollkit.transport=jni (native/jni/README.md).
+# The JNI twin of the hot downcalls alone, into target/native (a shortcut: the library's Maven build builds it too and
+# packs it into the jar; native/jni/README.md).
 jni: jdk
 	$(MAKE) -C native/jni OUT=$(NATIVE_OUT) JDK=$(JDK)
 

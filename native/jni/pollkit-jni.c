@@ -8,7 +8,8 @@
  * No function retries, allocates, or touches the JNIEnv.
  *
  * The methods are bound by RegisterNatives in JNI_OnLoad, so a signature that no longer matches the
- * Java declaration fails System.load at once instead of the first call.
+ * Java declaration fails System.load at once instead of the first call. abi_version lets Jni.java
+ * refuse a library built from another version whose signatures still happen to match.
  */
 #define _GNU_SOURCE
 #include <jni.h>
@@ -28,6 +29,14 @@
 #endif
 
 #define UNUSED __attribute__((unused))
+
+/*
+ * The contract with Jni.java (its ABI_VERSION): bump both when a method's meaning changes. Overridable
+ * only so that the tests can build a mismatched library (make mismatched).
+ */
+#ifndef POLLKIT_JNI_ABI
+#define POLLKIT_JNI_ABI 1
+#endif
 
 /* A Java long holding a native address, as C pointer. */
 static inline void *ptr(jlong address)
@@ -138,6 +147,11 @@ static jint JNICALL j_getpid(JNIEnv *env UNUSED, jclass cls UNUSED)
 	return getpid();
 }
 
+static jint JNICALL j_abi_version(JNIEnv *env UNUSED, jclass cls UNUSED)
+{
+	return POLLKIT_JNI_ABI;
+}
+
 /* Java name, JNI signature, C function: must match the declarations in Jni.java. */
 static const JNINativeMethod METHODS[] = {
 	{ "read",        "(IJJ)J",                                  (void *)j_read },
@@ -149,6 +163,7 @@ static const JNINativeMethod METHODS[] = {
 	{ "kevent_init", "(Ljava/lang/String;)Ljava/lang/String;",  (void *)j_kevent_init },
 	{ "kevent",      "(IJIJIJ)I",                               (void *)j_kevent },
 	{ "getpid",      "()I",                                     (void *)j_getpid },
+	{ "abi_version", "()I",                                     (void *)j_abi_version },
 };
 
 JNIEXPORT jint JNICALL JNI_OnLoad(JavaVM *vm, void *reserved UNUSED)

@@ -11,16 +11,22 @@ import java.util.stream.Collectors;
  *
  * <p>Over JNI: {@code Unistd.read/write/getpid}, {@code Poll.poll}, {@code Select.select},
  * {@code Epoll.epoll_wait/epoll_ctl} and {@code Kqueue.kevent}. Every other call stays FFM. The library
- * is loaded when this class initializes: from {@code -Dpollkit.jni.lib}, else
- * {@code target/native/libpollkit-jni.so} under the working directory ({@code make jni} builds it).
- * An unknown transport or a missing library fails this class's initialization, so the first call fails.
+ * is loaded when this class initializes: from {@code -Dpollkit.jni.lib} when set, else from the pollkit jar
+ * itself, which carries it as {@code META-INF/native/<os>-<arch>/libpollkit-jni.so} (os-arch as
+ * {@link io.pollkit.bindings.Platform#NAME}); that copy is extracted to a private temporary file in
+ * {@code java.io.tmpdir}, loaded, and deleted at once. An unknown transport, or a library that is missing,
+ * not loadable here or built from another version, fails this class's initialization with one message
+ * naming what was looked for, so the first call fails.
  */
 public enum Transport {
     FFM, JNI;
 
     /** The system property choosing the transport: {@code ffm} (the default) or {@code jni}. */
     public static final String PROPERTY = "pollkit.transport";
-    /** The system property naming the JNI library (absolute or relative to the working directory). */
+    /**
+     * The system property naming the JNI library file (absolute or relative to the working directory), instead
+     * of the one the jar carries.
+     */
     public static final String LIBRARY_PROPERTY = "pollkit.jni.lib";
 
     /** This JVM's transport. */
