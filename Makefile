@@ -1,4 +1,4 @@
-# pollkit's front door: make build | test | run | install | bindings | native | jni | bench | clean.
+# pollkit's front door: make build | test | run | install | example | bindings | native | jni | bench | clean.
 # Finds a JDK 22+ by itself (scripts/find-jdk: JAVA_HOME when new enough, else the usual JVM folders).
 # Three Maven projects, built in this order (docs/DESIGN.md says why they are not one reactor): the library
 # (pom.xml, src/), the servers and CLI (servers/, into target/pollkit.jar), the benchmarks (bench/). The later
@@ -14,7 +14,7 @@ MVN_ARGS ?=
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp $(MVN_ARGS)
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build install test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
+ .PHONY: build install example test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
 
 # The library into the local Maven repository (with its -sources and -javadoc jars), then target/pollkit.jar.
 build: install
@@ -24,13 +24,21 @@ build: install
 install: jdk
 	$(MVN) -q -DskipTests install
 
+# examples/echo built outside the repository against the installed library, its echo server run on the module path
+# and the class path, over FFM and JNI, each checked over a socket (scripts/example-test).
+EXAMPLE_TEST = JAVA_HOME=$(JDK) MVN_ARGS="$(MVN_ARGS)" scripts/example-test
+example: install
+	$(EXAMPLE_TEST)
+
 # The C test double's and the C baselines' checks, every library test (the kqueue ones through the double) and
-# the poller tests again over the JNI twin (pom.xml: conformance-over-jni), then the library is installed and
-# the servers' tests run against it, then the bench module's own tests.
+# the poller tests again over the JNI twin (pom.xml: conformance-over-jni), the JNI loading tests on the packaged
+# jar (JniLoadingIT), then the library is installed, the example consumer runs against it, the servers' tests run
+# against it, then the bench module's own tests.
 test: jdk kqueue-double
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
 	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT) check
 	$(MVN) install
+	$(EXAMPLE_TEST)
 	$(MVN) -f servers/pom.xml verify
 	$(MVN) -f bench/pom.xml test
 
@@ -91,7 +99,7 @@ bench-jar: build
 	$(MVN) -q -f bench/pom.xml package
 
 clean:
-	rm -rf target servers/target bench/target
+	rm -rf target servers/target bench/target examples/echo/target
 
 jdk:
 	@test -n "$(JDK)" || { scripts/find-jdk; exit 1; }
