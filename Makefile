@@ -14,7 +14,7 @@ MVN_ARGS ?=
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp $(MVN_ARGS)
 NATIVE_OUT := $(CURDIR)/target/native
 
- .PHONY: build install example test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
+.PHONY: build install example test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
 
 # The library into the local Maven repository (with its -sources and -javadoc jars), then target/pollkit.jar.
 build: install
