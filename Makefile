@@ -66,8 +66,8 @@ kqueue-double:
 
 # Benchmarks W1..W4 (bench/README.md): JMH beside the C baselines, wrk against the http servers (W2), N clients on
 # the tick servers (W3), in the same run, into bench/results/<timestamp>/ (results.md, results.json, charts/).
-# Not part of `make test`. bench: a few minutes; bench-full: everything in shared/WORKLOADS.md; bench-smoke: one
-# case of each workload, proves the pipeline.
+# Not part of `make test`. What they measure: docs/WORKLOADS.md. bench: a few minutes; bench-full: every parameter of
+# docs/WORKLOADS.md; bench-smoke: one case of each workload, proves the pipeline. Runs go to bench/results/, which git ignores.
 # Linux has no kqueue: the kqueue figures go through the C test double (epoll underneath) unless
 # POLLKIT_KQUEUE_LIB names another library; `make bench POLLKIT_KQUEUE_LIB=` leaves kqueue out.
 # BENCH_ARGS passes flags to bench/run, e.g. BENCH_ARGS="--filter=epoll" (bench/run --help).

@@ -57,8 +57,8 @@ public final class Acceptor {
 
     /**
      * Listens on {@code host}:{@code port} (port 0: a free one) with SO_REUSEADDR and a backlog of SOMAXCONN (the
-     * kernel caps it at net.core.somaxconn), as the C servers do: with 128, 500 clients connecting at once
-     * overflowed the accept queue, and the dropped handshakes came back only after a 200 ms retransmission.
+     * kernel caps it at net.core.somaxconn), as the C servers do: a short queue overflows when hundreds of
+     * clients connect at once, and each handshake it drops waits for a TCP retransmission timeout.
      */
     public static Acceptor listen(EventLoop loop, String host, int port, Accepted accepted, PrintStream log) throws IOException {
         Netdb.AddrInfo ai = Netdb.getaddrinfo(host, Integer.toString(port), AF_UNSPEC, SOCK_STREAM, 0).get(0);

@@ -32,9 +32,9 @@ public final class Connection {
 
     /**
      * Full reads per readiness event before yielding to the other connections and the timers. One: the wait
-     * is level-triggered and reports the rest next time, and a flooding client then holds the loop for one
-     * buffer (64 KiB in the servers) at a time, not sixteen: with 16, W3's tick deviation under a flood was
-     * 12 ms at p99 (bench/results, W3 disturbed).
+     * is level-triggered and reports the rest next time, so a flooding client holds the loop for one buffer
+     * (64 KiB in the servers) at a time, and the timers and the other clients get their turn in between
+     * (W3's disturbed run measures it; docs/WORKLOADS.md).
      */
     private static final int READS_PER_EVENT = 1;
 
@@ -73,11 +73,6 @@ public final class Connection {
 
     public boolean isOpen() {
         return !closed;
-    }
-
-    /** Bytes waiting to be sent. */
-    public long queued() {
-        return out.size();
     }
 
     private void ready(int fd, int ready) throws IOException {

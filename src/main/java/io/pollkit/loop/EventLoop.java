@@ -37,7 +37,6 @@ public final class EventLoop implements AutoCloseable {
     private Handler[] handlers = new Handler[64];   // by fd; null when the loop does not own it
     private long timerSeq;
     private volatile boolean running;
-    private Thread thread;
 
     public EventLoop(Backend backend, PrintStream log) throws IOException {
         this.poller = backend.open();
@@ -136,15 +135,10 @@ public final class EventLoop implements AutoCloseable {
         poller.wakeup();
     }
 
-    public boolean inLoopThread() {
-        return Thread.currentThread() == thread;
-    }
-
     // ------------------------------------------------------------------ running
 
     /** Runs until {@link #stop()}. */
     public void run() throws IOException {
-        thread = Thread.currentThread();
         running = true;
         boolean more = false;
         while (running) {
@@ -157,7 +151,6 @@ public final class EventLoop implements AutoCloseable {
      * when the events buffer was full (poll again without waiting).
      */
     boolean runOnce(long maxWaitMillis) throws IOException {
-        if (thread == null) thread = Thread.currentThread();
         runDueTimers();
         for (Runnable r; (r = tasks.poll()) != null; ) runSafely(r);
         long timeout = maxWaitMillis == 0 || !tasks.isEmpty() ? 0 : timeoutToNextTimer();

@@ -7,10 +7,6 @@ final class TimerHeap {
     private Timer[] heap = new Timer[16];
     private int size;
 
-    int size() {
-        return size;
-    }
-
     Timer peek() {
         return size == 0 ? null : heap[0];
     }

@@ -2,6 +2,7 @@ package io.pollkit.sys;
 
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.bindings.kevent;
+import io.pollkit.poller.Backend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -81,7 +82,7 @@ class HotCallErrorsTest {
 
     @Test
     void epoll() {
-        assumeTrue(Epoll.isAvailable(), "epoll is Linux only");
+        assumeTrue(Backend.EPOLL.isAvailable(), Backend.EPOLL::unavailableReason);
         MemorySegment events = epoll_event.allocate(arena);
         assertFails(EBADF, "epoll_wait(epfd=-1, maxevents=1): EBADF (Bad file descriptor)", () -> Epoll.epoll_wait(-1, events, 1, 0));
         assertFails(EBADF, "epoll_ctl(epfd=-1, EPOLL_CTL_ADD, fd=0): EBADF (Bad file descriptor)",
@@ -90,7 +91,7 @@ class HotCallErrorsTest {
 
     @Test
     void kevent() {
-        assumeTrue(Kqueue.isAvailable(), Kqueue::unavailableReason);
+        assumeTrue(Backend.KQUEUE.isAvailable(), Backend.KQUEUE::unavailableReason);
         MemorySegment events = kevent.allocate(arena);
         assertFails(EBADF, "kevent(kq=-1, nchanges=0, nevents=1): EBADF (Bad file descriptor)",
                 () -> Kqueue.kevent(-1, null, 0, events, 1, null));

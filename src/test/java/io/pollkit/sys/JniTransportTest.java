@@ -5,6 +5,7 @@ import io.pollkit.bindings.kevent;
 import io.pollkit.bindings.pollfd;
 import io.pollkit.bindings.timespec;
 import io.pollkit.bindings.timeval;
+import io.pollkit.poller.Backend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -103,7 +104,7 @@ class JniTransportTest {
 
     @Test
     void epoll() throws Exception {
-        assumeTrue(Epoll.isAvailable(), "epoll is Linux only");
+        assumeTrue(Backend.EPOLL.isAvailable(), Backend.EPOLL::unavailableReason);
         int ep = Epoll.epoll_create1(EPOLL_CLOEXEC);
         try {
             long token = 0xC0FFEE_0000_0001L;
@@ -123,7 +124,7 @@ class JniTransportTest {
 
     @Test
     void kevent() throws Exception {
-        assumeTrue(Kqueue.isAvailable(), Kqueue::unavailableReason);
+        assumeTrue(Backend.KQUEUE.isAvailable(), Backend.KQUEUE::unavailableReason);
         int kq = Kqueue.kqueue();
         try {
             MemorySegment change = kevent.allocate(arena), events = kevent.allocateArray(4, arena);

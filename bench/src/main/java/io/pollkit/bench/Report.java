@@ -85,7 +85,8 @@ public final class Report {
         if (meta.get("started") != null) md.append(" of ").append(meta.get("started").toString().replace('T', ' ').replaceAll("\\.\\d+$", ""));
         md.append("\n\n");
         if (meta.get("settings") != null) md.append(meta.get("settings")).append(".\n");
-        md.append("Each figure is a median with the [min .. max] of its samples. **×C** is that median divided by the\n"
+        md.append("The workloads W1 to W4 are defined in the project's `docs/WORKLOADS.md`. "
+                + "Each figure is a median with the [min .. max] of its samples. **×C** is that median divided by the\n"
                 + "median of the C baseline (`native/baselines`) for the same workload, backend, N, K and call, measured\n"
                 + "in the same run (1.00: as fast as C; 2.00: twice C's time). **B/op** is what the benchmark allocated\n"
                 + "per operation (JMH `-prof gc`, `gc.alloc.rate.norm`); C allocates nothing. An allocation on every operation\n"
@@ -119,7 +120,7 @@ public final class Report {
         }
         notes.add("impl: `c` the C baseline; `c-mt` the same C program with one idle thread, so that it is a "
                 + "multi-threaded process like every JVM: Linux's fdget() then takes a file reference (an atomic) for every "
-                + "fd select and poll look at, about 20 µs per round at N=1000; compare the Java figures of select and poll "
+                + "fd select and poll look at on every call; compare the Java figures of select and poll "
                 + "with `c-mt`; `ffm` pollkit's io.pollkit.sys over FFM; `ffm-critical` a downcall linked with "
                 + "`Linker.Option.critical(false)` and no errno capture; `jni` the same benchmark with "
                 + "`-Dpollkit.transport=jni`; `pollkit-poller` through io.pollkit.poller's backends; `nio` java.nio's Selector "

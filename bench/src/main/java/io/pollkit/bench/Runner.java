@@ -1,6 +1,9 @@
 package io.pollkit.bench;
 
 import io.pollkit.bindings.sys_select_h;
+import io.pollkit.poller.Backend;
+import io.pollkit.sys.Kqueue;
+import io.pollkit.sys.Transport;
 
 import org.openjdk.jmh.profile.GCProfiler;
 import org.openjdk.jmh.results.RunResult;
@@ -24,6 +27,7 @@ import java.nio.file.StandardOpenOption;
 import java.time.LocalDateTime;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.Collection;
 import java.util.Comparator;
 import java.util.HashMap;
@@ -105,8 +109,8 @@ public final class Runner {
 
     private final Path root, runDir, rawDir;
     private final Profile profile;
-    private final String kqueueLib;   // null: kqueue cases are skipped (kqueueSkip says why)
-    private final String kqueueSkip;
+    private final String kqueueLib;   // the library kqueue comes from, or null: the C library's, or none
+    private final String kqueueSkip;  // null: kqueue runs
     private final String jniLib;      // null: JNI cases are skipped (jniSkip says why)
     private final String jniSkip;
     private final List<String> forkArgs = new ArrayList<>();
@@ -122,17 +126,12 @@ public final class Runner {
         this.runDir = outDir.resolve(stamp + (profile.name().equals("quick") ? "" : "-" + profile.name()));
         this.rawDir = runDir.resolve("raw");
 
-        String lib = System.getProperty("pollkit.kqueue.lib", System.getenv("POLLKIT_KQUEUE_LIB"));
-        if (lib == null || lib.isBlank()) {
-            kqueueLib = null;
-            kqueueSkip = "POLLKIT_KQUEUE_LIB is not set (Linux has no kqueue; `make bench` points it at the test double)";
-        } else if (!Files.isRegularFile(Path.of(lib))) {
-            kqueueLib = null;
-            kqueueSkip = "POLLKIT_KQUEUE_LIB=" + lib + " does not exist";
-        } else {
-            kqueueLib = Path.of(lib).toAbsolutePath().toString();
-            kqueueSkip = null;
-        }
+        // Whether kqueue runs is Backend's call (this JVM sees the same library setting as the forks and servers);
+        // the runner only passes the library on, by a path that holds from any working directory.
+        kqueueSkip = Backend.KQUEUE.unavailableReason();
+        String lib = System.getProperty(Kqueue.LIBRARY_PROPERTY, System.getenv(Kqueue.LIBRARY_ENV));
+        kqueueLib = kqueueSkip != null || lib == null || lib.isBlank() ? null
+                : lib.contains("/") ? Path.of(lib).toAbsolutePath().toString() : lib;
 
         Path jni = root.resolve("target/native/libpollkit-jni.so");
         if (jniMode.equals("off")) {
@@ -140,7 +139,7 @@ public final class Runner {
             jniSkip = "--jni=off";
         } else if (!Files.isRegularFile(jni)) {
             jniLib = null;
-            jniSkip = jni + " does not exist (the JNI transport, io.pollkit.sys.Transport, builds it)";
+            jniSkip = jni + " does not exist (`make jni` builds it)";
         } else {
             jniLib = jni.toString();
             jniSkip = null;
@@ -153,7 +152,7 @@ public final class Runner {
         forkArgs.add("--enable-native-access=ALL-UNNAMED");
         // JMH 1.37 calls sun.misc.Unsafe, which JDK 23+ warns about on every fork; that is JMH's, not pollkit's.
         if (Runtime.version().feature() >= 23) forkArgs.add("--sun-misc-unsafe-memory-access=allow");
-        if (kqueueLib != null) forkArgs.add("-Dpollkit.kqueue.lib=" + kqueueLib);
+        if (kqueueLib != null) forkArgs.add("-D" + Kqueue.LIBRARY_PROPERTY + "=" + kqueueLib);
     }
 
     public static void main(String[] args) throws Exception {
@@ -200,7 +199,8 @@ public final class Runner {
             for (Case c : plan) System.out.println(c.label() + (c.skip() != null ? "  (skipped: " + c.skip() + ")" : ""));
             return;
         }
-        System.exit(r.run(plan, String.join(" ", args)));
+        // bench/run always passes its own --root: the recorded command is what the user typed.
+        System.exit(r.run(plan, String.join(" ", Arrays.stream(args).filter(a -> !a.startsWith("--root=")).toList())));
     }
 
     private static final String USAGE = """
@@ -208,7 +208,7 @@ public final class Runner {
                              [--n=10,1000] [--k=1,10] [--forks=F] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
                              [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w3-n=10,100] [--w3-ticks=T]
                              [--root=DIR] [--out=DIR]
-            Runs the workloads of shared/WORKLOADS.md: W1 (dispatch) and W4 (downcall) with JMH beside the C
+            Runs the workloads of docs/WORKLOADS.md: W1 (dispatch) and W4 (downcall) with JMH beside the C
             baselines of native/baselines; W2 (http-hello: wrk against pollkit's and C's servers) and W3 (tick
             fan-out: N clients timestamping ticks); writes bench/results/<timestamp>/ (results.md, results.json,
             charts/*.svg), copied to bench/results/latest/ (except smoke runs). Exit 1 if a case failed.
@@ -272,7 +272,7 @@ public final class Runner {
         List<Case> plan = new ArrayList<>();
         String native_ = root.resolve("target/native").toString();
         List<String> jniArgs = jniLib == null ? List.of()
-                : List.of("-D" + Transport.PROPERTY + "=" + Transport.JNI, "-D" + Transport.LIB_PROPERTY + "=" + jniLib);
+                : List.of("-D" + Transport.PROPERTY + "=" + Transport.JNI.id(), "-D" + Transport.LIBRARY_PROPERTY + "=" + jniLib);
 
         // W4: C, then the same call through FFM, FFM critical and JNI.
         for (String call : profile.smoke() ? List.of("getpid") : W4_CALLS) {
@@ -291,7 +291,7 @@ public final class Runner {
                 for (int k : profile.ks()) {
                     if (k > n) continue;
                     String skip = null;
-                    if (backend.equals("kqueue") && kqueueLib == null) skip = "kqueue: " + kqueueSkip;
+                    if (backend.equals("kqueue") && kqueueSkip != null) skip = kqueueSkip;
                     // fds 0-2 are taken at least: the read ends reach N + 2 (w1-dispatch refuses the same).
                     if (backend.equals("select") && n + 3 > sys_select_h.FD_SETSIZE) {
                         skip = "select: N=" + n + " read ends pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE + ")";
@@ -328,7 +328,7 @@ public final class Runner {
     private List<String> pollkitServer(String server, String backend, String... flags) {
         List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
-        if (kqueueLib != null) argv.add("-Dpollkit.kqueue.lib=" + kqueueLib);
+        if (kqueueLib != null) argv.add("-D" + Kqueue.LIBRARY_PROPERTY + "=" + kqueueLib);
         argv.addAll(List.of("-jar", root.resolve("target/pollkit.jar").toString(), server, "--backend=" + backend, "--port=0"));
         argv.addAll(List.of(flags));
         return argv;
@@ -363,7 +363,7 @@ public final class Runner {
                 }
                 for (String backend : W1_BACKENDS) {
                     String skip = null;
-                    if (backend.equals("kqueue") && kqueueLib == null) skip = "kqueue: " + kqueueSkip;
+                    if (backend.equals("kqueue") && kqueueSkip != null) skip = kqueueSkip;
                     // The server's fds: its clients, the two disturbing ones, and the JVM's own (jars, the poller, ...).
                     if (backend.equals("select") && n + 2 + 64 > sys_select_h.FD_SETSIZE) {
                         skip = "select: N=" + n + " clients' fds pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE + ")";
@@ -410,9 +410,9 @@ public final class Runner {
         meta.put("started", LocalDateTime.now().toString());
         meta.put("load_start", Machine.loadAverage());
         meta.put("machine", Machine.describe(root));
-        meta.put("kqueue_lib", kqueueLib);
+        meta.put("kqueue_lib", kqueueLib == null || !kqueueLib.contains("/") ? kqueueLib : show(Path.of(kqueueLib)));
         meta.put("kqueue_is_test_double", kqueueLib != null && kqueueLib.contains("kqueue-double"));
-        meta.put("jni_lib", jniLib);
+        meta.put("jni_lib", jniLib == null ? null : show(Path.of(jniLib)));
         meta.put("fork_jvm_args", forkArgs);
         meta.put("w2_pinned", pin);
         meta.put("w2_wrk", w2Skip == null ? "wrk" : null);
@@ -427,7 +427,7 @@ public final class Runner {
                 estimate < 120 ? Math.round(estimate) + " s" : Math.round(estimate / 60) + " min");
         if (kqueueLib != null && (Boolean) meta.get("kqueue_is_test_double")) {
             System.out.println("  kqueue: through the C test double " + kqueueLib + " (epoll underneath, not real kqueue)");
-        } else if (kqueueLib == null) {
+        } else if (kqueueSkip != null) {
             System.out.println("  kqueue: skipped: " + kqueueSkip);
         }
         System.out.println("  jni: " + (jniLib != null ? "with " + jniLib : "skipped: " + jniSkip));
@@ -534,7 +534,7 @@ public final class Runner {
     private List<Result> runW3(Case c, String[] summary) throws CaseFailure {
         Load l = profile.load();
         try (ServerProcess server = ServerProcess.start(c.command(), null, null,
-                kqueueLib == null ? Map.of() : Map.of("POLLKIT_KQUEUE_LIB", kqueueLib), 60)) {
+                kqueueLib == null ? Map.of() : Map.of(Kqueue.LIBRARY_ENV, kqueueLib), 60)) {
             W3Tick.Stats s = W3Tick.run(server.host(), server.port(), c.n(), l.w3Ticks(), l.w3Warm(), W3_INTERVAL_MS,
                     DISTURBED.equals(c.kase()));
             if (!server.isAlive()) throw new CaseFailure("the server exited during the run");
@@ -647,7 +647,7 @@ public final class Runner {
         Path out = rawDir.resolve(base + ".out"), err = rawDir.resolve(base + ".err");
         try {
             ProcessBuilder pb = new ProcessBuilder(argv).redirectOutput(out.toFile()).redirectError(err.toFile());
-            if (kqueueLib != null) pb.environment().put("POLLKIT_KQUEUE_LIB", kqueueLib);
+            if (kqueueLib != null) pb.environment().put(Kqueue.LIBRARY_ENV, kqueueLib);
             Process p = pb.start();
             if (!p.waitFor(C_TIMEOUT_SECONDS, TimeUnit.SECONDS)) {
                 p.destroyForcibly();

@@ -55,7 +55,6 @@ public class W1Poller {
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
-        Transport.check();
         if (k < 1 || k > n) throw new IllegalArgumentException("k=" + k + " must be 1..n (n=" + n + ")");
         arena = Arena.ofConfined();
         x = arena.allocate(1);

@@ -3,6 +3,7 @@ package io.pollkit.bench;
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.bindings.kevent;
 import io.pollkit.bindings.pollfd;
+import io.pollkit.poller.Backend;
 import io.pollkit.sys.Epoll;
 import io.pollkit.sys.FdSet;
 import io.pollkit.sys.Kqueue;
@@ -77,7 +78,6 @@ public class W1Sys {
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
-        Transport.check();
         if (k < 1 || k > n) throw new IllegalArgumentException("k=" + k + " must be 1..n (n=" + n + ")");
         which = switch (backend) {
             case "select" -> SELECT;
@@ -86,7 +86,8 @@ public class W1Sys {
             case "kqueue" -> KQUEUE;
             default -> throw new IllegalArgumentException("backend=" + backend + ": select, poll, epoll or kqueue");
         };
-        if (which == KQUEUE && !Kqueue.isAvailable()) throw new IllegalStateException(Kqueue.unavailableReason());
+        String unavailable = Backend.of(backend).unavailableReason();
+        if (unavailable != null) throw new IllegalStateException(unavailable);
         arena = Arena.ofConfined();
         x = arena.allocate(1);
         x.set(JAVA_BYTE, 0, (byte) 'x');

@@ -39,7 +39,7 @@ import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
  * <ul>
  *   <li>{@link #getpid()} and {@link #poll()}: through io.pollkit.sys ({@code Unistd.getpid},
  *       {@code Poll.poll} with a preallocated pollfd and errno capture): impl=ffm, and impl=jni when the
- *       fork runs with {@code -Dpollkit.transport=jni} (see {@link Transport});</li>
+ *       fork runs with {@code -Dpollkit.transport=jni} ({@link io.pollkit.sys.Transport});</li>
  *   <li>{@link #getpidCritical()} and {@link #pollCritical()}: handles linked here from the generated
  *       descriptors with {@code Linker.Option.critical(false)} and no errno capture: impl=ffm-critical.
  *       Legal for these two because neither ever blocks (poll's timeout is 0).</li>
@@ -71,7 +71,6 @@ public class W4Downcall {
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
-        Transport.check();
         arena = Arena.ofConfined();
         pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         pfd = pollfd.allocate(arena);

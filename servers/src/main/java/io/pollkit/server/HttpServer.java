@@ -36,7 +36,7 @@ public final class HttpServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor(long id) {
+    protected Connection.Handler handlerFor() {
         return new Parser();
     }
 

@@ -37,7 +37,7 @@ public abstract class LoopServer implements AutoCloseable {
     }
 
     /** What to do with the bytes of a new client. */
-    protected abstract Connection.Handler handlerFor(long id);
+    protected abstract Connection.Handler handlerFor();
 
     /** {@code HOST:PORT} with the real port. */
     public String hostPort() {
@@ -68,7 +68,7 @@ public abstract class LoopServer implements AutoCloseable {
                     + options.maxClients() + ")");
             return;
         }
-        Connection.Handler h = handlerFor(id);
+        Connection.Handler h = handlerFor();
         Connection c;
         try {
             c = new Connection(loop, fd, id, readBuffer, options.maxQueued(), new Connection.Handler() {

@@ -8,7 +8,7 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 /**
- * The tick server of the seeds: every {@code --interval} milliseconds each connected client gets
+ * The tick server: every {@code --interval} milliseconds each connected client gets
  * {@code tick\n}; every complete line a client sends is logged as {@code client said: <line>}. The ticks
  * are a fixed-rate timer of the loop, so client traffic never delays them.
  */
@@ -31,7 +31,7 @@ public final class TickServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor(long id) {
+    protected Connection.Handler handlerFor() {
         return new LineFramer(options.maxLine(), (c, line, length) -> options.log().println("client said: " + LineFramer.text(line, length)));
     }
 }

@@ -18,8 +18,8 @@ import java.util.Random;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
 /**
- * The HTTP server's in-place parser answers exactly as the String-based parser it replaced: that parser is
- * kept here as the reference ({@link Reference}, the code as it was), and hundreds of request streams, hand-picked
+ * The HTTP server's in-place parser answers exactly as a plain String-based parser, simple enough to check by
+ * reading, kept here as the reference ({@link Reference}); hundreds of request streams, hand-picked
  * and generated (odd line ends, spaces, case, Content-Length forms, Latin-1 bytes, bodies, pipelining, heads of
  * 8 KiB), go to the server over loopback, whole or in pieces. For each, the bytes the client gets before the
  * close and the reason the server logs for the close must be the reference's (after the client's half-close
@@ -165,7 +165,7 @@ class HttpParserEquivalenceTest {
         return p.length() > 300 ? p.substring(0, 300) + "... (" + s.length() + " chars)" : p;
     }
 
-    /** The String-based parser HttpServer had, as it was, minus the connection: what it sends, and why it closes. */
+    /** The reference: HttpServer's rules over Strings, minus the connection: what it sends, and why it closes. */
     static final class Reference {
         record Outcome(byte[] output, String closeReason) {}
 

@@ -18,7 +18,7 @@ import static io.pollkit.bindings.poll_h.POLLNVAL;
 import static io.pollkit.bindings.poll_h.POLLOUT;
 
 /**
- * The tick server on poll(2) (System V Release 3; POSIX), the Hare server of the seed with its bug fixed.
+ * The tick server on poll(2) (System V Release 3; POSIX).
  *
  * <pre>
  *   struct pollfd { int fd; short events; short revents; };
@@ -39,9 +39,9 @@ import static io.pollkit.bindings.poll_h.POLLOUT;
  * Like select, the kernel keeps nothing between calls: the whole array goes in every time and every
  * entry is scanned (O(watched fds)), but there is no FD_SETSIZE limit and only the fds in use count.
  *
- * <p>The seed's bug: poll(fds, 1 second), tick when it returns 0. Every accept or message returns
- * early and the next poll waits a whole second again, so a chatty client means no ticks at all. Here
- * the timeout is the time left until the next tick deadline, computed before each call.
+ * <p>The timeout is the time left until the next tick deadline, computed before each call. The obvious
+ * alternative, poll(fds, 1 second) and a tick when it returns 0, is wrong: every accept or message returns
+ * early and the next poll waits a whole second again, so a chatty client means no ticks at all.
  */
 final class RawPollTick {
     private RawPollTick() {}

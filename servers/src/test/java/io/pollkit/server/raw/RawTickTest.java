@@ -107,7 +107,7 @@ class RawTickTest {
         }
     }
 
-    /** The seed's bug: a poll timeout restarted on every event means a chatty client stops all ticks. */
+    /** The classic bug: a poll timeout restarted on every event means a chatty client stops all ticks. */
     @ParameterizedTest
     @EnumSource(Backend.class)
     void trafficDoesNotDelayTicks(Backend backend) throws Exception {
