@@ -6,7 +6,6 @@ import io.pollkit.sys.Results;
 import io.pollkit.sys.Sockets;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.pollkit.bindings.errno_h.ECONNRESET;
@@ -43,8 +42,7 @@ public final class Connection {
     private final long id;
     private final MemorySegment readBuffer;
     private final int maxQueued;
-    private final Arena arena = Arena.ofConfined();
-    private final ByteQueue out = new ByteQueue(arena);
+    private final ByteQueue out = new ByteQueue();
     private final Handler handler;
     private boolean closed, peerDone, watchingWrite;
 
@@ -169,7 +167,7 @@ public final class Connection {
         if (closed) return;
         closed = true;
         loop.close(fd);
-        arena.close();
+        out.close();
         handler.closed(this, reason);
     }
 }

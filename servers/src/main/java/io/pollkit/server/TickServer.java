@@ -32,6 +32,6 @@ public final class TickServer extends LoopServer {
 
     @Override
     protected Connection.Handler handlerFor(long id) {
-        return new LineFramer(options.maxLine(), (c, line, length) -> options.log().println("client said: " + LineFramer.text(line, length)));
+        return new LineFramer(options.maxLine(), (c, line, length) -> options.log().println("client said: " + LogText.escape(LineFramer.text(line, length))));
     }
 }

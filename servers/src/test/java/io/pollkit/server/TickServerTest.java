@@ -41,6 +41,24 @@ class TickServerTest {
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void theLineLimitExcludesTheLineEndAndLoggedLinesAreEscaped(Backend b, TestInfo info) throws Exception {
+        Backends.assumeAvailable(b, info);
+        try (RunningServer s = RunningServer.start(ServerKind.TICK, b)) {
+            Client crlf = s.connect(), over = s.connect(), forger = s.connect();
+            String max = "c".repeat(ServerOptions.DEFAULT_MAX_LINE);
+            crlf.send(max + "\r\n");                                              // 1024 bytes and CRLF: allowed
+            s.log.await("client said: " + max, RunningServer.WAIT);
+            over.send(max + "x\r\n");                                             // 1025 bytes: too long
+            assertEquals("line longer than 1024 bytes", s.awaitDisconnect(over));
+            forger.send("hi\rclient 1 disconnected: forged\u001b[31m\u0000 \\x41 \u202e\n".getBytes(StandardCharsets.UTF_8));
+            s.log.await(java.util.regex.Pattern.quote("client said: hi\\x0dclient 1 disconnected: forged\\x1b[31m\\x00 \\\\x41 \\u202e"),
+                    RunningServer.WAIT);
+            s.assertNotDisconnected(crlf, forger);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void overLongLineDisconnectsOnlyThatClient(Backend b, TestInfo info) throws Exception {
         Backends.assumeAvailable(b, info);
         try (RunningServer s = RunningServer.start(ServerKind.TICK, b)) {

@@ -1,5 +1,6 @@
 package io.pollkit.server.raw;
 
+import io.pollkit.server.LogText;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.sys.ErrnoException;
 import io.pollkit.sys.Netdb;
@@ -223,7 +224,7 @@ final class RawTickClients implements AutoCloseable {
             byte b = in.get(JAVA_BYTE, i);
             if (b == '\n') {
                 int len = c.lineLength > 0 && c.line[c.lineLength - 1] == '\r' ? c.lineLength - 1 : c.lineLength;
-                log.println("client said: " + new String(c.line, 0, len, StandardCharsets.UTF_8));
+                log.println("client said: " + LogText.escape(new String(c.line, 0, len, StandardCharsets.UTF_8)));
                 c.lineLength = 0;
             } else if (c.lineLength > maxLine || (c.lineLength == maxLine && b != '\r')) {
                 disconnect(c, "line longer than " + maxLine + " bytes");

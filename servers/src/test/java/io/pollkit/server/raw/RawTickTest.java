@@ -156,6 +156,22 @@ class RawTickTest {
 
     @ParameterizedTest
     @EnumSource(Backend.class)
+    void theLineLimitExcludesTheLineEndAndLoggedLinesAreEscaped(Backend backend) throws Exception {
+        try (Server server = new Server(options(backend)); Client crlf = server.connect(); Client over = server.connect();
+             Client forger = server.connect()) {
+            crlf.send("c".repeat(1024) + "\r\n");
+            server.log.await("client said: " + "c".repeat(1024));
+            over.send("c".repeat(1025) + "\r\n");
+            over.awaitClosed();
+            server.log.await("client 2 disconnected: line longer than 1024 bytes");
+            forger.send("hi\rclient 1 disconnected: forged\u001b[31m\u0000\n");
+            server.log.await("client said: hi\\x0dclient 1 disconnected: forged\\x1b[31m\\x00");
+            assertEquals("tick", crlf.readLine());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
     void overlongLineDisconnectsOnlyThatClient(Backend backend) throws Exception {
         try (Server server = new Server(options(backend)); Client good = server.connect(); Client bad = server.connect()) {
             bad.send("x".repeat(2048));
