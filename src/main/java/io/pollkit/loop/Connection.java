@@ -58,7 +58,18 @@ public final class Connection {
         this.readBuffer = readBuffer;
         this.maxQueued = maxQueued;
         this.handler = handler;
-        loop.register(fd, Poller.READ, this::ready);
+        loop.register(fd, Poller.READ, new EventLoop.Handler() {
+            @Override
+            public void ready(int fd, int ready) throws IOException {
+                Connection.this.ready(ready);
+            }
+
+            // A handler that threw is closed like any other connection: its queue freed, its owner told.
+            @Override
+            public void failed(EventLoop loop, int fd, Exception failure) {
+                close(failure.getMessage() != null ? failure.getMessage() : failure.toString());
+            }
+        });
     }
 
     public int fd() {
@@ -78,7 +89,7 @@ public final class Connection {
         return out.size();
     }
 
-    private void ready(int fd, int ready) throws IOException {
+    private void ready(int ready) throws IOException {
         if ((ready & Poller.WRITABLE) != 0) flush();
         if (!closed && !peerDone && (ready & (Poller.READABLE | Poller.HANGUP | Poller.ERROR)) != 0) read();
         if (!closed && peerDone && out.isEmpty()) close("peer closed");
