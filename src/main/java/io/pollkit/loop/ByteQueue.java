@@ -9,15 +9,20 @@ import java.lang.foreign.MemorySegment;
 
 import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
 
-/** The bytes queued for a connection that could not take them yet: native memory, grown by doubling. */
-final class ByteQueue {
-    private final Arena arena;
+/**
+ * The bytes queued for a connection that could not take them yet, in one native buffer. The buffer is
+ * compacted in place while the bytes fit it, and replaced by one of twice the size (at least) only when they
+ * do not; each buffer has an arena of its own, freed when it is replaced. So the memory a queue holds is one
+ * buffer of less than twice the most bytes it ever held (and at least {@value #MIN_CAPACITY}), whatever the
+ * pattern of appends and flushes. Confined to the loop's thread.
+ */
+final class ByteQueue implements AutoCloseable {
+    static final long MIN_CAPACITY = 4096;
+
+    private Arena arena;
     private MemorySegment buf = MemorySegment.NULL;
     private long head, tail;
-
-    ByteQueue(Arena arena) {
-        this.arena = arena;
-    }
+    private long buffers;   // buffers allocated so far: a test's window on how often the queue reallocates
 
     long size() {
         return tail - head;
@@ -27,15 +32,30 @@ final class ByteQueue {
         return tail == head;
     }
 
+    /** How many buffers the queue has allocated in its life. */
+    long buffers() {
+        return buffers;
+    }
+
+    /** The native memory the queue holds now, in bytes. */
+    long capacity() {
+        return buf.byteSize();
+    }
+
     void append(MemorySegment src, long offset, long length) {
         if (tail + length > buf.byteSize()) {
             long live = size();
-            if (live + length <= buf.byteSize() / 2) {
-                MemorySegment.copy(buf, head, buf, 0, live);   // compact in place
+            if (live + length <= buf.byteSize()) {
+                MemorySegment.copy(buf, head, buf, 0, live);   // compact: MemorySegment.copy allows the overlap
             } else {
-                MemorySegment bigger = arena.allocate(Math.max(4096, Long.highestOneBit(live + length) * 2));
-                if (live > 0) MemorySegment.copy(buf, head, bigger, 0, live);
-                buf = bigger;   // the old one is freed with the connection's arena
+                long capacity = Math.max(MIN_CAPACITY, Math.max(2 * buf.byteSize(), Long.highestOneBit(live + length) << 1));
+                Arena bigger = Arena.ofConfined();
+                MemorySegment next = bigger.allocate(capacity);
+                buffers++;
+                if (live > 0) MemorySegment.copy(buf, head, next, 0, live);
+                close();
+                arena = bigger;
+                buf = next;
             }
             head = 0;
             tail = live;
@@ -53,5 +73,14 @@ final class ByteQueue {
         }
         head = tail = 0;
         return true;
+    }
+
+    /** Frees the buffer; the queue is empty and can be used again. */
+    @Override
+    public void close() {
+        if (arena != null) arena.close();
+        arena = null;
+        buf = MemorySegment.NULL;
+        head = tail = 0;
     }
 }

@@ -6,7 +6,6 @@ import io.pollkit.sys.Results;
 import io.pollkit.sys.Sockets;
 
 import java.io.IOException;
-import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.pollkit.bindings.errno_h.ECONNRESET;
@@ -43,8 +42,7 @@ public final class Connection {
     private final long id;
     private final MemorySegment readBuffer;
     private final int maxQueued;
-    private final Arena arena = Arena.ofConfined();
-    private final ByteQueue out = new ByteQueue(arena);
+    private final ByteQueue out = new ByteQueue();
     private final Handler handler;
     private boolean closed, peerDone, watchingWrite;
 
@@ -60,7 +58,18 @@ public final class Connection {
         this.readBuffer = readBuffer;
         this.maxQueued = maxQueued;
         this.handler = handler;
-        loop.register(fd, Poller.READ, this::ready);
+        loop.register(fd, Poller.READ, new EventLoop.Handler() {
+            @Override
+            public void ready(int fd, int ready) throws IOException {
+                Connection.this.ready(ready);
+            }
+
+            // A handler that threw is closed like any other connection: its queue freed, its owner told.
+            @Override
+            public void failed(EventLoop loop, int fd, Exception failure) {
+                close(failure.getMessage() != null ? failure.getMessage() : failure.toString());
+            }
+        });
     }
 
     public int fd() {
@@ -75,7 +84,7 @@ public final class Connection {
         return !closed;
     }
 
-    private void ready(int fd, int ready) throws IOException {
+    private void ready(int ready) throws IOException {
         if ((ready & Poller.WRITABLE) != 0) flush();
         if (!closed && !peerDone && (ready & (Poller.READABLE | Poller.HANGUP | Poller.ERROR)) != 0) read();
         if (!closed && peerDone && out.isEmpty()) close("peer closed");
@@ -164,7 +173,7 @@ public final class Connection {
         if (closed) return;
         closed = true;
         loop.close(fd);
-        arena.close();
+        out.close();
         handler.closed(this, reason);
     }
 }

@@ -11,13 +11,19 @@ import java.util.Arrays;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * One thread's event loop over a {@link Poller}: callbacks per fd, one-shot and fixed-rate timers, and
  * tasks handed in from other threads. One iteration (libuv's {@code uv_run}): run due timers, run queued
  * tasks, wait for at most the time to the next timer, dispatch. The wait is computed from the next
  * deadline, never restarted by traffic, so traffic cannot delay or starve a timer; a wait cut short by a
- * signal (EINTR) or a wakeup simply recomputes it.
+ * signal (EINTR) or a wakeup simply recomputes it. An iteration runs only the tasks queued before it began
+ * to run them, so a task that queues another cannot keep timers and I/O waiting.
+ *
+ * <p>The poller's token for an fd carries a generation besides the fd number: an event that was reported
+ * for an fd which a callback earlier in the same batch closed never reaches the fd's next owner, even when
+ * the number was reused in between.
  *
  * <p>Everything but {@link #execute}, {@link #wakeup} and {@link #stop} belongs to the loop's thread. Run
  * it on a platform thread: a blocking downcall pins a virtual thread's carrier.
@@ -27,16 +33,31 @@ public final class EventLoop implements AutoCloseable {
     @FunctionalInterface
     public interface Handler {
         void ready(int fd, int ready) throws IOException;
+
+        /**
+         * {@link #ready} threw {@code failure}: the handler must close the fd (by default the loop closes it),
+         * through the same path as any other close of its owner, so nothing of the owner outlives the fd.
+         */
+        default void failed(EventLoop loop, int fd, Exception failure) {
+            loop.close(fd);
+        }
     }
+
+    /** The longest timer delay or period: about 146 years, so that deadlines never overflow. */
+    static final long MAX_DELAY_NANOS = Long.MAX_VALUE / 2;
 
     private final Poller poller;
     private final Events events;
     private final TimerHeap timers = new TimerHeap();
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
+    private final AtomicLong tasksQueued = new AtomicLong();   // counted after each add
+    private long tasksRun;                                     // the loop's thread's count
     private final PrintStream log;
     private Handler[] handlers = new Handler[64];   // by fd; null when the loop does not own it
+    private int[] generations = new int[64];        // by fd: the generation of its current registration
+    private int nextGeneration = 1;
     private long timerSeq;
-    private volatile boolean running;
+    private volatile boolean stopped;
 
     public EventLoop(Backend backend, PrintStream log) throws IOException {
         this.poller = backend.open();
@@ -52,14 +73,26 @@ public final class EventLoop implements AutoCloseable {
 
     /** Owns {@code fd} from now on: watches it for {@code interest}, calls {@code handler}, closes it in {@link #close()}. */
     public void register(int fd, int interest, Handler handler) throws IOException {
-        if (fd >= handlers.length) handlers = Arrays.copyOf(handlers, Math.max(fd + 1, handlers.length * 2));
-        poller.register(fd, interest, fd);
+        if (fd >= handlers.length) {
+            int length = Math.max(fd + 1, handlers.length * 2);
+            handlers = Arrays.copyOf(handlers, length);
+            generations = Arrays.copyOf(generations, length);
+        }
+        int generation = nextGeneration;
+        nextGeneration = generation == Integer.MAX_VALUE ? 1 : generation + 1;
+        poller.register(fd, interest, token(fd, generation));
+        generations[fd] = generation;
         handlers[fd] = handler;
     }
 
     /** Changes what a registered fd is watched for. */
     public void modify(int fd, int interest) throws IOException {
-        poller.modify(fd, interest, fd);
+        poller.modify(fd, interest, token(fd, generations[fd]));
+    }
+
+    /** The poller's token: the generation above the fd number; positive, so never the poller's reserved one. */
+    private static long token(int fd, int generation) {
+        return (long) generation << 32 | fd;
     }
 
     /** Stops watching and closes an fd the loop owns. */
@@ -83,14 +116,18 @@ public final class EventLoop implements AutoCloseable {
 
     /** Runs {@code task} once, {@code delayMillis} from now. */
     public Timer schedule(long delayMillis, Runnable task) {
-        return add(new Timer(this, task, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(delayMillis), 0));
+        return add(new Timer(this, task, System.nanoTime() + delayNanos(delayMillis), 0));
     }
 
     /** Runs {@code task} every {@code periodMillis}, the first time {@code initialDelayMillis} from now. */
     public Timer scheduleAtFixedRate(long initialDelayMillis, long periodMillis, Runnable task) {
         if (periodMillis <= 0) throw new IllegalArgumentException("period must be positive: " + periodMillis);
-        return add(new Timer(this, task, System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(initialDelayMillis),
-                TimeUnit.MILLISECONDS.toNanos(periodMillis)));
+        return add(new Timer(this, task, System.nanoTime() + delayNanos(initialDelayMillis), delayNanos(periodMillis)));
+    }
+
+    /** A delay in nanoseconds, 0 for a negative one, at most {@link #MAX_DELAY_NANOS}. */
+    private static long delayNanos(long millis) {
+        return Math.min(TimeUnit.MILLISECONDS.toNanos(Math.max(0, millis)), MAX_DELAY_NANOS);
     }
 
     private Timer add(Timer t) {
@@ -121,6 +158,7 @@ public final class EventLoop implements AutoCloseable {
     /** Safe from any thread: runs {@code task} on the loop's thread soon. */
     public void execute(Runnable task) {
         tasks.add(task);
+        tasksQueued.incrementAndGet();
         poller.wakeup();
     }
 
@@ -129,19 +167,21 @@ public final class EventLoop implements AutoCloseable {
         poller.wakeup();
     }
 
-    /** Safe from any thread: makes {@link #run()} return after the current iteration. */
+    /**
+     * Safe from any thread: makes {@link #run()} return after the current iteration, or at once when it has
+     * not started yet (a stop asked for during start-up, by a signal, is never lost). A stopped loop stays stopped.
+     */
     public void stop() {
-        running = false;
+        stopped = true;
         poller.wakeup();
     }
 
     // ------------------------------------------------------------------ running
 
-    /** Runs until {@link #stop()}. */
+    /** Runs until {@link #stop()}, which may have come before. */
     public void run() throws IOException {
-        running = true;
         boolean more = false;
-        while (running) {
+        while (!stopped) {
             more = runOnce(more ? 0 : -2);
         }
     }
@@ -152,21 +192,32 @@ public final class EventLoop implements AutoCloseable {
      */
     boolean runOnce(long maxWaitMillis) throws IOException {
         runDueTimers();
-        for (Runnable r; (r = tasks.poll()) != null; ) runSafely(r);
+        runQueuedTasks();
         long timeout = maxWaitMillis == 0 || !tasks.isEmpty() ? 0 : timeoutToNextTimer();
         int n = poller.poll(events, timeout);
         for (int i = 0; i < n; i++) {
-            int fd = (int) events.token(i);
-            Handler h = fd < handlers.length ? handlers[fd] : null;
-            if (h == null) continue;   // closed by an earlier callback of this batch
+            long token = events.token(i);
+            int fd = (int) token;
+            Handler h = handlers[fd];
+            // Closed by an earlier callback of this batch, and perhaps reused by a new owner since.
+            if (h == null || generations[fd] != (int) (token >>> 32)) continue;
             try {
                 h.ready(fd, events.ready(i));
             } catch (IOException | RuntimeException e) {
                 log.println("fd " + fd + ": " + e.getMessage() + "; closing it");
-                close(fd);
+                h.failed(this, fd, e);
             }
         }
         return n == events.capacity();
+    }
+
+    /** Runs the tasks queued before this call; those they queue wait for the next iteration. */
+    private void runQueuedTasks() {
+        long queued = tasksQueued.get();
+        for (Runnable r; tasksRun < queued && (r = tasks.poll()) != null; ) {
+            tasksRun++;
+            runSafely(r);
+        }
     }
 
     /** -1 with no timers, 0 when one is due, else the milliseconds to the next deadline, rounded up. */

@@ -7,8 +7,9 @@ import java.nio.charset.StandardCharsets;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 
 /**
- * Splits a connection's bytes into lines ending in {@code \n} (a trailing {@code \r} is dropped). A line
- * longer than {@code maxLine} bytes closes the connection with the reason "line longer than N bytes".
+ * Splits a connection's bytes into lines ending in {@code \n} or {@code \r\n}. A line longer than
+ * {@code maxLine} bytes, its end of line not counted, closes the connection with the reason
+ * "line longer than N bytes".
  * Lines are handed over as bytes in a buffer reused for the next line: framing allocates nothing, and a
  * handler that wants a String (to log it) makes one with {@link #text}.
  */
@@ -29,7 +30,7 @@ public final class LineFramer implements Connection.Handler {
     public LineFramer(int maxLine, Lines lines) {
         this.maxLine = maxLine;
         this.lines = lines;
-        this.partial = new byte[maxLine + 1];
+        this.partial = new byte[maxLine + 1];   // + 1: room for a '\r' that may turn out to end the line
     }
 
     @Override
@@ -40,7 +41,7 @@ public final class LineFramer implements Connection.Handler {
                 int end = length > 0 && partial[length - 1] == '\r' ? length - 1 : length;
                 length = 0;
                 lines.line(c, partial, end);
-            } else if (length == maxLine) {
+            } else if (length > maxLine || (length == maxLine && b != '\r')) {
                 c.close("line longer than " + maxLine + " bytes");
                 return;
             } else {
@@ -49,7 +50,7 @@ public final class LineFramer implements Connection.Handler {
         }
     }
 
-    /** The line as UTF-8 text. */
+    /** The line as UTF-8 text (as the peer sent it: escape it before it reaches a terminal or a log). */
     public static String text(byte[] line, int length) {
         return new String(line, 0, length, StandardCharsets.UTF_8);
     }

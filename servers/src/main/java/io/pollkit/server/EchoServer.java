@@ -14,7 +14,7 @@ public final class EchoServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor() {
+    protected Connection.Handler handlerFor(long id) {
         return (Connection c, MemorySegment data, long length) -> c.write(data, 0, length);
     }
 }

@@ -36,8 +36,8 @@ public abstract class LoopServer implements AutoCloseable {
         }
     }
 
-    /** What to do with the bytes of a new client. */
-    protected abstract Connection.Handler handlerFor();
+    /** What to do with the bytes of client {@code id} (the N of the "client N ..." log lines). */
+    protected abstract Connection.Handler handlerFor(long id);
 
     /** {@code HOST:PORT} with the real port. */
     public String hostPort() {
@@ -68,7 +68,7 @@ public abstract class LoopServer implements AutoCloseable {
                     + options.maxClients() + ")");
             return;
         }
-        Connection.Handler h = handlerFor();
+        Connection.Handler h = handlerFor(id);
         Connection c;
         try {
             c = new Connection(loop, fd, id, readBuffer, options.maxQueued(), new Connection.Handler() {

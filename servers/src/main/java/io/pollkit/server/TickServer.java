@@ -9,8 +9,9 @@ import java.lang.foreign.MemorySegment;
 
 /**
  * The tick server: every {@code --interval} milliseconds each connected client gets
- * {@code tick\n}; every complete line a client sends is logged as {@code client said: <line>}. The ticks
- * are a fixed-rate timer of the loop, so client traffic never delays them.
+ * {@code tick\n}; every complete line a client sends is logged as {@code client said: <line>}, at most
+ * {@value LineLog#BURST} a second per client ({@link LineLog}). The ticks are a fixed-rate timer of the loop,
+ * so client traffic never delays them.
  */
 public final class TickServer extends LoopServer {
     private static final MemorySegment TICK = Arena.global().allocateFrom("tick\n").asSlice(0, 5);
@@ -31,7 +32,18 @@ public final class TickServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor() {
-        return new LineFramer(options.maxLine(), (c, line, length) -> options.log().println("client said: " + LineFramer.text(line, length)));
+    protected Connection.Handler handlerFor(long id) {
+        LineLog lineLog = new LineLog(options.log(), id);
+        return new LineFramer(options.maxLine(), new LineFramer.Lines() {
+            @Override
+            public void line(Connection c, byte[] line, int length) {
+                lineLog.line(line, length);
+            }
+
+            @Override
+            public void closed(Connection c, String reason) {
+                lineLog.closed();
+            }
+        });
     }
 }

@@ -104,6 +104,11 @@ public final class Client implements AutoCloseable {
     }
 
     Response readResponse() throws IOException {
+        return readResponse(false);
+    }
+
+    /** A response; {@code headersOnly} for one that has no body whatever its headers say (HEAD's, 1xx). */
+    Response readResponse(boolean headersOnly) throws IOException {
         String status = readLine();
         if (status == null) throw new EOFException("client " + id + ": end of stream instead of a response");
         status = stripCr(status);
@@ -112,7 +117,7 @@ public final class Client implements AutoCloseable {
             int colon = h.indexOf(':');
             headers.put(h.substring(0, colon).trim().toLowerCase(), h.substring(colon + 1).trim());
         }
-        int length = Integer.parseInt(headers.getOrDefault("content-length", "0"));
+        int length = headersOnly ? 0 : Integer.parseInt(headers.getOrDefault("content-length", "0"));
         return new Response(status, headers, new String(readExactly(length), StandardCharsets.ISO_8859_1));
     }
 

@@ -100,10 +100,10 @@ class HttpServerTest {
         Backends.assumeAvailable(b, info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
             Client c = s.connect();
-            c.send(head(HttpServer.MAX_HEAD) + head(HttpServer.MAX_HEAD));
+            c.send(head(HttpRequestParser.MAX_HEAD) + head(HttpRequestParser.MAX_HEAD));
             c.readResponse().assertHello();
             c.readResponse().assertHello();
-            c.send(head(HttpServer.MAX_HEAD + 1));
+            c.send(head(HttpRequestParser.MAX_HEAD + 1));
             assertEquals("HTTP/1.1 431 Request Header Fields Too Large", c.readResponse().status());
             c.assertClosedByServer();
             assertEquals("request head over 8192 bytes", s.awaitDisconnect(c));
@@ -157,15 +157,63 @@ class HttpServerTest {
             c.readResponse().assertHello();
             c.readResponse().assertHello();
 
-            c.send("POST / HTTP/1.1\r\nContent-Length: 20000\r\n\r\n");                   // a body in pieces
-            c.readResponse().assertHello();
-            c.send("x".repeat(12_000));
-            c.send("y".repeat(7_999));
+            c.send("POST / HTTP/1.1\r\nContent-Length: 20000\r\n\r\n");                   // a body in pieces: the
+            c.send("x".repeat(12_000));                                                     // answer comes once it
+            c.send("y".repeat(7_999));                                                      // is read whole
             c.send("z" + GET);
+            c.readResponse().assertHello();
             c.readResponse().assertHello();
             c.socket.setSoTimeout(300);
             assertEquals(0, c.in.available(), "one response per request, none for the body");
             s.assertNotDisconnected(c);
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void chunkedBodiesHeadExpectContinueAndConnectionHeaders(Backend b, TestInfo info) throws Exception {
+        Backends.assumeAvailable(b, info);
+        try (RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
+            Client c = s.connect();
+            c.send("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");     // a chunked body in pieces
+            c.send("lo\r\n3;ext=1\r\n" + GET.substring(0, 3) + "\r\n0\r\nTrailer: x\r");
+            c.send("\n\r\n" + GET);
+            c.readResponse().assertHello();
+            c.readResponse().assertHello();
+
+            c.send("HEAD / HTTP/1.1\r\n\r\n" + GET);                                      // HEAD: headers, no body
+            Client.Response head = c.readResponse(true);
+            assertEquals("HTTP/1.1 200 OK", head.status());
+            assertEquals("6", head.headers().get("content-length"));
+            c.readResponse().assertHello();
+
+            c.send("POST / HTTP/1.1\r\nExpect: 100-continue\r\nContent-Length: 4\r\n\r\n");
+            assertEquals("HTTP/1.1 100 Continue", c.readResponse(true).status());
+            c.send("body");
+            c.readResponse().assertHello();
+
+            c.send("GET / HTTP/1.0\r\nConnection: keep-alive\r\n\r\n");                  // 1.0 keep-alive is said
+            Client.Response kept = c.readResponse();
+            kept.assertHello();
+            assertEquals("keep-alive", kept.headers().get("connection"));
+            c.send("GET / HTTP/1.1\r\nConnection: te, close\r\n\r\n");
+            Client.Response last = c.readResponse();
+            last.assertHello();
+            assertEquals("close", last.headers().get("connection"));
+            c.assertClosedByServer();
+            assertEquals("Connection: close", s.awaitDisconnect(c));
+
+            Client gz = s.connect();
+            gz.send("POST / HTTP/1.1\r\nTransfer-Encoding: gzip\r\n\r\n");
+            assertEquals("HTTP/1.1 501 Not Implemented", gz.readResponse().status());
+            gz.assertClosedByServer();
+            assertEquals("unsupported transfer coding", s.awaitDisconnect(gz));
+
+            Client smuggler = s.connect();
+            smuggler.send("POST / HTTP/1.1\r\nContent-Length: 4\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + GET);
+            assertEquals("HTTP/1.1 400 Bad Request", smuggler.readResponse().status());
+            smuggler.assertClosedByServer();
+            assertEquals("Transfer-Encoding with Content-Length", s.awaitDisconnect(smuggler));
         }
     }
 
@@ -219,10 +267,10 @@ class HttpServerTest {
             assertTrue(resetReason.equals("connection reset") || resetReason.equals("peer closed"), resetReason);
 
             flood.join();
-            flooder.send("GET / HTTP/1.1\r\nConnection: close\r\n\r\n");
-            long requests = flood.units() + 1;
+            flooder.socket.shutdownOutput();   // the half-close: every response is flushed, then the server closes
+            long requests = flood.units();
             assertEquals(requests * OK.length, floodBack.get(15, TimeUnit.SECONDS), "one 200 per flood request, in order");
-            assertEquals("Connection: close", s.awaitDisconnect(flooder));
+            assertEquals("peer closed", s.awaitDisconnect(flooder));
             System.out.println("http/" + b.id() + ": the flooder got " + requests + " responses in about a second");
 
             chaos.set(false);

@@ -1,5 +1,6 @@
 package io.pollkit.server.raw;
 
+import io.pollkit.server.LineLog;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.sys.ErrnoException;
 import io.pollkit.sys.Netdb;
@@ -58,12 +59,14 @@ final class RawTickClients implements AutoCloseable {
         final int slot;               // index in slots[]; also the token handed to epoll and kqueue
         final byte[] line;            // the line received so far, newline not yet seen
         int lineLength;
+        final LineLog lineLog;        // its lines, rate-limited
         byte[] out = new byte[0];     // bytes queued for sending: out[0, outLength), grows up to maxQueued
         int outLength;
         boolean open = true;
 
-        Client(int id, int fd, int slot, int maxLine) {
+        Client(int id, int fd, int slot, int maxLine, PrintStream log) {
             this.id = id;
+            this.lineLog = new LineLog(log, id);
             this.fd = fd;
             this.slot = slot;
             this.line = new byte[maxLine + 1];   // + 1: room for a '\r' before the '\n'
@@ -196,7 +199,7 @@ final class RawTickClients implements AutoCloseable {
                 Unistd.closeQuietly(fd);
                 continue;
             }
-            Client c = new Client(id, fd, slot, options.maxLine());
+            Client c = new Client(id, fd, slot, options.maxLine(), log);
             slots[slot] = c;
             log.println("client " + id + " connected from " + from);
             return c;
@@ -223,7 +226,7 @@ final class RawTickClients implements AutoCloseable {
             byte b = in.get(JAVA_BYTE, i);
             if (b == '\n') {
                 int len = c.lineLength > 0 && c.line[c.lineLength - 1] == '\r' ? c.lineLength - 1 : c.lineLength;
-                log.println("client said: " + new String(c.line, 0, len, StandardCharsets.UTF_8));
+                c.lineLog.line(c.line, len);
                 c.lineLength = 0;
             } else if (c.lineLength > maxLine || (c.lineLength == maxLine && b != '\r')) {
                 disconnect(c, "line longer than " + maxLine + " bytes");
@@ -250,6 +253,7 @@ final class RawTickClients implements AutoCloseable {
         c.open = false;
         slots[c.slot] = null;
         Unistd.closeQuietly(c.fd);
+        c.lineLog.closed();
         log.println("client " + c.id + " disconnected: " + why);
     }
 

@@ -1,6 +1,7 @@
 package io.pollkit.server.raw;
 
 import io.pollkit.poller.Backend;
+import io.pollkit.server.LineLog;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.sys.ErrnoException;
 import io.pollkit.sys.FdSet;
@@ -151,6 +152,41 @@ class RawTickTest {
             server.log.await(l -> l.matches("client 3 from .* refused: already serving 2 clients"));
             assertEquals("tick", a.readLine());
             assertEquals("tick", b.readLine());
+        }
+    }
+
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void theLineLimitExcludesTheLineEndAndLoggedLinesAreEscaped(Backend backend) throws Exception {
+        try (Server server = new Server(options(backend)); Client crlf = server.connect(); Client over = server.connect();
+             Client forger = server.connect()) {
+            crlf.send("c".repeat(1024) + "\r\n");
+            server.log.await("client said: " + "c".repeat(1024));
+            over.send("c".repeat(1025) + "\r\n");
+            over.awaitClosed();
+            server.log.await("client 2 disconnected: line longer than 1024 bytes");
+            forger.send("hi\rclient 1 disconnected: forged\u001b[31m\u0000\n");
+            server.log.await("client said: hi\\x0dclient 1 disconnected: forged\\x1b[31m\\x00");
+            assertEquals("tick", crlf.readLine());
+        }
+    }
+
+    /** A flood of lines is shown at most {@link LineLog#BURST} a second; every other line is counted, none lost. */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void floodedLinesAreRateLimitedAndCounted(Backend backend) throws Exception {
+        int lines = 20_000;
+        try (Server server = new Server(options(backend)); Client flooder = server.connect()) {
+            long t0 = System.nanoTime();
+            flooder.send("line\n".repeat(lines));
+            flooder.close();
+            server.log.await("client 1 disconnected: end of stream");
+            long shown = server.log.count("client said: line"::equals);
+            long counted = server.log.count(l -> l.matches("client 1: \\d+ lines not shown .*")) == 0 ? 0
+                    : Long.parseLong(server.log.await(l -> l.startsWith("client 1: ")).split(" ")[2]);
+            long seconds = (System.nanoTime() - t0) / 1_000_000_000L;
+            assertTrue(shown <= LineLog.BURST * (1 + seconds), shown + " lines shown in " + seconds + " s");
+            assertEquals(lines, shown + counted, "shown " + shown + " + counted " + counted);
         }
     }
 
