@@ -20,5 +20,5 @@ public final class Results {
     public static final int WOULD_BLOCK = -1;
 
     /** A wait was interrupted by a signal (EINTR); recompute the timeout and wait again. */
-    public static final int INTERRUPTED = -1;
+    public static final int INTERRUPTED = -2;
 }
