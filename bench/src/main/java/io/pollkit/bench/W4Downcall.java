@@ -52,6 +52,9 @@ import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
  *       downcalls ({@code io.pollkit.sys.W4Unchecked}), without the public API's bounds checks: the
  *       difference with {@link #poll()} and {@link #read()} is what the checks cost (FFM only; run them
  *       directly with JMH, see bench/README.md).</li>
+ *   <li>{@link #pollCheck()} and {@link #readCheck()}: the bounds checks alone, beside {@link #noCheck()},
+ *       which returns the same field unchecked: a cost far below the syscalls' noise, measured where it can
+ *       be resolved.</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -78,6 +81,7 @@ public class W4Downcall {
     private int[] pair;
     private MemorySegment pfd;   // one pollfd: {pair[0], POLLIN, 0}; nothing is ever written to pair[1]
     private MemorySegment buf;   // 64 bytes for read: pair[0] is non-blocking, so read says EAGAIN
+    private long count = 1;      // a field, not a constant: the checks are not folded away
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
@@ -142,5 +146,20 @@ public class W4Downcall {
         long n = W4Unchecked.read(pair[0], buf, buf.byteSize());
         if (n >= 0) throw new IllegalStateException("read returned " + n + " on a never-ready fd");
         return n;
+    }
+
+    @Benchmark
+    public long pollCheck() {
+        return W4Unchecked.pollCheck(pfd, count);
+    }
+
+    @Benchmark
+    public long readCheck() {
+        return W4Unchecked.readCheck(buf, count);
+    }
+
+    @Benchmark
+    public long noCheck() {
+        return count;
     }
 }

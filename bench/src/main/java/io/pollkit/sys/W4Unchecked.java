@@ -16,6 +16,18 @@ public final class W4Unchecked {
         return Ffm.poll(fds, nfds, timeoutMillis);
     }
 
+    /** The bounds check of {@code Poll.poll} alone: returns {@code nfds} once checked. */
+    public static long pollCheck(MemorySegment fds, long nfds) {
+        Bounds.elements(fds, nfds, io.pollkit.bindings.pollfd.sizeof(), "poll", "nfds");
+        return nfds;
+    }
+
+    /** The bounds check of {@code Unistd.read} alone: returns {@code length} once checked. */
+    public static long readCheck(MemorySegment buf, long length) {
+        Bounds.bytes(buf, length, "read", "len");
+        return length;
+    }
+
     /** read(2) straight through the generated downcall: the result, or -errno. */
     public static long read(int fd, MemorySegment buf, long length) {
         return Ffm.read(fd, buf, length);
