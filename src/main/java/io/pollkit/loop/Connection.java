@@ -7,6 +7,7 @@ import io.pollkit.sys.Sockets;
 
 import java.io.IOException;
 import java.lang.foreign.MemorySegment;
+import java.util.Objects;
 
 import static io.pollkit.bindings.errno_h.ECONNRESET;
 import static io.pollkit.bindings.errno_h.EPIPE;
@@ -112,8 +113,12 @@ public final class Connection {
         }
     }
 
-    /** Sends {@code length} bytes from {@code data} now, or queues what the socket will not take. */
+    /**
+     * Sends {@code length} bytes of {@code data} from {@code offset} now, or queues what the socket will not
+     * take. A range outside {@code data} is an IndexOutOfBoundsException, before anything is sent or queued.
+     */
     public void write(MemorySegment data, long offset, long length) throws IOException {
+        Objects.checkFromIndexSize(offset, length, data.byteSize());
         if (closed) return;
         long sent = 0;
         if (out.isEmpty()) {

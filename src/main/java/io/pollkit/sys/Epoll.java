@@ -1,11 +1,9 @@
 package io.pollkit.sys;
 
 import io.pollkit.bindings.epoll_event;
-import io.pollkit.bindings.sys_epoll_h;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 import static io.pollkit.bindings.errno_h.EINTR;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
@@ -19,14 +17,6 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
 public final class Epoll {
     private Epoll() {}
 
-    private static final String MISSING = "epoll is Linux only; this is " + io.pollkit.bindings.Platform.NAME;
-    private static final MethodHandle EPOLL_CREATE1 = Native.errnoCallOrThrow(Native.LIBC, "epoll_create1",
-            sys_epoll_h.epoll_create1$descriptor(), MISSING);
-    private static final MethodHandle EPOLL_CTL = Native.errnoCallOrThrow(Native.LIBC, "epoll_ctl",
-            sys_epoll_h.epoll_ctl$descriptor(), MISSING);
-    private static final MethodHandle EPOLL_WAIT = Native.errnoCallOrThrow(Native.LIBC, "epoll_wait",
-            sys_epoll_h.epoll_wait$descriptor(), MISSING);
-
     // One epoll_event per thread for the (events, data) form of epoll_ctl: no allocation per call.
     private static final ThreadLocal<MemorySegment> SCRATCH =
             ThreadLocal.withInitial(() -> epoll_event.allocate(Arena.ofAuto()));
@@ -38,33 +28,23 @@ public final class Epoll {
 
     /** epoll_create1(2), with EPOLL_CLOEXEC or 0. */
     public static int epoll_create1(int flags) throws ErrnoException {
-        MemorySegment st = Native.errnoState();
         int r;
-        try {
-            r = (int) EPOLL_CREATE1.invokeExact(st, flags);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-        if (r < 0) throw new ErrnoException("epoll_create1(flags=" + flags + ")", Native.errno(st));
+        do r = Ffm.epoll_create1(flags); while (r == -EINTR);
+        if (r < 0) throw new ErrnoException("epoll_create1(flags=" + flags + ")", -r);
         return r;
     }
 
-    /** epoll_ctl(2) with an {@code epoll_event} the caller owns (may be null for EPOLL_CTL_DEL). */
+    /**
+     * epoll_ctl(2) with an {@code epoll_event} the caller owns (may be null for EPOLL_CTL_DEL; else the
+     * segment must hold one).
+     */
     public static void epoll_ctl(int epfd, int op, int fd, MemorySegment event) throws ErrnoException {
+        Bounds.struct(event, epoll_event.sizeof(), "epoll_ctl", "the epoll_event");
         for (;;) {
-            int r = Transport.JNI_SELECTED ? Jni.epoll_ctl(epfd, op, fd, Jni.address(event)) : ffmEpollCtl(epfd, op, fd, event);
+            int r = Transport.JNI_SELECTED ? Jni.epoll_ctl(epfd, op, fd, Jni.address(event))
+                    : Ffm.epoll_ctl(epfd, op, fd, Native.orNull(event));
             if (r >= 0) return;
             if (r != -EINTR) throw new ErrnoException("epoll_ctl(epfd=" + epfd + ", " + opName(op) + ", fd=" + fd + ")", -r);
-        }
-    }
-
-    /** The FFM downcall: 0, or -errno. */
-    private static int ffmEpollCtl(int epfd, int op, int fd, MemorySegment event) {
-        MemorySegment st = Native.errnoState();
-        try {
-            return Native.orErrno((int) EPOLL_CTL.invokeExact(st, epfd, op, fd, Native.orNull(event)), st);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 
@@ -77,26 +57,18 @@ public final class Epoll {
     }
 
     /**
-     * epoll_wait(2) into {@code events} (room for {@code maxevents} epoll_events): the number of
-     * events, 0 on timeout, or {@link Results#INTERRUPTED} on EINTR.
+     * epoll_wait(2) into {@code events} (room for at least {@code maxevents} epoll_events, else
+     * IndexOutOfBoundsException before the call): the number of events, 0 on timeout, or
+     * {@link Results#INTERRUPTED} on EINTR.
      */
     public static int epoll_wait(int epfd, MemorySegment events, int maxevents, int timeoutMillis) throws ErrnoException {
+        Bounds.elements(events, maxevents, epoll_event.sizeof(), "epoll_wait", "maxevents");
         int r = Transport.JNI_SELECTED
                 ? Jni.epoll_wait(epfd, Jni.address(events), maxevents, timeoutMillis)
-                : ffmEpollWait(epfd, events, maxevents, timeoutMillis);
+                : Ffm.epoll_wait(epfd, events, maxevents, timeoutMillis);
         if (r >= 0) return r;
         if (r == -EINTR) return Results.INTERRUPTED;
         throw new ErrnoException("epoll_wait(epfd=" + epfd + ", maxevents=" + maxevents + ")", -r);
-    }
-
-    /** The FFM downcall: the result, or -errno. */
-    private static int ffmEpollWait(int epfd, MemorySegment events, int maxevents, int timeoutMillis) {
-        MemorySegment st = Native.errnoState();
-        try {
-            return Native.orErrno((int) EPOLL_WAIT.invokeExact(st, epfd, events, maxevents, timeoutMillis), st);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
     }
 
     private static String opName(int op) {

@@ -2,7 +2,7 @@ package io.pollkit.sys;
 
 import io.pollkit.bindings.errno_h;
 
-/** errno values: their symbolic names (from the generated table) and strerror's text. */
+/** errno values: their symbolic names, from the generated table. */
 public final class Errno {
     private Errno() {}
 
@@ -10,10 +10,5 @@ public final class Errno {
     public static String name(int errno) {
         String name = errno_h.name(errno);
         return name != null ? name : "E" + errno;
-    }
-
-    /** strerror's text for {@code errno}. */
-    public static String text(int errno) {
-        return Native.strerror(errno);
     }
 }

@@ -1,7 +1,5 @@
 package io.pollkit.sys;
 
-import io.pollkit.bindings.errno_h;
-
 import java.io.IOException;
 
 /**
@@ -33,10 +31,5 @@ public final class ErrnoException extends IOException {
     /** The call that failed, with its main arguments. */
     public String call() {
         return call;
-    }
-
-    /** Whether this is {@code expected}, for example {@code e.is(errno_h.ECONNREFUSED)}. */
-    public boolean is(int expected) {
-        return errno == expected || (expected == errno_h.EWOULDBLOCK && errno == errno_h.EAGAIN);
     }
 }

@@ -1,11 +1,5 @@
 package io.pollkit.sys;
 
-import io.pollkit.bindings.fcntl_h;
-
-import java.lang.foreign.Linker;
-import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-
 import static io.pollkit.bindings.errno_h.EINTR;
 import static io.pollkit.bindings.fcntl_h.FD_CLOEXEC;
 import static io.pollkit.bindings.fcntl_h.F_GETFD;
@@ -16,28 +10,16 @@ import static io.pollkit.bindings.fcntl_h.O_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 
-/** {@code <fcntl.h>}: fcntl(2), a variadic function, linked with {@code Linker.Option.firstVariadicArg}. */
+/** {@code <fcntl.h>}: fcntl(2), a variadic function (bindings.spec says where its variadic part starts). */
 public final class Fcntl {
     private Fcntl() {}
 
-    private static final MethodHandle FCNTL = Native.errnoCall("fcntl", fcntl_h.fcntl$descriptor(),
-            Linker.Option.firstVariadicArg(fcntl_h.fcntl$firstVariadicArg()));
-
     /** fcntl(2) with an int argument (ignored by commands such as F_GETFL); returns its result. */
     public static int fcntl(int fd, int cmd, int arg) throws ErrnoException {
-        MemorySegment st = Native.errnoState();
-        try {
-            for (;;) {
-                int r = (int) FCNTL.invokeExact(st, fd, cmd, arg);
-                if (r >= 0) return r;
-                int e = Native.errno(st);
-                if (e != EINTR) throw new ErrnoException("fcntl(fd=" + fd + ", cmd=" + cmd + ")", e);
-            }
-        } catch (ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        int r;
+        do r = Ffm.fcntl(fd, cmd, arg); while (r == -EINTR);
+        if (r < 0) throw new ErrnoException("fcntl(fd=" + fd + ", cmd=" + cmd + ")", -r);
+        return r;
     }
 
     /** fcntl(2) without an argument, such as F_GETFL or F_GETFD. */

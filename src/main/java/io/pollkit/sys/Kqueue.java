@@ -2,12 +2,11 @@ package io.pollkit.sys;
 
 import io.pollkit.bindings.Platform;
 import io.pollkit.bindings.kevent;
-import io.pollkit.bindings.sys_event_h;
+import io.pollkit.bindings.timespec;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.SymbolLookup;
-import java.lang.invoke.MethodHandle;
 
 import static io.pollkit.bindings.errno_h.EINTR;
 
@@ -26,9 +25,9 @@ public final class Kqueue {
     /** The system property naming a kqueue library on Linux; it wins over the environment variable. */
     public static final String LIBRARY_PROPERTY = "pollkit.kqueue.lib";
 
-    private static final String REASON;
-    private static final MethodHandle KQUEUE;
-    private static final MethodHandle KEVENT;
+    // Where Ffm's kqueue and kevent come from (bindings.spec: "lookup Kqueue"): null when unavailable, and why.
+    static final SymbolLookup LOOKUP;
+    static final String REASON;
 
     static {
         SymbolLookup lookup = null;
@@ -63,8 +62,7 @@ public final class Kqueue {
             }
         }
         REASON = reason;
-        KQUEUE = Native.errnoCallOrThrow(lookup, "kqueue", sys_event_h.kqueue$descriptor(), reason);
-        KEVENT = Native.errnoCallOrThrow(lookup, "kevent", sys_event_h.kevent$descriptor(), reason);
+        LOOKUP = lookup;
     }
 
     /** Whether kqueue can be called here. */
@@ -79,44 +77,32 @@ public final class Kqueue {
 
     /** kqueue(2): a new kernel event queue. */
     public static int kqueue() throws ErrnoException {
-        MemorySegment st = Native.errnoState();
         int r;
-        try {
-            r = (int) KQUEUE.invokeExact(st);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-        if (r < 0) throw new ErrnoException("kqueue()", Native.errno(st));
+        do r = Ffm.kqueue(); while (r == -EINTR);
+        if (r < 0) throw new ErrnoException("kqueue()", -r);
         return r;
     }
 
     /**
-     * kevent(2): applies {@code nchanges} changes, then waits up to {@code timeout} (a
-     * {@code struct timespec}, or null to wait forever) for up to {@code nevents} events. Returns the
-     * number of events, or {@link Results#INTERRUPTED} on EINTR.
+     * kevent(2): applies the first {@code nchanges} changes of {@code changes}, then waits up to
+     * {@code timeout} (a {@code struct timespec}, or null to wait forever) for up to {@code nevents}
+     * events into {@code events}. Returns the number of events, or {@link Results#INTERRUPTED} on EINTR.
+     * A count past its array (or negative; a null array holds none) is an IndexOutOfBoundsException
+     * before the call.
      */
     public static int kevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
                              MemorySegment timeout) throws ErrnoException {
+        Bounds.elements(changes, nchanges, kevent.sizeof(), "kevent", "nchanges");
+        Bounds.elements(events, nevents, kevent.sizeof(), "kevent", "nevents");
+        Bounds.struct(timeout, timespec.sizeof(), "kevent", "the timespec");
         int r = Transport.JNI_SELECTED ? jniKevent(kq, changes, nchanges, events, nevents, timeout)
-                : ffmKevent(kq, changes, nchanges, events, nevents, timeout);
+                : Ffm.kevent(kq, Native.orNull(changes), nchanges, Native.orNull(events), nevents, Native.orNull(timeout));
         if (r >= 0) return r;
         if (r == -EINTR) return Results.INTERRUPTED;
         throw new ErrnoException("kevent(kq=" + kq + ", nchanges=" + nchanges + ", nevents=" + nevents + ")", -r);
     }
 
-    /** The FFM downcall: the result, or -errno. */
-    private static int ffmKevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
-                                 MemorySegment timeout) {
-        MemorySegment st = Native.errnoState();
-        try {
-            return Native.orErrno((int) KEVENT.invokeExact(st, kq, Native.orNull(changes), nchanges,
-                    Native.orNull(events), nevents, Native.orNull(timeout)), st);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
-    }
-
-    /** The JNI call: the result, or -errno; refused with the reason, as the FFM handle is, when unavailable. */
+    /** The JNI call: the result, or -errno; refused with the reason, as the FFM downcall is, when unavailable. */
     private static int jniKevent(int kq, MemorySegment changes, int nchanges, MemorySegment events, int nevents,
                                  MemorySegment timeout) {
         if (REASON != null) throw new UnsupportedOperationException(REASON);

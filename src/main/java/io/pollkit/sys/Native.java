@@ -2,7 +2,6 @@ package io.pollkit.sys;
 
 import io.pollkit.bindings.Platform;
 import io.pollkit.bindings.errno_h;
-import io.pollkit.bindings.unistd_h;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.FunctionDescriptor;
@@ -13,14 +12,17 @@ import java.lang.foreign.SymbolLookup;
 import java.lang.invoke.MethodHandle;
 import java.lang.invoke.MethodHandles;
 import java.lang.invoke.MethodType;
+import java.util.Objects;
 import java.util.Optional;
+import java.util.stream.Stream;
 
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
- * Looks up C functions once and links them; captures errno. Every handle made here is stored in a
- * {@code static final} field by its facility class and called with {@code invokeExact}.
+ * Links C functions and captures errno, for the generated raw downcalls ({@link Ffm}), which keep each
+ * handle in a {@code static final} field and call it with {@code invokeExact}; and the small helpers the
+ * facility classes' policies share.
  *
  * <p>errno comes through {@code Linker.Option.captureCallState("errno")} into a capture segment that
  * each thread reuses ({@link #errnoState()}); it is read only when a call has failed.
@@ -82,46 +84,18 @@ final class Native {
         return r >= 0 ? r : -errno(state);
     }
 
-    /** A libc function that captures errno: its type is {@code (MemorySegment errnoState, args...) ret}. */
-    static MethodHandle errnoCall(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        return link(LIBC, name, descriptor, null, withCapture(options), null);
-    }
-
     /**
-     * Like {@link #errnoCall(String, FunctionDescriptor, Linker.Option...)}, adapted to {@code javaType}
-     * (without the errno segment), for C types whose width varies between platforms (nfds_t, ...).
+     * The downcall handle of {@code name} from {@code lookup}, for {@link Ffm}: with errno capture when
+     * {@code captureErrno} (its type then starts with the capture segment), variadic from argument
+     * {@code firstVariadic} unless it is -1, and adapted to {@code javaType} where the C types' widths
+     * differ from the platform-neutral Java types. A missing symbol (or a null lookup) makes a handle that
+     * throws UnsupportedOperationException({@code missing}) when called, so classes still initialize; with
+     * {@code missing} null it is an UnsatisfiedLinkError now.
      */
-    static MethodHandle errnoCall(String name, FunctionDescriptor descriptor, MethodType javaType) {
-        return link(LIBC, name, descriptor, javaType, withCapture(), null);
-    }
-
-    /** A libc function that cannot fail or does not set errno. */
-    static MethodHandle call(String name, FunctionDescriptor descriptor, Linker.Option... options) {
-        return link(LIBC, name, descriptor, null, options, null);
-    }
-
-    /**
-     * A function from {@code lookup}; when the symbol is missing the handle throws
-     * UnsupportedOperationException({@code missing}) when called, so classes still initialize.
-     */
-    static MethodHandle errnoCallOrThrow(SymbolLookup lookup, String name, FunctionDescriptor descriptor, String missing) {
-        return link(lookup, name, descriptor, null, withCapture(), missing);
-    }
-
-    private static Linker.Option[] withCapture(Linker.Option... options) {
-        Linker.Option[] all = new Linker.Option[options.length + 1];
-        all[0] = CAPTURE_ERRNO;
-        System.arraycopy(options, 0, all, 1, options.length);
-        return all;
-    }
-
-    private static MethodHandle link(SymbolLookup lookup, String name, FunctionDescriptor descriptor,
-                                     MethodType javaType, Linker.Option[] options, String missing) {
+    static MethodHandle downcall(SymbolLookup lookup, String missing, String name, FunctionDescriptor descriptor,
+                                 MethodType javaType, boolean captureErrno, int firstVariadic) {
+        MethodType type = captureErrno ? javaType.insertParameterTypes(0, MemorySegment.class) : javaType;
         Optional<MemorySegment> address = lookup == null ? Optional.empty() : lookup.find(name);
-        MethodType type = descriptor.toMethodType();
-        if (options.length > 0 && options[0] == CAPTURE_ERRNO) {
-            type = type.insertParameterTypes(0, MemorySegment.class);
-        }
         if (address.isEmpty()) {
             if (missing == null) {
                 throw new UnsatisfiedLinkError(name + " not found in the C library of " + Platform.NAME);
@@ -130,13 +104,11 @@ final class Native {
             thrower = MethodHandles.insertArguments(thrower, 0, new UnsupportedOperationException(missing));
             return MethodHandles.dropArguments(thrower, 0, type.parameterList());
         }
+        Linker.Option[] options = Stream.of(captureErrno ? CAPTURE_ERRNO : null,
+                        firstVariadic >= 0 ? Linker.Option.firstVariadicArg(firstVariadic) : null)
+                .filter(Objects::nonNull).toArray(Linker.Option[]::new);
         MethodHandle handle = LINKER.downcallHandle(address.get(), descriptor, options);
-        if (javaType != null) {
-            MethodType want = options.length > 0 && options[0] == CAPTURE_ERRNO
-                    ? javaType.insertParameterTypes(0, MemorySegment.class) : javaType;
-            handle = MethodHandles.explicitCastArguments(handle, want);
-        }
-        return handle;
+        return handle.type().equals(type) ? handle : MethodHandles.explicitCastArguments(handle, type);
     }
 
     /** Wraps what a downcall threw (only Errors and RuntimeExceptions can come out of one). */
@@ -146,16 +118,9 @@ final class Native {
         return new IllegalStateException(t);
     }
 
-    private static final MethodHandle STRERROR = call("strerror", unistd_h.strerror$descriptor());
-
     /** strerror's text for {@code errno}; only for error paths. */
     static String strerror(int errno) {
-        try {
-            MemorySegment s = (MemorySegment) STRERROR.invokeExact(errno);
-            return cString(s);
-        } catch (Throwable t) {
-            throw rethrow(t);
-        }
+        return cString(Ffm.strerror(errno));
     }
 
     /** Reads a NUL-terminated C string that the C library owns. */

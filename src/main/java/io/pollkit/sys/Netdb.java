@@ -1,15 +1,14 @@
 package io.pollkit.sys;
 
 import io.pollkit.bindings.addrinfo;
-import io.pollkit.bindings.netdb_h;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 import java.net.SocketAddress;
 import java.util.ArrayList;
 import java.util.List;
 
+import static io.pollkit.bindings.errno_h.EINTR;
 import static io.pollkit.bindings.netdb_h.EAI_SYSTEM;
 import static io.pollkit.bindings.netdb_h.NI_MAXHOST;
 import static io.pollkit.bindings.netdb_h.NI_MAXSERV;
@@ -18,11 +17,6 @@ import static java.lang.foreign.ValueLayout.ADDRESS;
 /** {@code <netdb.h>}: getaddrinfo, freeaddrinfo, gai_strerror, getnameinfo. */
 public final class Netdb {
     private Netdb() {}
-
-    private static final MethodHandle GETADDRINFO = Native.errnoCall("getaddrinfo", netdb_h.getaddrinfo$descriptor());
-    private static final MethodHandle FREEADDRINFO = Native.call("freeaddrinfo", netdb_h.freeaddrinfo$descriptor());
-    private static final MethodHandle GAI_STRERROR = Native.call("gai_strerror", netdb_h.gai_strerror$descriptor());
-    private static final MethodHandle GETNAMEINFO = Native.errnoCall("getnameinfo", netdb_h.getnameinfo$descriptor());
 
     /** One result of getaddrinfo: what to pass to socket(2), and the address to bind or connect to. */
     public record AddrInfo(int family, int socktype, int protocol, SocketAddress address, String canonname) {}
@@ -43,12 +37,12 @@ public final class Netdb {
             addrinfo.ai_socktype(hints, socktype);
             addrinfo.ai_flags(hints, flags);
             MemorySegment res = arena.allocate(ADDRESS);
-            MemorySegment st = Native.errnoState();
             MemorySegment node = host == null ? MemorySegment.NULL : arena.allocateFrom(host);
             MemorySegment serv = service == null ? MemorySegment.NULL : arena.allocateFrom(service);
-            int r = (int) GETADDRINFO.invokeExact(st, node, serv, hints, res);
+            int r;
+            do r = Ffm.getaddrinfo(node, serv, hints, res); while (interrupted(r));
             String call = "getaddrinfo(host=" + host + ", service=" + service + ")";
-            if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(st));
+            if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(Native.errnoState()));
             if (r != 0) throw new GaiException(call, r, gai_strerror(r));
             MemorySegment head = res.get(ADDRESS, 0);
             try {
@@ -61,22 +55,19 @@ public final class Netdb {
                 }
                 return out;
             } finally {
-                FREEADDRINFO.invokeExact(head);
+                Ffm.freeaddrinfo(head);
             }
-        } catch (GaiException | ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
+    }
+
+    /** EAI_SYSTEM with errno EINTR: a signal, so the call is made again (the EINTR rule of {@link Results}). */
+    private static boolean interrupted(int r) {
+        return r == EAI_SYSTEM && Native.errno(Native.errnoState()) == EINTR;
     }
 
     /** gai_strerror(3): the text of an {@code EAI_*} code. */
     public static String gai_strerror(int code) {
-        try {
-            return Native.cString((MemorySegment) GAI_STRERROR.invokeExact(code));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
+        return Native.cString(Ffm.gai_strerror(code));
     }
 
     /** getnameinfo(3) with NI_* {@code flags}, for example NI_NUMERICHOST | NI_NUMERICSERV. */
@@ -85,16 +76,12 @@ public final class Netdb {
             MemorySegment sa = SockAddr.allocate(address, arena);
             MemorySegment host = arena.allocate(NI_MAXHOST);
             MemorySegment serv = arena.allocate(NI_MAXSERV);
-            MemorySegment st = Native.errnoState();
-            int r = (int) GETNAMEINFO.invokeExact(st, sa, (int) sa.byteSize(), host, NI_MAXHOST, serv, NI_MAXSERV, flags);
+            int r;
+            do r = Ffm.getnameinfo(sa, (int) sa.byteSize(), host, NI_MAXHOST, serv, NI_MAXSERV, flags); while (interrupted(r));
             String call = "getnameinfo(" + SockAddr.format(address) + ")";
-            if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(st));
+            if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(Native.errnoState()));
             if (r != 0) throw new GaiException(call, r, gai_strerror(r));
             return new NameInfo(host.getString(0), serv.getString(0));
-        } catch (GaiException | ErrnoException e) {
-            throw e;
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
         }
     }
 }

@@ -1,10 +1,8 @@
 package io.pollkit.sys;
 
-import io.pollkit.bindings.poll_h;
+import io.pollkit.bindings.pollfd;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
-import java.lang.invoke.MethodType;
 
 import static io.pollkit.bindings.errno_h.EINTR;
 
@@ -15,29 +13,17 @@ import static io.pollkit.bindings.errno_h.EINTR;
 public final class Poll {
     private Poll() {}
 
-    // nfds_t is unsigned long on Linux and unsigned int elsewhere: the Java type is long everywhere.
-    private static final MethodHandle POLL = Native.errnoCall("poll", poll_h.poll$descriptor(),
-            MethodType.methodType(int.class, MemorySegment.class, long.class, int.class));
-
     /**
      * poll(2): waits up to {@code timeoutMillis} (-1 forever, 0 not at all) for the first {@code nfds}
      * pollfds of {@code fds}, then returns how many have non-zero {@code revents}, or
-     * {@link Results#INTERRUPTED} on EINTR (recompute the timeout and call again).
+     * {@link Results#INTERRUPTED} on EINTR (recompute the timeout and call again). {@code nfds} past the
+     * pollfds {@code fds} holds, or negative, is an IndexOutOfBoundsException before the call.
      */
     public static int poll(MemorySegment fds, long nfds, int timeoutMillis) throws ErrnoException {
-        int r = Transport.JNI_SELECTED ? Jni.poll(Jni.address(fds), nfds, timeoutMillis) : ffmPoll(fds, nfds, timeoutMillis);
+        Bounds.elements(fds, nfds, pollfd.sizeof(), "poll", "nfds");
+        int r = Transport.JNI_SELECTED ? Jni.poll(Jni.address(fds), nfds, timeoutMillis) : Ffm.poll(fds, nfds, timeoutMillis);
         if (r >= 0) return r;
         if (r == -EINTR) return Results.INTERRUPTED;
         throw new ErrnoException("poll(nfds=" + nfds + ", timeout=" + timeoutMillis + ")", -r);
-    }
-
-    /** The FFM downcall: the result, or -errno. */
-    private static int ffmPoll(MemorySegment fds, long nfds, int timeoutMillis) {
-        MemorySegment st = Native.errnoState();
-        try {
-            return Native.orErrno((int) POLL.invokeExact(st, fds, nfds, timeoutMillis), st);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
     }
 }

@@ -1,11 +1,10 @@
 package io.pollkit.sys;
 
-import io.pollkit.bindings.sys_select_h;
+import io.pollkit.bindings.fd_set;
 import io.pollkit.bindings.timespec;
 import io.pollkit.bindings.timeval;
 
 import java.lang.foreign.MemorySegment;
-import java.lang.invoke.MethodHandle;
 
 import static io.pollkit.bindings.errno_h.EINTR;
 
@@ -16,49 +15,44 @@ import static io.pollkit.bindings.errno_h.EINTR;
 public final class Select {
     private Select() {}
 
-    private static final MethodHandle SELECT = Native.errnoCall("select", sys_select_h.select$descriptor());
-    private static final MethodHandle PSELECT = Native.errnoCall("pselect", sys_select_h.pselect$descriptor());
-
     /**
      * select(2): {@code nfds} is the highest fd plus one; any set may be null; {@code timeout} is a
      * {@code struct timeval}, or null to wait forever. Returns the number of ready fds, or
-     * {@link Results#INTERRUPTED} on EINTR.
+     * {@link Results#INTERRUPTED} on EINTR. {@code nfds} outside {@code [0, FD_SETSIZE]}, or a set or
+     * timeout segment smaller than its struct, is an IndexOutOfBoundsException before the call.
      */
     public static int select(int nfds, MemorySegment readfds, MemorySegment writefds, MemorySegment exceptfds,
                              MemorySegment timeout) throws ErrnoException {
+        checkSets("select", nfds, readfds, writefds, exceptfds);
+        Bounds.struct(timeout, timeval.sizeof(), "select", "the timeval");
         int r = Transport.JNI_SELECTED
                 ? Jni.select(nfds, Jni.address(readfds), Jni.address(writefds), Jni.address(exceptfds), Jni.address(timeout))
-                : ffmSelect(nfds, readfds, writefds, exceptfds, timeout);
+                : Ffm.select(nfds, Native.orNull(readfds), Native.orNull(writefds), Native.orNull(exceptfds), Native.orNull(timeout));
         return result(r, "select", nfds);
-    }
-
-    /** The FFM downcall: the result, or -errno. */
-    private static int ffmSelect(int nfds, MemorySegment readfds, MemorySegment writefds, MemorySegment exceptfds,
-                                 MemorySegment timeout) {
-        MemorySegment st = Native.errnoState();
-        try {
-            return Native.orErrno((int) SELECT.invokeExact(st, nfds, Native.orNull(readfds), Native.orNull(writefds),
-                    Native.orNull(exceptfds), Native.orNull(timeout)), st);
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
-        }
     }
 
     /**
      * pselect(2): like select with a {@code struct timespec} timeout (null: forever) and a signal mask
-     * ({@code sigset_t}, or null to keep the current one).
+     * ({@code sigset_t}, or null to keep the current one; only read).
      */
     public static int pselect(int nfds, MemorySegment readfds, MemorySegment writefds, MemorySegment exceptfds,
                               MemorySegment timeout, MemorySegment sigmask) throws ErrnoException {
-        MemorySegment st = Native.errnoState();
-        int r;
-        try {
-            r = (int) PSELECT.invokeExact(st, nfds, Native.orNull(readfds), Native.orNull(writefds),
-                    Native.orNull(exceptfds), Native.orNull(timeout), Native.orNull(sigmask));
-        } catch (Throwable t) {
-            throw Native.rethrow(t);
+        checkSets("pselect", nfds, readfds, writefds, exceptfds);
+        Bounds.struct(timeout, timespec.sizeof(), "pselect", "the timespec");
+        int r = Ffm.pselect(nfds, Native.orNull(readfds), Native.orNull(writefds), Native.orNull(exceptfds),
+                Native.orNull(timeout), Native.orNull(sigmask));
+        return result(r, "pselect", nfds);
+    }
+
+    /** The kernel reads and rewrites nfds bits of each set: nfds within FD_SETSIZE, each set a whole fd_set. */
+    private static void checkSets(String call, int nfds, MemorySegment readfds, MemorySegment writefds,
+                                  MemorySegment exceptfds) {
+        if (Integer.compareUnsigned(nfds, FdSet.FD_SETSIZE) > 0) {   // negative too
+            throw new IndexOutOfBoundsException(call + ": nfds=" + nfds + " is outside [0, FD_SETSIZE=" + FdSet.FD_SETSIZE + "]");
         }
-        return result(Native.orErrno(r, st), "pselect", nfds);
+        Bounds.struct(readfds, fd_set.sizeof(), call, "readfds");
+        Bounds.struct(writefds, fd_set.sizeof(), call, "writefds");
+        Bounds.struct(exceptfds, fd_set.sizeof(), call, "exceptfds");
     }
 
     /** The wait policy for {@code r}, the result or -errno: INTERRUPTED on EINTR, else ErrnoException. */

@@ -3,6 +3,7 @@ package io.pollkit.sys;
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.bindings.kevent;
 import io.pollkit.poller.Backend;
+import io.pollkit.bindings.pollfd;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -11,8 +12,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.pollkit.bindings.errno_h.EBADF;
-import static io.pollkit.bindings.errno_h.EFAULT;
-import static io.pollkit.bindings.errno_h.EINVAL;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
 import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
@@ -75,9 +74,23 @@ class HotCallErrorsTest {
     }
 
     @Test
-    void pollAndSelect() {
-        assertFails(EFAULT, "poll(nfds=1, timeout=0): EFAULT (Bad address)", () -> Poll.poll(MemorySegment.NULL, 1, 0));
-        assertFails(EINVAL, "select(nfds=-1): EINVAL (Invalid argument)", () -> Select.select(-1, null, null, null, null));
+    void pollAndSelect() throws Exception {
+        IndexOutOfBoundsException past = assertThrows(IndexOutOfBoundsException.class, () -> Poll.poll(MemorySegment.NULL, 1, 0));
+        assertEquals("poll: nfds=1 is outside the segment (0 bytes: room for 0 of " + pollfd.sizeof() + " bytes each)",
+                past.getMessage());
+        IndexOutOfBoundsException negative = assertThrows(IndexOutOfBoundsException.class,
+                () -> Select.select(-1, null, null, null, null));
+        assertEquals("select: nfds=-1 is outside [0, FD_SETSIZE=" + FdSet.FD_SETSIZE + "]", negative.getMessage());
+        int[] pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        Unistd.close(pair[1]);
+        try {
+            MemorySegment set = FdSet.allocate(arena);
+            FdSet.set(set, pair[1]);   // closed: select refuses the set
+            assertFails(EBADF, "select(nfds=" + (pair[1] + 1) + "): EBADF (Bad file descriptor)",
+                    () -> Select.select(pair[1] + 1, set, null, null, null));
+        } finally {
+            Unistd.closeQuietly(pair[0]);
+        }
     }
 
     @Test

@@ -4,8 +4,10 @@ import io.pollkit.bindings.poll_h;
 import io.pollkit.bindings.pollfd;
 import io.pollkit.bindings.unistd_h;
 import io.pollkit.sys.Poll;
+import io.pollkit.sys.Results;
 import io.pollkit.sys.Sockets;
 import io.pollkit.sys.Unistd;
+import io.pollkit.sys.W4Unchecked;
 
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -31,6 +33,7 @@ import java.util.concurrent.TimeUnit;
 import static io.pollkit.bindings.poll_h.POLLIN;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
 import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
+import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 
 /**
@@ -43,6 +46,15 @@ import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
  *   <li>{@link #getpidCritical()} and {@link #pollCritical()}: handles linked here from the generated
  *       descriptors with {@code Linker.Option.critical(false)} and no errno capture: impl=ffm-critical.
  *       Legal for these two because neither ever blocks (poll's timeout is 0).</li>
+ *   <li>{@link #read()}: {@code Unistd.read} of 64 bytes from the never-ready non-blocking end
+ *       (EAGAIN, so errno is read and WOULD_BLOCK returned).</li>
+ *   <li>{@link #pollUnchecked()} and {@link #readUnchecked()}: the same calls through the generated raw
+ *       downcalls ({@code io.pollkit.sys.W4Unchecked}), without the public API's bounds checks: the
+ *       difference with {@link #poll()} and {@link #read()} is what the checks cost (FFM only; run them
+ *       directly with JMH, see bench/README.md).</li>
+ *   <li>{@link #pollCheck()} and {@link #readCheck()}: the bounds checks alone, beside {@link #noCheck()},
+ *       which returns the same field unchecked: a cost far below the syscalls' noise, measured where it can
+ *       be resolved.</li>
  * </ul>
  */
 @State(Scope.Thread)
@@ -68,11 +80,14 @@ public class W4Downcall {
     private Arena arena;
     private int[] pair;
     private MemorySegment pfd;   // one pollfd: {pair[0], POLLIN, 0}; nothing is ever written to pair[1]
+    private MemorySegment buf;   // 64 bytes for read: pair[0] is non-blocking, so read says EAGAIN
+    private long count = 1;      // a field, not a constant: the checks are not folded away
 
     @Setup(Level.Trial)
     public void setup() throws IOException {
         arena = Arena.ofConfined();
-        pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        buf = arena.allocate(64);
         pfd = pollfd.allocate(arena);
         pollfd.fd(pfd, pair[0]);
         pollfd.events(pfd, (short) POLLIN);
@@ -109,5 +124,41 @@ public class W4Downcall {
         int r = (int) POLL_CRITICAL.invokeExact(pfd, 1L, 0);
         if (r != 0) throw new IllegalStateException("poll returned " + r + " on a never-ready fd");
         return r;
+    }
+
+    @Benchmark
+    public long read() throws IOException {
+        long n = Unistd.read(pair[0], buf, buf.byteSize());
+        if (n != Results.WOULD_BLOCK) throw new IllegalStateException("read returned " + n + " on a never-ready fd");
+        return n;
+    }
+
+    @Benchmark
+    public int pollUnchecked() {
+        int r = W4Unchecked.poll(pfd, 1, 0);
+        if (r != 0) throw new IllegalStateException("poll returned " + r + " on a never-ready fd");
+        return r;
+    }
+
+    @Benchmark
+    public long readUnchecked() {
+        long n = W4Unchecked.read(pair[0], buf, buf.byteSize());
+        if (n >= 0) throw new IllegalStateException("read returned " + n + " on a never-ready fd");
+        return n;
+    }
+
+    @Benchmark
+    public long pollCheck() {
+        return W4Unchecked.pollCheck(pfd, count);
+    }
+
+    @Benchmark
+    public long readCheck() {
+        return W4Unchecked.readCheck(buf, count);
+    }
+
+    @Benchmark
+    public long noCheck() {
+        return count;
     }
 }
