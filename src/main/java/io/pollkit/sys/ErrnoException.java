@@ -37,6 +37,6 @@ public final class ErrnoException extends IOException {
 
     /** Whether this is {@code expected}, for example {@code e.is(errno_h.ECONNREFUSED)}. */
     public boolean is(int expected) {
-        return errno == expected || (expected == errno_h.EWOULDBLOCK && errno == errno_h.EAGAIN);
+        return errno == expected || (expected == errno_h.EWOULDBLOCK() && errno == errno_h.EAGAIN());
     }
 }

@@ -48,7 +48,7 @@ public final class Netdb {
             MemorySegment serv = service == null ? MemorySegment.NULL : arena.allocateFrom(service);
             int r = (int) GETADDRINFO.invokeExact(st, node, serv, hints, res);
             String call = "getaddrinfo(host=" + host + ", service=" + service + ")";
-            if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(st));
+            if (r == EAI_SYSTEM()) throw new ErrnoException(call, Native.errno(st));
             if (r != 0) throw new GaiException(call, r, gai_strerror(r));
             MemorySegment head = res.get(ADDRESS, 0);
             try {
@@ -83,12 +83,12 @@ public final class Netdb {
     public static NameInfo getnameinfo(SocketAddress address, int flags) throws GaiException, ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = SockAddr.allocate(address, arena);
-            MemorySegment host = arena.allocate(NI_MAXHOST);
-            MemorySegment serv = arena.allocate(NI_MAXSERV);
+            MemorySegment host = arena.allocate(NI_MAXHOST());
+            MemorySegment serv = arena.allocate(NI_MAXSERV());
             MemorySegment st = Native.errnoState();
-            int r = (int) GETNAMEINFO.invokeExact(st, sa, (int) sa.byteSize(), host, NI_MAXHOST, serv, NI_MAXSERV, flags);
+            int r = (int) GETNAMEINFO.invokeExact(st, sa, (int) sa.byteSize(), host, NI_MAXHOST(), serv, NI_MAXSERV(), flags);
             String call = "getnameinfo(" + SockAddr.format(address) + ")";
-            if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(st));
+            if (r == EAI_SYSTEM()) throw new ErrnoException(call, Native.errno(st));
             if (r != 0) throw new GaiException(call, r, gai_strerror(r));
             return new NameInfo(host.getString(0), serv.getString(0));
         } catch (GaiException | ErrnoException e) {

@@ -27,7 +27,7 @@ public final class Poll {
     public static int poll(MemorySegment fds, long nfds, int timeoutMillis) throws ErrnoException {
         int r = Transport.JNI_SELECTED ? Jni.poll(Jni.address(fds), nfds, timeoutMillis) : ffmPoll(fds, nfds, timeoutMillis);
         if (r >= 0) return r;
-        if (r == -EINTR) return Results.INTERRUPTED;
+        if (r == -EINTR()) return Results.INTERRUPTED;
         throw new ErrnoException("poll(nfds=" + nfds + ", timeout=" + timeoutMillis + ")", -r);
     }
 

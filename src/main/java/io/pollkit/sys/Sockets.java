@@ -53,7 +53,7 @@ public final class Sockets {
                 int fd = (int) SOCKET.invokeExact(st, domain, type, protocol);
                 if (fd >= 0) return fd;
                 int e = Native.errno(st);
-                if (e != EINTR) throw new ErrnoException("socket(domain=" + domain + ", type=" + type + ", protocol=" + protocol + ")", e);
+                if (e != EINTR()) throw new ErrnoException("socket(domain=" + domain + ", type=" + type + ", protocol=" + protocol + ")", e);
             }
         } catch (ErrnoException e) {
             throw e;
@@ -128,8 +128,8 @@ public final class Sockets {
                     return r;
                 }
                 int e = Native.errno(st);
-                if (e == EAGAIN || e == EWOULDBLOCK) return Results.WOULD_BLOCK;
-                if (e != EINTR && e != errno_h.ECONNABORTED) throw new ErrnoException("accept4(fd=" + fd + ")", e);
+                if (e == EAGAIN() || e == EWOULDBLOCK()) return Results.WOULD_BLOCK;
+                if (e != EINTR() && e != errno_h.ECONNABORTED()) throw new ErrnoException("accept4(fd=" + fd + ")", e);
             }
         } catch (ErrnoException e) {
             throw e;
@@ -162,7 +162,7 @@ public final class Sockets {
         }
         if (r == 0) return true;
         int e = Native.errno(st);
-        if (e == errno_h.EINPROGRESS || e == EINTR) return false;
+        if (e == errno_h.EINPROGRESS() || e == EINTR()) return false;
         throw new ErrnoException("connect(fd=" + fd + ", " + SockAddr.format(sockaddr, length) + ")", e);
     }
 

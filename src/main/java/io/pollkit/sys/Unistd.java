@@ -34,7 +34,7 @@ public final class Unistd {
         } catch (Throwable t) {
             throw Native.rethrow(t);
         }
-        if (r < 0 && Native.errno(st) != EINTR) throw new ErrnoException("close(fd=" + fd + ")", Native.errno(st));
+        if (r < 0 && Native.errno(st) != EINTR()) throw new ErrnoException("close(fd=" + fd + ")", Native.errno(st));
     }
 
     /** close(2), ignoring every error: for cleanup paths that must go on. */

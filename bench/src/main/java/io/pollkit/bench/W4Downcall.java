@@ -73,10 +73,10 @@ public class W4Downcall {
     public void setup() throws IOException {
         Transport.check();
         arena = Arena.ofConfined();
-        pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         pfd = pollfd.allocate(arena);
         pollfd.fd(pfd, pair[0]);
-        pollfd.events(pfd, (short) POLLIN);
+        pollfd.events(pfd, (short) POLLIN());
     }
 
     @TearDown(Level.Trial)
