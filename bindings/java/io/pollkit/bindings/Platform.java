@@ -4,6 +4,7 @@ package io.pollkit.bindings;
 
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.GroupLayout;
+import java.lang.foreign.MemoryLayout;
 import java.util.List;
 import java.util.Locale;
 
@@ -42,6 +43,18 @@ public final class Platform {
     private static UnsupportedOperationException unsupported() {
         return new UnsupportedOperationException("pollkit has no bindings for " + NAME + " (it has " + SUPPORTED
                 + "); generate them on that platform with `make bindings`, which asks its C compiler for the layouts and constants");
+    }
+
+    /** {@code value}, or UnsatisfiedLinkError naming the symbol this platform's libraries lack. */
+    static <T> T symbol(T value, String name) {
+        if (value == null) throw new UnsatisfiedLinkError(name + " is not in the libraries loaded on " + NAME);
+        return value;
+    }
+
+    /** The fixed part of a variadic function's descriptor: its first {@code fixed} arguments. */
+    static FunctionDescriptor fixedPart(FunctionDescriptor all, int fixed) {
+        MemoryLayout[] args = all.argumentLayouts().subList(0, fixed).toArray(MemoryLayout[]::new);
+        return all.returnLayout().map(r -> FunctionDescriptor.of(r, args)).orElseGet(() -> FunctionDescriptor.ofVoid(args));
     }
 
     static GroupLayout struct(String name) {

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct addrinfo}: the fields pollkit uses ({@code ai_flags, ai_family, ai_socktype, ai_protocol, ai_addrlen, ai_addr, ai_canonname, ai_next}); the compiler placed them so:
@@ -15,146 +17,248 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>48</td><td>8</td><td>ai_flags @0, ai_family @4, ai_socktype @8, ai_protocol @12, ai_addrlen @16, ai_addr @24, ai_canonname @32, ai_next @40</td></tr>
  * </table>
  */
-public final class addrinfo {
-    private addrinfo() {}
+public class addrinfo {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("addrinfo");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct addrinfo} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct addrinfo)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    addrinfo() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("addrinfo");
 
-    private static final ValueLayout.OfInt ai_flags$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("ai_flags"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfInt ai_flags$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("ai_flags"));
+
+    /** Layout for field {@code ai_flags}. */
+    public static final ValueLayout.OfInt ai_flags$layout() {
+        return ai_flags$LAYOUT;
+    }
+
     private static final long ai_flags$OFFSET = $LAYOUT.byteOffset(groupElement("ai_flags"));
-    /** The layout of field {@code ai_flags}. */
-    public static ValueLayout.OfInt ai_flags$layout() { return ai_flags$LAYOUT; }
-    /** The offset of field {@code ai_flags}. */
-    public static long ai_flags$offset() { return ai_flags$OFFSET; }
-    /** Gets {@code ai_flags}. */
-    public static int ai_flags(MemorySegment struct) { return struct.get(ai_flags$LAYOUT, ai_flags$OFFSET); }
-    /** Sets {@code ai_flags}. */
-    public static void ai_flags(MemorySegment struct, int value) { struct.set(ai_flags$LAYOUT, ai_flags$OFFSET, value); }
-    /** Gets {@code ai_flags} of the struct at {@code index} of an array, without slicing. */
-    public static int ai_flags$get(MemorySegment array, long index) { return array.get(ai_flags$LAYOUT, index * $SIZE + ai_flags$OFFSET); }
-    /** Sets {@code ai_flags} of the struct at {@code index} of an array, without slicing. */
-    public static void ai_flags$set(MemorySegment array, long index, int value) { array.set(ai_flags$LAYOUT, index * $SIZE + ai_flags$OFFSET, value); }
 
-    private static final ValueLayout.OfInt ai_family$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("ai_family"));
+    /** Offset for field {@code ai_flags}. */
+    public static final long ai_flags$offset() {
+        return ai_flags$OFFSET;
+    }
+
+    /** Getter for field {@code ai_flags}. */
+    public static int ai_flags(MemorySegment struct) {
+        return struct.get(ai_flags$LAYOUT, ai_flags$OFFSET);
+    }
+
+    /** Setter for field {@code ai_flags}. */
+    public static void ai_flags(MemorySegment struct, int fieldValue) {
+        struct.set(ai_flags$LAYOUT, ai_flags$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt ai_family$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("ai_family"));
+
+    /** Layout for field {@code ai_family}. */
+    public static final ValueLayout.OfInt ai_family$layout() {
+        return ai_family$LAYOUT;
+    }
+
     private static final long ai_family$OFFSET = $LAYOUT.byteOffset(groupElement("ai_family"));
-    /** The layout of field {@code ai_family}. */
-    public static ValueLayout.OfInt ai_family$layout() { return ai_family$LAYOUT; }
-    /** The offset of field {@code ai_family}. */
-    public static long ai_family$offset() { return ai_family$OFFSET; }
-    /** Gets {@code ai_family}. */
-    public static int ai_family(MemorySegment struct) { return struct.get(ai_family$LAYOUT, ai_family$OFFSET); }
-    /** Sets {@code ai_family}. */
-    public static void ai_family(MemorySegment struct, int value) { struct.set(ai_family$LAYOUT, ai_family$OFFSET, value); }
-    /** Gets {@code ai_family} of the struct at {@code index} of an array, without slicing. */
-    public static int ai_family$get(MemorySegment array, long index) { return array.get(ai_family$LAYOUT, index * $SIZE + ai_family$OFFSET); }
-    /** Sets {@code ai_family} of the struct at {@code index} of an array, without slicing. */
-    public static void ai_family$set(MemorySegment array, long index, int value) { array.set(ai_family$LAYOUT, index * $SIZE + ai_family$OFFSET, value); }
 
-    private static final ValueLayout.OfInt ai_socktype$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("ai_socktype"));
+    /** Offset for field {@code ai_family}. */
+    public static final long ai_family$offset() {
+        return ai_family$OFFSET;
+    }
+
+    /** Getter for field {@code ai_family}. */
+    public static int ai_family(MemorySegment struct) {
+        return struct.get(ai_family$LAYOUT, ai_family$OFFSET);
+    }
+
+    /** Setter for field {@code ai_family}. */
+    public static void ai_family(MemorySegment struct, int fieldValue) {
+        struct.set(ai_family$LAYOUT, ai_family$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt ai_socktype$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("ai_socktype"));
+
+    /** Layout for field {@code ai_socktype}. */
+    public static final ValueLayout.OfInt ai_socktype$layout() {
+        return ai_socktype$LAYOUT;
+    }
+
     private static final long ai_socktype$OFFSET = $LAYOUT.byteOffset(groupElement("ai_socktype"));
-    /** The layout of field {@code ai_socktype}. */
-    public static ValueLayout.OfInt ai_socktype$layout() { return ai_socktype$LAYOUT; }
-    /** The offset of field {@code ai_socktype}. */
-    public static long ai_socktype$offset() { return ai_socktype$OFFSET; }
-    /** Gets {@code ai_socktype}. */
-    public static int ai_socktype(MemorySegment struct) { return struct.get(ai_socktype$LAYOUT, ai_socktype$OFFSET); }
-    /** Sets {@code ai_socktype}. */
-    public static void ai_socktype(MemorySegment struct, int value) { struct.set(ai_socktype$LAYOUT, ai_socktype$OFFSET, value); }
-    /** Gets {@code ai_socktype} of the struct at {@code index} of an array, without slicing. */
-    public static int ai_socktype$get(MemorySegment array, long index) { return array.get(ai_socktype$LAYOUT, index * $SIZE + ai_socktype$OFFSET); }
-    /** Sets {@code ai_socktype} of the struct at {@code index} of an array, without slicing. */
-    public static void ai_socktype$set(MemorySegment array, long index, int value) { array.set(ai_socktype$LAYOUT, index * $SIZE + ai_socktype$OFFSET, value); }
 
-    private static final ValueLayout.OfInt ai_protocol$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("ai_protocol"));
+    /** Offset for field {@code ai_socktype}. */
+    public static final long ai_socktype$offset() {
+        return ai_socktype$OFFSET;
+    }
+
+    /** Getter for field {@code ai_socktype}. */
+    public static int ai_socktype(MemorySegment struct) {
+        return struct.get(ai_socktype$LAYOUT, ai_socktype$OFFSET);
+    }
+
+    /** Setter for field {@code ai_socktype}. */
+    public static void ai_socktype(MemorySegment struct, int fieldValue) {
+        struct.set(ai_socktype$LAYOUT, ai_socktype$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt ai_protocol$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("ai_protocol"));
+
+    /** Layout for field {@code ai_protocol}. */
+    public static final ValueLayout.OfInt ai_protocol$layout() {
+        return ai_protocol$LAYOUT;
+    }
+
     private static final long ai_protocol$OFFSET = $LAYOUT.byteOffset(groupElement("ai_protocol"));
-    /** The layout of field {@code ai_protocol}. */
-    public static ValueLayout.OfInt ai_protocol$layout() { return ai_protocol$LAYOUT; }
-    /** The offset of field {@code ai_protocol}. */
-    public static long ai_protocol$offset() { return ai_protocol$OFFSET; }
-    /** Gets {@code ai_protocol}. */
-    public static int ai_protocol(MemorySegment struct) { return struct.get(ai_protocol$LAYOUT, ai_protocol$OFFSET); }
-    /** Sets {@code ai_protocol}. */
-    public static void ai_protocol(MemorySegment struct, int value) { struct.set(ai_protocol$LAYOUT, ai_protocol$OFFSET, value); }
-    /** Gets {@code ai_protocol} of the struct at {@code index} of an array, without slicing. */
-    public static int ai_protocol$get(MemorySegment array, long index) { return array.get(ai_protocol$LAYOUT, index * $SIZE + ai_protocol$OFFSET); }
-    /** Sets {@code ai_protocol} of the struct at {@code index} of an array, without slicing. */
-    public static void ai_protocol$set(MemorySegment array, long index, int value) { array.set(ai_protocol$LAYOUT, index * $SIZE + ai_protocol$OFFSET, value); }
 
-    private static final ValueLayout.OfInt ai_addrlen$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("ai_addrlen"));
+    /** Offset for field {@code ai_protocol}. */
+    public static final long ai_protocol$offset() {
+        return ai_protocol$OFFSET;
+    }
+
+    /** Getter for field {@code ai_protocol}. */
+    public static int ai_protocol(MemorySegment struct) {
+        return struct.get(ai_protocol$LAYOUT, ai_protocol$OFFSET);
+    }
+
+    /** Setter for field {@code ai_protocol}. */
+    public static void ai_protocol(MemorySegment struct, int fieldValue) {
+        struct.set(ai_protocol$LAYOUT, ai_protocol$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt ai_addrlen$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("ai_addrlen"));
+
+    /** Layout for field {@code ai_addrlen}. */
+    public static final ValueLayout.OfInt ai_addrlen$layout() {
+        return ai_addrlen$LAYOUT;
+    }
+
     private static final long ai_addrlen$OFFSET = $LAYOUT.byteOffset(groupElement("ai_addrlen"));
-    /** The layout of field {@code ai_addrlen}. */
-    public static ValueLayout.OfInt ai_addrlen$layout() { return ai_addrlen$LAYOUT; }
-    /** The offset of field {@code ai_addrlen}. */
-    public static long ai_addrlen$offset() { return ai_addrlen$OFFSET; }
-    /** Gets {@code ai_addrlen}. */
-    public static int ai_addrlen(MemorySegment struct) { return struct.get(ai_addrlen$LAYOUT, ai_addrlen$OFFSET); }
-    /** Sets {@code ai_addrlen}. */
-    public static void ai_addrlen(MemorySegment struct, int value) { struct.set(ai_addrlen$LAYOUT, ai_addrlen$OFFSET, value); }
-    /** Gets {@code ai_addrlen} of the struct at {@code index} of an array, without slicing. */
-    public static int ai_addrlen$get(MemorySegment array, long index) { return array.get(ai_addrlen$LAYOUT, index * $SIZE + ai_addrlen$OFFSET); }
-    /** Sets {@code ai_addrlen} of the struct at {@code index} of an array, without slicing. */
-    public static void ai_addrlen$set(MemorySegment array, long index, int value) { array.set(ai_addrlen$LAYOUT, index * $SIZE + ai_addrlen$OFFSET, value); }
 
-    private static final AddressLayout ai_addr$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("ai_addr"));
+    /** Offset for field {@code ai_addrlen}. */
+    public static final long ai_addrlen$offset() {
+        return ai_addrlen$OFFSET;
+    }
+
+    /** Getter for field {@code ai_addrlen}. */
+    public static int ai_addrlen(MemorySegment struct) {
+        return struct.get(ai_addrlen$LAYOUT, ai_addrlen$OFFSET);
+    }
+
+    /** Setter for field {@code ai_addrlen}. */
+    public static void ai_addrlen(MemorySegment struct, int fieldValue) {
+        struct.set(ai_addrlen$LAYOUT, ai_addrlen$OFFSET, fieldValue);
+    }
+
+    private static final AddressLayout ai_addr$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("ai_addr"));
+
+    /** Layout for field {@code ai_addr}. */
+    public static final AddressLayout ai_addr$layout() {
+        return ai_addr$LAYOUT;
+    }
+
     private static final long ai_addr$OFFSET = $LAYOUT.byteOffset(groupElement("ai_addr"));
-    /** The layout of field {@code ai_addr}. */
-    public static AddressLayout ai_addr$layout() { return ai_addr$LAYOUT; }
-    /** The offset of field {@code ai_addr}. */
-    public static long ai_addr$offset() { return ai_addr$OFFSET; }
-    /** Gets {@code ai_addr}. */
-    public static MemorySegment ai_addr(MemorySegment struct) { return struct.get(ai_addr$LAYOUT, ai_addr$OFFSET); }
-    /** Sets {@code ai_addr}. */
-    public static void ai_addr(MemorySegment struct, MemorySegment value) { struct.set(ai_addr$LAYOUT, ai_addr$OFFSET, value); }
-    /** Gets {@code ai_addr} of the struct at {@code index} of an array, without slicing. */
-    public static MemorySegment ai_addr$get(MemorySegment array, long index) { return array.get(ai_addr$LAYOUT, index * $SIZE + ai_addr$OFFSET); }
-    /** Sets {@code ai_addr} of the struct at {@code index} of an array, without slicing. */
-    public static void ai_addr$set(MemorySegment array, long index, MemorySegment value) { array.set(ai_addr$LAYOUT, index * $SIZE + ai_addr$OFFSET, value); }
 
-    private static final AddressLayout ai_canonname$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("ai_canonname"));
+    /** Offset for field {@code ai_addr}. */
+    public static final long ai_addr$offset() {
+        return ai_addr$OFFSET;
+    }
+
+    /** Getter for field {@code ai_addr}. */
+    public static MemorySegment ai_addr(MemorySegment struct) {
+        return struct.get(ai_addr$LAYOUT, ai_addr$OFFSET);
+    }
+
+    /** Setter for field {@code ai_addr}. */
+    public static void ai_addr(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(ai_addr$LAYOUT, ai_addr$OFFSET, fieldValue);
+    }
+
+    private static final AddressLayout ai_canonname$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("ai_canonname"));
+
+    /** Layout for field {@code ai_canonname}. */
+    public static final AddressLayout ai_canonname$layout() {
+        return ai_canonname$LAYOUT;
+    }
+
     private static final long ai_canonname$OFFSET = $LAYOUT.byteOffset(groupElement("ai_canonname"));
-    /** The layout of field {@code ai_canonname}. */
-    public static AddressLayout ai_canonname$layout() { return ai_canonname$LAYOUT; }
-    /** The offset of field {@code ai_canonname}. */
-    public static long ai_canonname$offset() { return ai_canonname$OFFSET; }
-    /** Gets {@code ai_canonname}. */
-    public static MemorySegment ai_canonname(MemorySegment struct) { return struct.get(ai_canonname$LAYOUT, ai_canonname$OFFSET); }
-    /** Sets {@code ai_canonname}. */
-    public static void ai_canonname(MemorySegment struct, MemorySegment value) { struct.set(ai_canonname$LAYOUT, ai_canonname$OFFSET, value); }
-    /** Gets {@code ai_canonname} of the struct at {@code index} of an array, without slicing. */
-    public static MemorySegment ai_canonname$get(MemorySegment array, long index) { return array.get(ai_canonname$LAYOUT, index * $SIZE + ai_canonname$OFFSET); }
-    /** Sets {@code ai_canonname} of the struct at {@code index} of an array, without slicing. */
-    public static void ai_canonname$set(MemorySegment array, long index, MemorySegment value) { array.set(ai_canonname$LAYOUT, index * $SIZE + ai_canonname$OFFSET, value); }
 
-    private static final AddressLayout ai_next$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("ai_next"));
+    /** Offset for field {@code ai_canonname}. */
+    public static final long ai_canonname$offset() {
+        return ai_canonname$OFFSET;
+    }
+
+    /** Getter for field {@code ai_canonname}. */
+    public static MemorySegment ai_canonname(MemorySegment struct) {
+        return struct.get(ai_canonname$LAYOUT, ai_canonname$OFFSET);
+    }
+
+    /** Setter for field {@code ai_canonname}. */
+    public static void ai_canonname(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(ai_canonname$LAYOUT, ai_canonname$OFFSET, fieldValue);
+    }
+
+    private static final AddressLayout ai_next$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("ai_next"));
+
+    /** Layout for field {@code ai_next}. */
+    public static final AddressLayout ai_next$layout() {
+        return ai_next$LAYOUT;
+    }
+
     private static final long ai_next$OFFSET = $LAYOUT.byteOffset(groupElement("ai_next"));
-    /** The layout of field {@code ai_next}. */
-    public static AddressLayout ai_next$layout() { return ai_next$LAYOUT; }
-    /** The offset of field {@code ai_next}. */
-    public static long ai_next$offset() { return ai_next$OFFSET; }
-    /** Gets {@code ai_next}. */
-    public static MemorySegment ai_next(MemorySegment struct) { return struct.get(ai_next$LAYOUT, ai_next$OFFSET); }
-    /** Sets {@code ai_next}. */
-    public static void ai_next(MemorySegment struct, MemorySegment value) { struct.set(ai_next$LAYOUT, ai_next$OFFSET, value); }
-    /** Gets {@code ai_next} of the struct at {@code index} of an array, without slicing. */
-    public static MemorySegment ai_next$get(MemorySegment array, long index) { return array.get(ai_next$LAYOUT, index * $SIZE + ai_next$OFFSET); }
-    /** Sets {@code ai_next} of the struct at {@code index} of an array, without slicing. */
-    public static void ai_next$set(MemorySegment array, long index, MemorySegment value) { array.set(ai_next$LAYOUT, index * $SIZE + ai_next$OFFSET, value); }
+
+    /** Offset for field {@code ai_next}. */
+    public static final long ai_next$offset() {
+        return ai_next$OFFSET;
+    }
+
+    /** Getter for field {@code ai_next}. */
+    public static MemorySegment ai_next(MemorySegment struct) {
+        return struct.get(ai_next$LAYOUT, ai_next$OFFSET);
+    }
+
+    /** Setter for field {@code ai_next}. */
+    public static void ai_next(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(ai_next$LAYOUT, ai_next$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

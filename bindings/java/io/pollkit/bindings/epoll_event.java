@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct epoll_event}: the fields pollkit uses ({@code events, data}); the compiler placed them so:
@@ -15,56 +17,104 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>12</td><td>1</td><td>events @0, data @4</td></tr>
  * </table>
  */
-public final class epoll_event {
-    private epoll_event() {}
+public class epoll_event {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("epoll_event");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct epoll_event} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct epoll_event)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    epoll_event() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("epoll_event");
 
-    private static final ValueLayout.OfInt events$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("events"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfInt events$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("events"));
+
+    /** Layout for field {@code events}. */
+    public static final ValueLayout.OfInt events$layout() {
+        return events$LAYOUT;
+    }
+
     private static final long events$OFFSET = $LAYOUT.byteOffset(groupElement("events"));
-    /** The layout of field {@code events}. */
-    public static ValueLayout.OfInt events$layout() { return events$LAYOUT; }
-    /** The offset of field {@code events}. */
-    public static long events$offset() { return events$OFFSET; }
-    /** Gets {@code events}. */
-    public static int events(MemorySegment struct) { return struct.get(events$LAYOUT, events$OFFSET); }
-    /** Sets {@code events}. */
-    public static void events(MemorySegment struct, int value) { struct.set(events$LAYOUT, events$OFFSET, value); }
-    /** Gets {@code events} of the struct at {@code index} of an array, without slicing. */
-    public static int events$get(MemorySegment array, long index) { return array.get(events$LAYOUT, index * $SIZE + events$OFFSET); }
-    /** Sets {@code events} of the struct at {@code index} of an array, without slicing. */
-    public static void events$set(MemorySegment array, long index, int value) { array.set(events$LAYOUT, index * $SIZE + events$OFFSET, value); }
 
-    private static final ValueLayout.OfLong data$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("data"));
+    /** Offset for field {@code events}. */
+    public static final long events$offset() {
+        return events$OFFSET;
+    }
+
+    /** Getter for field {@code events}. */
+    public static int events(MemorySegment struct) {
+        return struct.get(events$LAYOUT, events$OFFSET);
+    }
+
+    /** Setter for field {@code events}. */
+    public static void events(MemorySegment struct, int fieldValue) {
+        struct.set(events$LAYOUT, events$OFFSET, fieldValue);
+    }
+
+    private static final GroupLayout data$LAYOUT = (GroupLayout)$LAYOUT.select(groupElement("data"));
+
+    /** Layout for field {@code data}. */
+    public static final GroupLayout data$layout() {
+        return data$LAYOUT;
+    }
+
     private static final long data$OFFSET = $LAYOUT.byteOffset(groupElement("data"));
-    /** The layout of field {@code data}. */
-    public static ValueLayout.OfLong data$layout() { return data$LAYOUT; }
-    /** The offset of field {@code data}. */
-    public static long data$offset() { return data$OFFSET; }
-    /** Gets {@code data}. */
-    public static long data(MemorySegment struct) { return struct.get(data$LAYOUT, data$OFFSET); }
-    /** Sets {@code data}. */
-    public static void data(MemorySegment struct, long value) { struct.set(data$LAYOUT, data$OFFSET, value); }
-    /** Gets {@code data} of the struct at {@code index} of an array, without slicing. */
-    public static long data$get(MemorySegment array, long index) { return array.get(data$LAYOUT, index * $SIZE + data$OFFSET); }
-    /** Sets {@code data} of the struct at {@code index} of an array, without slicing. */
-    public static void data$set(MemorySegment array, long index, long value) { array.set(data$LAYOUT, index * $SIZE + data$OFFSET, value); }
+
+    /** Offset for field {@code data}. */
+    public static final long data$offset() {
+        return data$OFFSET;
+    }
+
+    /** Getter for field {@code data}: a slice, the union epoll_data inside the struct; writes to it write the struct. */
+    public static MemorySegment data(MemorySegment struct) {
+        return struct.asSlice(data$OFFSET, data$LAYOUT.byteSize());
+    }
+
+    /** Setter for field {@code data}: copies {@code fieldValue} into it. */
+    public static void data(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, data$OFFSET, data$LAYOUT.byteSize());
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

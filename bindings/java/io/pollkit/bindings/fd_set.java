@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code fd_set}: the fields pollkit uses ({@code fds_bits}); the compiler placed them so:
@@ -15,43 +17,98 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>128</td><td>8</td><td>fds_bits @0</td></tr>
  * </table>
  */
-public final class fd_set {
-    private fd_set() {}
+public class fd_set {
+
+    fd_set() {
+        // Should not be called directly
+    }
 
     private static final GroupLayout $LAYOUT = Platform.struct("fd_set");
-    private static final long $SIZE = $LAYOUT.byteSize();
 
-    /** The layout of {@code fd_set} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(fd_set)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final SequenceLayout fds_bits$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("fds_bits"));
 
-    private static final SequenceLayout fds_bits$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("fds_bits"));
+    /** Layout for field {@code fds_bits}. */
+    public static final SequenceLayout fds_bits$layout() {
+        return fds_bits$LAYOUT;
+    }
+
     private static final long fds_bits$OFFSET = $LAYOUT.byteOffset(groupElement("fds_bits"));
-    /** The layout of field {@code fds_bits}. */
-    public static SequenceLayout fds_bits$layout() { return fds_bits$LAYOUT; }
-    /** The offset of field {@code fds_bits}. */
-    public static long fds_bits$offset() { return fds_bits$OFFSET; }
-    /** The bytes of {@code fds_bits}, as a slice of the struct. */
-    public static MemorySegment fds_bits(MemorySegment struct) { return struct.asSlice(fds_bits$OFFSET, fds_bits$LAYOUT.byteSize()); }
-    /** Copies {@code value} into {@code fds_bits}. */
-    public static void fds_bits(MemorySegment struct, MemorySegment value) {
-        MemorySegment.copy(value, 0L, struct, fds_bits$OFFSET, fds_bits$LAYOUT.byteSize());
+
+    /** Offset for field {@code fds_bits}. */
+    public static final long fds_bits$offset() {
+        return fds_bits$OFFSET;
     }
-    /** Element {@code i} of {@code fds_bits}. */
-    public static long fds_bits(MemorySegment struct, long i) { return struct.getAtIndex(ValueLayout.JAVA_LONG, (fds_bits$OFFSET / 8) + i); }
-    /** Sets element {@code i} of {@code fds_bits}. */
-    public static void fds_bits(MemorySegment struct, long i, long value) { struct.setAtIndex(ValueLayout.JAVA_LONG, (fds_bits$OFFSET / 8) + i, value); }
+
+    /** Getter for field {@code fds_bits}: a slice, the array inside the struct; writes to it write the struct. */
+    public static MemorySegment fds_bits(MemorySegment struct) {
+        return struct.asSlice(fds_bits$OFFSET, fds_bits$LAYOUT.byteSize());
+    }
+
+    /** Setter for field {@code fds_bits}: copies {@code fieldValue} into it. */
+    public static void fds_bits(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, fds_bits$OFFSET, fds_bits$LAYOUT.byteSize());
+    }
+
+    private static long[] fds_bits$DIMS = { 16 };
+
+    /** Dimensions for array field {@code fds_bits}. */
+    public static long[] fds_bits$dimensions() {
+        return fds_bits$DIMS;
+    }
+    private static final VarHandle fds_bits$ELEM_HANDLE = fds_bits$LAYOUT.varHandle(sequenceElement());
+
+    /** Indexed getter for field {@code fds_bits}. */
+    public static long fds_bits(MemorySegment struct, long index0) {
+        return (long)fds_bits$ELEM_HANDLE.get(struct, fds_bits$OFFSET, index0);
+    }
+
+    /** Indexed setter for field {@code fds_bits}. */
+    public static void fds_bits(MemorySegment struct, long index0, long fieldValue) {
+        fds_bits$ELEM_HANDLE.set(struct, fds_bits$OFFSET, index0, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

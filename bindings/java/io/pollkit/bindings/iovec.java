@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct iovec}: the fields pollkit uses ({@code iov_base, iov_len}); the compiler placed them so:
@@ -15,56 +17,104 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>16</td><td>8</td><td>iov_base @0, iov_len @8</td></tr>
  * </table>
  */
-public final class iovec {
-    private iovec() {}
+public class iovec {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("iovec");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct iovec} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct iovec)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    iovec() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("iovec");
 
-    private static final AddressLayout iov_base$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("iov_base"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final AddressLayout iov_base$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("iov_base"));
+
+    /** Layout for field {@code iov_base}. */
+    public static final AddressLayout iov_base$layout() {
+        return iov_base$LAYOUT;
+    }
+
     private static final long iov_base$OFFSET = $LAYOUT.byteOffset(groupElement("iov_base"));
-    /** The layout of field {@code iov_base}. */
-    public static AddressLayout iov_base$layout() { return iov_base$LAYOUT; }
-    /** The offset of field {@code iov_base}. */
-    public static long iov_base$offset() { return iov_base$OFFSET; }
-    /** Gets {@code iov_base}. */
-    public static MemorySegment iov_base(MemorySegment struct) { return struct.get(iov_base$LAYOUT, iov_base$OFFSET); }
-    /** Sets {@code iov_base}. */
-    public static void iov_base(MemorySegment struct, MemorySegment value) { struct.set(iov_base$LAYOUT, iov_base$OFFSET, value); }
-    /** Gets {@code iov_base} of the struct at {@code index} of an array, without slicing. */
-    public static MemorySegment iov_base$get(MemorySegment array, long index) { return array.get(iov_base$LAYOUT, index * $SIZE + iov_base$OFFSET); }
-    /** Sets {@code iov_base} of the struct at {@code index} of an array, without slicing. */
-    public static void iov_base$set(MemorySegment array, long index, MemorySegment value) { array.set(iov_base$LAYOUT, index * $SIZE + iov_base$OFFSET, value); }
 
-    private static final ValueLayout.OfLong iov_len$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("iov_len"));
+    /** Offset for field {@code iov_base}. */
+    public static final long iov_base$offset() {
+        return iov_base$OFFSET;
+    }
+
+    /** Getter for field {@code iov_base}. */
+    public static MemorySegment iov_base(MemorySegment struct) {
+        return struct.get(iov_base$LAYOUT, iov_base$OFFSET);
+    }
+
+    /** Setter for field {@code iov_base}. */
+    public static void iov_base(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(iov_base$LAYOUT, iov_base$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfLong iov_len$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("iov_len"));
+
+    /** Layout for field {@code iov_len}. */
+    public static final ValueLayout.OfLong iov_len$layout() {
+        return iov_len$LAYOUT;
+    }
+
     private static final long iov_len$OFFSET = $LAYOUT.byteOffset(groupElement("iov_len"));
-    /** The layout of field {@code iov_len}. */
-    public static ValueLayout.OfLong iov_len$layout() { return iov_len$LAYOUT; }
-    /** The offset of field {@code iov_len}. */
-    public static long iov_len$offset() { return iov_len$OFFSET; }
-    /** Gets {@code iov_len}. */
-    public static long iov_len(MemorySegment struct) { return struct.get(iov_len$LAYOUT, iov_len$OFFSET); }
-    /** Sets {@code iov_len}. */
-    public static void iov_len(MemorySegment struct, long value) { struct.set(iov_len$LAYOUT, iov_len$OFFSET, value); }
-    /** Gets {@code iov_len} of the struct at {@code index} of an array, without slicing. */
-    public static long iov_len$get(MemorySegment array, long index) { return array.get(iov_len$LAYOUT, index * $SIZE + iov_len$OFFSET); }
-    /** Sets {@code iov_len} of the struct at {@code index} of an array, without slicing. */
-    public static void iov_len$set(MemorySegment array, long index, long value) { array.set(iov_len$LAYOUT, index * $SIZE + iov_len$OFFSET, value); }
+
+    /** Offset for field {@code iov_len}. */
+    public static final long iov_len$offset() {
+        return iov_len$OFFSET;
+    }
+
+    /** Getter for field {@code iov_len}. */
+    public static long iov_len(MemorySegment struct) {
+        return struct.get(iov_len$LAYOUT, iov_len$OFFSET);
+    }
+
+    /** Setter for field {@code iov_len}. */
+    public static void iov_len(MemorySegment struct, long fieldValue) {
+        struct.set(iov_len$LAYOUT, iov_len$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct kevent}: the fields pollkit uses ({@code ident, filter, flags, fflags, data, udata, ext}); the compiler placed them so:
@@ -15,133 +17,242 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>64</td><td>8</td><td>ident @0, filter @8, flags @10, fflags @12, data @16, udata @24, ext @32</td></tr>
  * </table>
  */
-public final class kevent_freebsd {
-    private kevent_freebsd() {}
+public class kevent_freebsd {
+
+    kevent_freebsd() {
+        // Should not be called directly
+    }
 
     private static final GroupLayout $LAYOUT = Platform.struct("kevent_freebsd");
-    private static final long $SIZE = $LAYOUT.byteSize();
 
-    /** The layout of {@code struct kevent} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct kevent)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final ValueLayout.OfLong ident$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("ident"));
 
-    private static final ValueLayout.OfLong ident$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("ident"));
+    /** Layout for field {@code ident}. */
+    public static final ValueLayout.OfLong ident$layout() {
+        return ident$LAYOUT;
+    }
+
     private static final long ident$OFFSET = $LAYOUT.byteOffset(groupElement("ident"));
-    /** The layout of field {@code ident}. */
-    public static ValueLayout.OfLong ident$layout() { return ident$LAYOUT; }
-    /** The offset of field {@code ident}. */
-    public static long ident$offset() { return ident$OFFSET; }
-    /** Gets {@code ident}. */
-    public static long ident(MemorySegment struct) { return struct.get(ident$LAYOUT, ident$OFFSET); }
-    /** Sets {@code ident}. */
-    public static void ident(MemorySegment struct, long value) { struct.set(ident$LAYOUT, ident$OFFSET, value); }
-    /** Gets {@code ident} of the struct at {@code index} of an array, without slicing. */
-    public static long ident$get(MemorySegment array, long index) { return array.get(ident$LAYOUT, index * $SIZE + ident$OFFSET); }
-    /** Sets {@code ident} of the struct at {@code index} of an array, without slicing. */
-    public static void ident$set(MemorySegment array, long index, long value) { array.set(ident$LAYOUT, index * $SIZE + ident$OFFSET, value); }
 
-    private static final ValueLayout.OfShort filter$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("filter"));
-    private static final long filter$OFFSET = $LAYOUT.byteOffset(groupElement("filter"));
-    /** The layout of field {@code filter}. */
-    public static ValueLayout.OfShort filter$layout() { return filter$LAYOUT; }
-    /** The offset of field {@code filter}. */
-    public static long filter$offset() { return filter$OFFSET; }
-    /** Gets {@code filter}. */
-    public static short filter(MemorySegment struct) { return struct.get(filter$LAYOUT, filter$OFFSET); }
-    /** Sets {@code filter}. */
-    public static void filter(MemorySegment struct, short value) { struct.set(filter$LAYOUT, filter$OFFSET, value); }
-    /** Gets {@code filter} of the struct at {@code index} of an array, without slicing. */
-    public static short filter$get(MemorySegment array, long index) { return array.get(filter$LAYOUT, index * $SIZE + filter$OFFSET); }
-    /** Sets {@code filter} of the struct at {@code index} of an array, without slicing. */
-    public static void filter$set(MemorySegment array, long index, short value) { array.set(filter$LAYOUT, index * $SIZE + filter$OFFSET, value); }
-
-    private static final ValueLayout.OfShort flags$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("flags"));
-    private static final long flags$OFFSET = $LAYOUT.byteOffset(groupElement("flags"));
-    /** The layout of field {@code flags}. */
-    public static ValueLayout.OfShort flags$layout() { return flags$LAYOUT; }
-    /** The offset of field {@code flags}. */
-    public static long flags$offset() { return flags$OFFSET; }
-    /** Gets {@code flags}. */
-    public static short flags(MemorySegment struct) { return struct.get(flags$LAYOUT, flags$OFFSET); }
-    /** Sets {@code flags}. */
-    public static void flags(MemorySegment struct, short value) { struct.set(flags$LAYOUT, flags$OFFSET, value); }
-    /** Gets {@code flags} of the struct at {@code index} of an array, without slicing. */
-    public static short flags$get(MemorySegment array, long index) { return array.get(flags$LAYOUT, index * $SIZE + flags$OFFSET); }
-    /** Sets {@code flags} of the struct at {@code index} of an array, without slicing. */
-    public static void flags$set(MemorySegment array, long index, short value) { array.set(flags$LAYOUT, index * $SIZE + flags$OFFSET, value); }
-
-    private static final ValueLayout.OfInt fflags$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("fflags"));
-    private static final long fflags$OFFSET = $LAYOUT.byteOffset(groupElement("fflags"));
-    /** The layout of field {@code fflags}. */
-    public static ValueLayout.OfInt fflags$layout() { return fflags$LAYOUT; }
-    /** The offset of field {@code fflags}. */
-    public static long fflags$offset() { return fflags$OFFSET; }
-    /** Gets {@code fflags}. */
-    public static int fflags(MemorySegment struct) { return struct.get(fflags$LAYOUT, fflags$OFFSET); }
-    /** Sets {@code fflags}. */
-    public static void fflags(MemorySegment struct, int value) { struct.set(fflags$LAYOUT, fflags$OFFSET, value); }
-    /** Gets {@code fflags} of the struct at {@code index} of an array, without slicing. */
-    public static int fflags$get(MemorySegment array, long index) { return array.get(fflags$LAYOUT, index * $SIZE + fflags$OFFSET); }
-    /** Sets {@code fflags} of the struct at {@code index} of an array, without slicing. */
-    public static void fflags$set(MemorySegment array, long index, int value) { array.set(fflags$LAYOUT, index * $SIZE + fflags$OFFSET, value); }
-
-    private static final ValueLayout.OfLong data$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("data"));
-    private static final long data$OFFSET = $LAYOUT.byteOffset(groupElement("data"));
-    /** The layout of field {@code data}. */
-    public static ValueLayout.OfLong data$layout() { return data$LAYOUT; }
-    /** The offset of field {@code data}. */
-    public static long data$offset() { return data$OFFSET; }
-    /** Gets {@code data}. */
-    public static long data(MemorySegment struct) { return struct.get(data$LAYOUT, data$OFFSET); }
-    /** Sets {@code data}. */
-    public static void data(MemorySegment struct, long value) { struct.set(data$LAYOUT, data$OFFSET, value); }
-    /** Gets {@code data} of the struct at {@code index} of an array, without slicing. */
-    public static long data$get(MemorySegment array, long index) { return array.get(data$LAYOUT, index * $SIZE + data$OFFSET); }
-    /** Sets {@code data} of the struct at {@code index} of an array, without slicing. */
-    public static void data$set(MemorySegment array, long index, long value) { array.set(data$LAYOUT, index * $SIZE + data$OFFSET, value); }
-
-    private static final AddressLayout udata$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("udata"));
-    private static final long udata$OFFSET = $LAYOUT.byteOffset(groupElement("udata"));
-    /** The layout of field {@code udata}. */
-    public static AddressLayout udata$layout() { return udata$LAYOUT; }
-    /** The offset of field {@code udata}. */
-    public static long udata$offset() { return udata$OFFSET; }
-    /** Gets {@code udata}. */
-    public static MemorySegment udata(MemorySegment struct) { return struct.get(udata$LAYOUT, udata$OFFSET); }
-    /** Sets {@code udata}. */
-    public static void udata(MemorySegment struct, MemorySegment value) { struct.set(udata$LAYOUT, udata$OFFSET, value); }
-    /** Gets {@code udata} of the struct at {@code index} of an array, without slicing. */
-    public static MemorySegment udata$get(MemorySegment array, long index) { return array.get(udata$LAYOUT, index * $SIZE + udata$OFFSET); }
-    /** Sets {@code udata} of the struct at {@code index} of an array, without slicing. */
-    public static void udata$set(MemorySegment array, long index, MemorySegment value) { array.set(udata$LAYOUT, index * $SIZE + udata$OFFSET, value); }
-
-    private static final SequenceLayout ext$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("ext"));
-    private static final long ext$OFFSET = $LAYOUT.byteOffset(groupElement("ext"));
-    /** The layout of field {@code ext}. */
-    public static SequenceLayout ext$layout() { return ext$LAYOUT; }
-    /** The offset of field {@code ext}. */
-    public static long ext$offset() { return ext$OFFSET; }
-    /** The bytes of {@code ext}, as a slice of the struct. */
-    public static MemorySegment ext(MemorySegment struct) { return struct.asSlice(ext$OFFSET, ext$LAYOUT.byteSize()); }
-    /** Copies {@code value} into {@code ext}. */
-    public static void ext(MemorySegment struct, MemorySegment value) {
-        MemorySegment.copy(value, 0L, struct, ext$OFFSET, ext$LAYOUT.byteSize());
+    /** Offset for field {@code ident}. */
+    public static final long ident$offset() {
+        return ident$OFFSET;
     }
-    /** Element {@code i} of {@code ext}. */
-    public static long ext(MemorySegment struct, long i) { return struct.getAtIndex(ValueLayout.JAVA_LONG, (ext$OFFSET / 8) + i); }
-    /** Sets element {@code i} of {@code ext}. */
-    public static void ext(MemorySegment struct, long i, long value) { struct.setAtIndex(ValueLayout.JAVA_LONG, (ext$OFFSET / 8) + i, value); }
+
+    /** Getter for field {@code ident}. */
+    public static long ident(MemorySegment struct) {
+        return struct.get(ident$LAYOUT, ident$OFFSET);
+    }
+
+    /** Setter for field {@code ident}. */
+    public static void ident(MemorySegment struct, long fieldValue) {
+        struct.set(ident$LAYOUT, ident$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfShort filter$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("filter"));
+
+    /** Layout for field {@code filter}. */
+    public static final ValueLayout.OfShort filter$layout() {
+        return filter$LAYOUT;
+    }
+
+    private static final long filter$OFFSET = $LAYOUT.byteOffset(groupElement("filter"));
+
+    /** Offset for field {@code filter}. */
+    public static final long filter$offset() {
+        return filter$OFFSET;
+    }
+
+    /** Getter for field {@code filter}. */
+    public static short filter(MemorySegment struct) {
+        return struct.get(filter$LAYOUT, filter$OFFSET);
+    }
+
+    /** Setter for field {@code filter}. */
+    public static void filter(MemorySegment struct, short fieldValue) {
+        struct.set(filter$LAYOUT, filter$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfShort flags$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("flags"));
+
+    /** Layout for field {@code flags}. */
+    public static final ValueLayout.OfShort flags$layout() {
+        return flags$LAYOUT;
+    }
+
+    private static final long flags$OFFSET = $LAYOUT.byteOffset(groupElement("flags"));
+
+    /** Offset for field {@code flags}. */
+    public static final long flags$offset() {
+        return flags$OFFSET;
+    }
+
+    /** Getter for field {@code flags}. */
+    public static short flags(MemorySegment struct) {
+        return struct.get(flags$LAYOUT, flags$OFFSET);
+    }
+
+    /** Setter for field {@code flags}. */
+    public static void flags(MemorySegment struct, short fieldValue) {
+        struct.set(flags$LAYOUT, flags$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt fflags$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("fflags"));
+
+    /** Layout for field {@code fflags}. */
+    public static final ValueLayout.OfInt fflags$layout() {
+        return fflags$LAYOUT;
+    }
+
+    private static final long fflags$OFFSET = $LAYOUT.byteOffset(groupElement("fflags"));
+
+    /** Offset for field {@code fflags}. */
+    public static final long fflags$offset() {
+        return fflags$OFFSET;
+    }
+
+    /** Getter for field {@code fflags}. */
+    public static int fflags(MemorySegment struct) {
+        return struct.get(fflags$LAYOUT, fflags$OFFSET);
+    }
+
+    /** Setter for field {@code fflags}. */
+    public static void fflags(MemorySegment struct, int fieldValue) {
+        struct.set(fflags$LAYOUT, fflags$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfLong data$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("data"));
+
+    /** Layout for field {@code data}. */
+    public static final ValueLayout.OfLong data$layout() {
+        return data$LAYOUT;
+    }
+
+    private static final long data$OFFSET = $LAYOUT.byteOffset(groupElement("data"));
+
+    /** Offset for field {@code data}. */
+    public static final long data$offset() {
+        return data$OFFSET;
+    }
+
+    /** Getter for field {@code data}. */
+    public static long data(MemorySegment struct) {
+        return struct.get(data$LAYOUT, data$OFFSET);
+    }
+
+    /** Setter for field {@code data}. */
+    public static void data(MemorySegment struct, long fieldValue) {
+        struct.set(data$LAYOUT, data$OFFSET, fieldValue);
+    }
+
+    private static final AddressLayout udata$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("udata"));
+
+    /** Layout for field {@code udata}. */
+    public static final AddressLayout udata$layout() {
+        return udata$LAYOUT;
+    }
+
+    private static final long udata$OFFSET = $LAYOUT.byteOffset(groupElement("udata"));
+
+    /** Offset for field {@code udata}. */
+    public static final long udata$offset() {
+        return udata$OFFSET;
+    }
+
+    /** Getter for field {@code udata}. */
+    public static MemorySegment udata(MemorySegment struct) {
+        return struct.get(udata$LAYOUT, udata$OFFSET);
+    }
+
+    /** Setter for field {@code udata}. */
+    public static void udata(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(udata$LAYOUT, udata$OFFSET, fieldValue);
+    }
+
+    private static final SequenceLayout ext$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("ext"));
+
+    /** Layout for field {@code ext}. */
+    public static final SequenceLayout ext$layout() {
+        return ext$LAYOUT;
+    }
+
+    private static final long ext$OFFSET = $LAYOUT.byteOffset(groupElement("ext"));
+
+    /** Offset for field {@code ext}. */
+    public static final long ext$offset() {
+        return ext$OFFSET;
+    }
+
+    /** Getter for field {@code ext}: a slice, the array inside the struct; writes to it write the struct. */
+    public static MemorySegment ext(MemorySegment struct) {
+        return struct.asSlice(ext$OFFSET, ext$LAYOUT.byteSize());
+    }
+
+    /** Setter for field {@code ext}: copies {@code fieldValue} into it. */
+    public static void ext(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, ext$OFFSET, ext$LAYOUT.byteSize());
+    }
+
+    private static long[] ext$DIMS = { 4 };
+
+    /** Dimensions for array field {@code ext}. */
+    public static long[] ext$dimensions() {
+        return ext$DIMS;
+    }
+    private static final VarHandle ext$ELEM_HANDLE = ext$LAYOUT.varHandle(sequenceElement());
+
+    /** Indexed getter for field {@code ext}. */
+    public static long ext(MemorySegment struct, long index0) {
+        return (long)ext$ELEM_HANDLE.get(struct, ext$OFFSET, index0);
+    }
+
+    /** Indexed setter for field {@code ext}. */
+    public static void ext(MemorySegment struct, long index0, long fieldValue) {
+        ext$ELEM_HANDLE.set(struct, ext$OFFSET, index0, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct linger}: the fields pollkit uses ({@code l_onoff, l_linger}); the compiler placed them so:
@@ -15,56 +17,104 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>8</td><td>4</td><td>l_onoff @0, l_linger @4</td></tr>
  * </table>
  */
-public final class linger {
-    private linger() {}
+public class linger {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("linger");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct linger} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct linger)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    linger() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("linger");
 
-    private static final ValueLayout.OfInt l_onoff$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("l_onoff"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfInt l_onoff$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("l_onoff"));
+
+    /** Layout for field {@code l_onoff}. */
+    public static final ValueLayout.OfInt l_onoff$layout() {
+        return l_onoff$LAYOUT;
+    }
+
     private static final long l_onoff$OFFSET = $LAYOUT.byteOffset(groupElement("l_onoff"));
-    /** The layout of field {@code l_onoff}. */
-    public static ValueLayout.OfInt l_onoff$layout() { return l_onoff$LAYOUT; }
-    /** The offset of field {@code l_onoff}. */
-    public static long l_onoff$offset() { return l_onoff$OFFSET; }
-    /** Gets {@code l_onoff}. */
-    public static int l_onoff(MemorySegment struct) { return struct.get(l_onoff$LAYOUT, l_onoff$OFFSET); }
-    /** Sets {@code l_onoff}. */
-    public static void l_onoff(MemorySegment struct, int value) { struct.set(l_onoff$LAYOUT, l_onoff$OFFSET, value); }
-    /** Gets {@code l_onoff} of the struct at {@code index} of an array, without slicing. */
-    public static int l_onoff$get(MemorySegment array, long index) { return array.get(l_onoff$LAYOUT, index * $SIZE + l_onoff$OFFSET); }
-    /** Sets {@code l_onoff} of the struct at {@code index} of an array, without slicing. */
-    public static void l_onoff$set(MemorySegment array, long index, int value) { array.set(l_onoff$LAYOUT, index * $SIZE + l_onoff$OFFSET, value); }
 
-    private static final ValueLayout.OfInt l_linger$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("l_linger"));
+    /** Offset for field {@code l_onoff}. */
+    public static final long l_onoff$offset() {
+        return l_onoff$OFFSET;
+    }
+
+    /** Getter for field {@code l_onoff}. */
+    public static int l_onoff(MemorySegment struct) {
+        return struct.get(l_onoff$LAYOUT, l_onoff$OFFSET);
+    }
+
+    /** Setter for field {@code l_onoff}. */
+    public static void l_onoff(MemorySegment struct, int fieldValue) {
+        struct.set(l_onoff$LAYOUT, l_onoff$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt l_linger$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("l_linger"));
+
+    /** Layout for field {@code l_linger}. */
+    public static final ValueLayout.OfInt l_linger$layout() {
+        return l_linger$LAYOUT;
+    }
+
     private static final long l_linger$OFFSET = $LAYOUT.byteOffset(groupElement("l_linger"));
-    /** The layout of field {@code l_linger}. */
-    public static ValueLayout.OfInt l_linger$layout() { return l_linger$LAYOUT; }
-    /** The offset of field {@code l_linger}. */
-    public static long l_linger$offset() { return l_linger$OFFSET; }
-    /** Gets {@code l_linger}. */
-    public static int l_linger(MemorySegment struct) { return struct.get(l_linger$LAYOUT, l_linger$OFFSET); }
-    /** Sets {@code l_linger}. */
-    public static void l_linger(MemorySegment struct, int value) { struct.set(l_linger$LAYOUT, l_linger$OFFSET, value); }
-    /** Gets {@code l_linger} of the struct at {@code index} of an array, without slicing. */
-    public static int l_linger$get(MemorySegment array, long index) { return array.get(l_linger$LAYOUT, index * $SIZE + l_linger$OFFSET); }
-    /** Sets {@code l_linger} of the struct at {@code index} of an array, without slicing. */
-    public static void l_linger$set(MemorySegment array, long index, int value) { array.set(l_linger$LAYOUT, index * $SIZE + l_linger$OFFSET, value); }
+
+    /** Offset for field {@code l_linger}. */
+    public static final long l_linger$offset() {
+        return l_linger$OFFSET;
+    }
+
+    /** Getter for field {@code l_linger}. */
+    public static int l_linger(MemorySegment struct) {
+        return struct.get(l_linger$LAYOUT, l_linger$OFFSET);
+    }
+
+    /** Setter for field {@code l_linger}. */
+    public static void l_linger(MemorySegment struct, int fieldValue) {
+        struct.set(l_linger$LAYOUT, l_linger$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

@@ -26,10 +26,19 @@ final class linux_aarch64 {
                     ADDRESS.withName("ai_addr"),
                     ADDRESS.withName("ai_canonname"),
                     ADDRESS.withName("ai_next")).withName("addrinfo");
+            case "epoll_data" -> MemoryLayout.unionLayout(
+                    ADDRESS.withName("ptr"),
+                    JAVA_INT.withName("fd"),
+                    JAVA_INT.withName("u32"),
+                    JAVA_LONG.withName("u64")).withName("epoll_data");
             case "epoll_event" -> MemoryLayout.structLayout(
                     JAVA_INT.withName("events"),
                     MemoryLayout.paddingLayout(4),
-                    JAVA_LONG.withName("data")).withName("epoll_event");
+                    MemoryLayout.unionLayout(
+                        ADDRESS.withName("ptr"),
+                        JAVA_INT.withName("fd"),
+                        JAVA_INT.withName("u32"),
+                        JAVA_LONG.withName("u64")).withName("data")).withName("epoll_event");
             case "fd_set" -> MemoryLayout.structLayout(
                     MemoryLayout.sequenceLayout(16, JAVA_LONG).withName("fds_bits")).withName("fd_set");
             case "iovec" -> MemoryLayout.structLayout(

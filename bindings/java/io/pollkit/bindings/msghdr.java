@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct msghdr}: the fields pollkit uses ({@code msg_name, msg_namelen, msg_iov, msg_iovlen, msg_control, msg_controllen, msg_flags}); the compiler placed them so:
@@ -15,131 +17,224 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>56</td><td>8</td><td>msg_name @0, msg_namelen @8, msg_iov @16, msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @48</td></tr>
  * </table>
  */
-public final class msghdr {
-    private msghdr() {}
+public class msghdr {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("msghdr");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct msghdr} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct msghdr)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    msghdr() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("msghdr");
 
-    private static final AddressLayout msg_name$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("msg_name"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final AddressLayout msg_name$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("msg_name"));
+
+    /** Layout for field {@code msg_name}. */
+    public static final AddressLayout msg_name$layout() {
+        return msg_name$LAYOUT;
+    }
+
     private static final long msg_name$OFFSET = $LAYOUT.byteOffset(groupElement("msg_name"));
-    /** The layout of field {@code msg_name}. */
-    public static AddressLayout msg_name$layout() { return msg_name$LAYOUT; }
-    /** The offset of field {@code msg_name}. */
-    public static long msg_name$offset() { return msg_name$OFFSET; }
-    /** Gets {@code msg_name}. */
-    public static MemorySegment msg_name(MemorySegment struct) { return struct.get(msg_name$LAYOUT, msg_name$OFFSET); }
-    /** Sets {@code msg_name}. */
-    public static void msg_name(MemorySegment struct, MemorySegment value) { struct.set(msg_name$LAYOUT, msg_name$OFFSET, value); }
-    /** Gets {@code msg_name} of the struct at {@code index} of an array, without slicing. */
-    public static MemorySegment msg_name$get(MemorySegment array, long index) { return array.get(msg_name$LAYOUT, index * $SIZE + msg_name$OFFSET); }
-    /** Sets {@code msg_name} of the struct at {@code index} of an array, without slicing. */
-    public static void msg_name$set(MemorySegment array, long index, MemorySegment value) { array.set(msg_name$LAYOUT, index * $SIZE + msg_name$OFFSET, value); }
 
-    private static final ValueLayout.OfInt msg_namelen$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("msg_namelen"));
+    /** Offset for field {@code msg_name}. */
+    public static final long msg_name$offset() {
+        return msg_name$OFFSET;
+    }
+
+    /** Getter for field {@code msg_name}. */
+    public static MemorySegment msg_name(MemorySegment struct) {
+        return struct.get(msg_name$LAYOUT, msg_name$OFFSET);
+    }
+
+    /** Setter for field {@code msg_name}. */
+    public static void msg_name(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(msg_name$LAYOUT, msg_name$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt msg_namelen$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("msg_namelen"));
+
+    /** Layout for field {@code msg_namelen}. */
+    public static final ValueLayout.OfInt msg_namelen$layout() {
+        return msg_namelen$LAYOUT;
+    }
+
     private static final long msg_namelen$OFFSET = $LAYOUT.byteOffset(groupElement("msg_namelen"));
-    /** The layout of field {@code msg_namelen}. */
-    public static ValueLayout.OfInt msg_namelen$layout() { return msg_namelen$LAYOUT; }
-    /** The offset of field {@code msg_namelen}. */
-    public static long msg_namelen$offset() { return msg_namelen$OFFSET; }
-    /** Gets {@code msg_namelen}. */
-    public static int msg_namelen(MemorySegment struct) { return struct.get(msg_namelen$LAYOUT, msg_namelen$OFFSET); }
-    /** Sets {@code msg_namelen}. */
-    public static void msg_namelen(MemorySegment struct, int value) { struct.set(msg_namelen$LAYOUT, msg_namelen$OFFSET, value); }
-    /** Gets {@code msg_namelen} of the struct at {@code index} of an array, without slicing. */
-    public static int msg_namelen$get(MemorySegment array, long index) { return array.get(msg_namelen$LAYOUT, index * $SIZE + msg_namelen$OFFSET); }
-    /** Sets {@code msg_namelen} of the struct at {@code index} of an array, without slicing. */
-    public static void msg_namelen$set(MemorySegment array, long index, int value) { array.set(msg_namelen$LAYOUT, index * $SIZE + msg_namelen$OFFSET, value); }
 
-    private static final AddressLayout msg_iov$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("msg_iov"));
+    /** Offset for field {@code msg_namelen}. */
+    public static final long msg_namelen$offset() {
+        return msg_namelen$OFFSET;
+    }
+
+    /** Getter for field {@code msg_namelen}. */
+    public static int msg_namelen(MemorySegment struct) {
+        return struct.get(msg_namelen$LAYOUT, msg_namelen$OFFSET);
+    }
+
+    /** Setter for field {@code msg_namelen}. */
+    public static void msg_namelen(MemorySegment struct, int fieldValue) {
+        struct.set(msg_namelen$LAYOUT, msg_namelen$OFFSET, fieldValue);
+    }
+
+    private static final AddressLayout msg_iov$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("msg_iov"));
+
+    /** Layout for field {@code msg_iov}. */
+    public static final AddressLayout msg_iov$layout() {
+        return msg_iov$LAYOUT;
+    }
+
     private static final long msg_iov$OFFSET = $LAYOUT.byteOffset(groupElement("msg_iov"));
-    /** The layout of field {@code msg_iov}. */
-    public static AddressLayout msg_iov$layout() { return msg_iov$LAYOUT; }
-    /** The offset of field {@code msg_iov}. */
-    public static long msg_iov$offset() { return msg_iov$OFFSET; }
-    /** Gets {@code msg_iov}. */
-    public static MemorySegment msg_iov(MemorySegment struct) { return struct.get(msg_iov$LAYOUT, msg_iov$OFFSET); }
-    /** Sets {@code msg_iov}. */
-    public static void msg_iov(MemorySegment struct, MemorySegment value) { struct.set(msg_iov$LAYOUT, msg_iov$OFFSET, value); }
-    /** Gets {@code msg_iov} of the struct at {@code index} of an array, without slicing. */
-    public static MemorySegment msg_iov$get(MemorySegment array, long index) { return array.get(msg_iov$LAYOUT, index * $SIZE + msg_iov$OFFSET); }
-    /** Sets {@code msg_iov} of the struct at {@code index} of an array, without slicing. */
-    public static void msg_iov$set(MemorySegment array, long index, MemorySegment value) { array.set(msg_iov$LAYOUT, index * $SIZE + msg_iov$OFFSET, value); }
 
-    private static final ValueLayout.OfLong msg_iovlen$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("msg_iovlen"));
+    /** Offset for field {@code msg_iov}. */
+    public static final long msg_iov$offset() {
+        return msg_iov$OFFSET;
+    }
+
+    /** Getter for field {@code msg_iov}. */
+    public static MemorySegment msg_iov(MemorySegment struct) {
+        return struct.get(msg_iov$LAYOUT, msg_iov$OFFSET);
+    }
+
+    /** Setter for field {@code msg_iov}. */
+    public static void msg_iov(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(msg_iov$LAYOUT, msg_iov$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfLong msg_iovlen$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("msg_iovlen"));
+
+    /** Layout for field {@code msg_iovlen}. */
+    public static final ValueLayout.OfLong msg_iovlen$layout() {
+        return msg_iovlen$LAYOUT;
+    }
+
     private static final long msg_iovlen$OFFSET = $LAYOUT.byteOffset(groupElement("msg_iovlen"));
-    /** The layout of field {@code msg_iovlen}. */
-    public static ValueLayout.OfLong msg_iovlen$layout() { return msg_iovlen$LAYOUT; }
-    /** The offset of field {@code msg_iovlen}. */
-    public static long msg_iovlen$offset() { return msg_iovlen$OFFSET; }
-    /** Gets {@code msg_iovlen}. */
-    public static long msg_iovlen(MemorySegment struct) { return struct.get(msg_iovlen$LAYOUT, msg_iovlen$OFFSET); }
-    /** Sets {@code msg_iovlen}. */
-    public static void msg_iovlen(MemorySegment struct, long value) { struct.set(msg_iovlen$LAYOUT, msg_iovlen$OFFSET, value); }
-    /** Gets {@code msg_iovlen} of the struct at {@code index} of an array, without slicing. */
-    public static long msg_iovlen$get(MemorySegment array, long index) { return array.get(msg_iovlen$LAYOUT, index * $SIZE + msg_iovlen$OFFSET); }
-    /** Sets {@code msg_iovlen} of the struct at {@code index} of an array, without slicing. */
-    public static void msg_iovlen$set(MemorySegment array, long index, long value) { array.set(msg_iovlen$LAYOUT, index * $SIZE + msg_iovlen$OFFSET, value); }
 
-    private static final AddressLayout msg_control$LAYOUT = (AddressLayout) $LAYOUT.select(groupElement("msg_control"));
+    /** Offset for field {@code msg_iovlen}. */
+    public static final long msg_iovlen$offset() {
+        return msg_iovlen$OFFSET;
+    }
+
+    /** Getter for field {@code msg_iovlen}. */
+    public static long msg_iovlen(MemorySegment struct) {
+        return struct.get(msg_iovlen$LAYOUT, msg_iovlen$OFFSET);
+    }
+
+    /** Setter for field {@code msg_iovlen}. */
+    public static void msg_iovlen(MemorySegment struct, long fieldValue) {
+        struct.set(msg_iovlen$LAYOUT, msg_iovlen$OFFSET, fieldValue);
+    }
+
+    private static final AddressLayout msg_control$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("msg_control"));
+
+    /** Layout for field {@code msg_control}. */
+    public static final AddressLayout msg_control$layout() {
+        return msg_control$LAYOUT;
+    }
+
     private static final long msg_control$OFFSET = $LAYOUT.byteOffset(groupElement("msg_control"));
-    /** The layout of field {@code msg_control}. */
-    public static AddressLayout msg_control$layout() { return msg_control$LAYOUT; }
-    /** The offset of field {@code msg_control}. */
-    public static long msg_control$offset() { return msg_control$OFFSET; }
-    /** Gets {@code msg_control}. */
-    public static MemorySegment msg_control(MemorySegment struct) { return struct.get(msg_control$LAYOUT, msg_control$OFFSET); }
-    /** Sets {@code msg_control}. */
-    public static void msg_control(MemorySegment struct, MemorySegment value) { struct.set(msg_control$LAYOUT, msg_control$OFFSET, value); }
-    /** Gets {@code msg_control} of the struct at {@code index} of an array, without slicing. */
-    public static MemorySegment msg_control$get(MemorySegment array, long index) { return array.get(msg_control$LAYOUT, index * $SIZE + msg_control$OFFSET); }
-    /** Sets {@code msg_control} of the struct at {@code index} of an array, without slicing. */
-    public static void msg_control$set(MemorySegment array, long index, MemorySegment value) { array.set(msg_control$LAYOUT, index * $SIZE + msg_control$OFFSET, value); }
 
-    private static final ValueLayout.OfLong msg_controllen$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("msg_controllen"));
+    /** Offset for field {@code msg_control}. */
+    public static final long msg_control$offset() {
+        return msg_control$OFFSET;
+    }
+
+    /** Getter for field {@code msg_control}. */
+    public static MemorySegment msg_control(MemorySegment struct) {
+        return struct.get(msg_control$LAYOUT, msg_control$OFFSET);
+    }
+
+    /** Setter for field {@code msg_control}. */
+    public static void msg_control(MemorySegment struct, MemorySegment fieldValue) {
+        struct.set(msg_control$LAYOUT, msg_control$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfLong msg_controllen$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("msg_controllen"));
+
+    /** Layout for field {@code msg_controllen}. */
+    public static final ValueLayout.OfLong msg_controllen$layout() {
+        return msg_controllen$LAYOUT;
+    }
+
     private static final long msg_controllen$OFFSET = $LAYOUT.byteOffset(groupElement("msg_controllen"));
-    /** The layout of field {@code msg_controllen}. */
-    public static ValueLayout.OfLong msg_controllen$layout() { return msg_controllen$LAYOUT; }
-    /** The offset of field {@code msg_controllen}. */
-    public static long msg_controllen$offset() { return msg_controllen$OFFSET; }
-    /** Gets {@code msg_controllen}. */
-    public static long msg_controllen(MemorySegment struct) { return struct.get(msg_controllen$LAYOUT, msg_controllen$OFFSET); }
-    /** Sets {@code msg_controllen}. */
-    public static void msg_controllen(MemorySegment struct, long value) { struct.set(msg_controllen$LAYOUT, msg_controllen$OFFSET, value); }
-    /** Gets {@code msg_controllen} of the struct at {@code index} of an array, without slicing. */
-    public static long msg_controllen$get(MemorySegment array, long index) { return array.get(msg_controllen$LAYOUT, index * $SIZE + msg_controllen$OFFSET); }
-    /** Sets {@code msg_controllen} of the struct at {@code index} of an array, without slicing. */
-    public static void msg_controllen$set(MemorySegment array, long index, long value) { array.set(msg_controllen$LAYOUT, index * $SIZE + msg_controllen$OFFSET, value); }
 
-    private static final ValueLayout.OfInt msg_flags$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("msg_flags"));
+    /** Offset for field {@code msg_controllen}. */
+    public static final long msg_controllen$offset() {
+        return msg_controllen$OFFSET;
+    }
+
+    /** Getter for field {@code msg_controllen}. */
+    public static long msg_controllen(MemorySegment struct) {
+        return struct.get(msg_controllen$LAYOUT, msg_controllen$OFFSET);
+    }
+
+    /** Setter for field {@code msg_controllen}. */
+    public static void msg_controllen(MemorySegment struct, long fieldValue) {
+        struct.set(msg_controllen$LAYOUT, msg_controllen$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt msg_flags$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("msg_flags"));
+
+    /** Layout for field {@code msg_flags}. */
+    public static final ValueLayout.OfInt msg_flags$layout() {
+        return msg_flags$LAYOUT;
+    }
+
     private static final long msg_flags$OFFSET = $LAYOUT.byteOffset(groupElement("msg_flags"));
-    /** The layout of field {@code msg_flags}. */
-    public static ValueLayout.OfInt msg_flags$layout() { return msg_flags$LAYOUT; }
-    /** The offset of field {@code msg_flags}. */
-    public static long msg_flags$offset() { return msg_flags$OFFSET; }
-    /** Gets {@code msg_flags}. */
-    public static int msg_flags(MemorySegment struct) { return struct.get(msg_flags$LAYOUT, msg_flags$OFFSET); }
-    /** Sets {@code msg_flags}. */
-    public static void msg_flags(MemorySegment struct, int value) { struct.set(msg_flags$LAYOUT, msg_flags$OFFSET, value); }
-    /** Gets {@code msg_flags} of the struct at {@code index} of an array, without slicing. */
-    public static int msg_flags$get(MemorySegment array, long index) { return array.get(msg_flags$LAYOUT, index * $SIZE + msg_flags$OFFSET); }
-    /** Sets {@code msg_flags} of the struct at {@code index} of an array, without slicing. */
-    public static void msg_flags$set(MemorySegment array, long index, int value) { array.set(msg_flags$LAYOUT, index * $SIZE + msg_flags$OFFSET, value); }
+
+    /** Offset for field {@code msg_flags}. */
+    public static final long msg_flags$offset() {
+        return msg_flags$OFFSET;
+    }
+
+    /** Getter for field {@code msg_flags}. */
+    public static int msg_flags(MemorySegment struct) {
+        return struct.get(msg_flags$LAYOUT, msg_flags$OFFSET);
+    }
+
+    /** Setter for field {@code msg_flags}. */
+    public static void msg_flags(MemorySegment struct, int fieldValue) {
+        struct.set(msg_flags$LAYOUT, msg_flags$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct pollfd}: the fields pollkit uses ({@code fd, events, revents}); the compiler placed them so:
@@ -15,71 +17,128 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>8</td><td>4</td><td>fd @0, events @4, revents @6</td></tr>
  * </table>
  */
-public final class pollfd {
-    private pollfd() {}
+public class pollfd {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("pollfd");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct pollfd} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct pollfd)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    pollfd() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("pollfd");
 
-    private static final ValueLayout.OfInt fd$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("fd"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfInt fd$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("fd"));
+
+    /** Layout for field {@code fd}. */
+    public static final ValueLayout.OfInt fd$layout() {
+        return fd$LAYOUT;
+    }
+
     private static final long fd$OFFSET = $LAYOUT.byteOffset(groupElement("fd"));
-    /** The layout of field {@code fd}. */
-    public static ValueLayout.OfInt fd$layout() { return fd$LAYOUT; }
-    /** The offset of field {@code fd}. */
-    public static long fd$offset() { return fd$OFFSET; }
-    /** Gets {@code fd}. */
-    public static int fd(MemorySegment struct) { return struct.get(fd$LAYOUT, fd$OFFSET); }
-    /** Sets {@code fd}. */
-    public static void fd(MemorySegment struct, int value) { struct.set(fd$LAYOUT, fd$OFFSET, value); }
-    /** Gets {@code fd} of the struct at {@code index} of an array, without slicing. */
-    public static int fd$get(MemorySegment array, long index) { return array.get(fd$LAYOUT, index * $SIZE + fd$OFFSET); }
-    /** Sets {@code fd} of the struct at {@code index} of an array, without slicing. */
-    public static void fd$set(MemorySegment array, long index, int value) { array.set(fd$LAYOUT, index * $SIZE + fd$OFFSET, value); }
 
-    private static final ValueLayout.OfShort events$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("events"));
+    /** Offset for field {@code fd}. */
+    public static final long fd$offset() {
+        return fd$OFFSET;
+    }
+
+    /** Getter for field {@code fd}. */
+    public static int fd(MemorySegment struct) {
+        return struct.get(fd$LAYOUT, fd$OFFSET);
+    }
+
+    /** Setter for field {@code fd}. */
+    public static void fd(MemorySegment struct, int fieldValue) {
+        struct.set(fd$LAYOUT, fd$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfShort events$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("events"));
+
+    /** Layout for field {@code events}. */
+    public static final ValueLayout.OfShort events$layout() {
+        return events$LAYOUT;
+    }
+
     private static final long events$OFFSET = $LAYOUT.byteOffset(groupElement("events"));
-    /** The layout of field {@code events}. */
-    public static ValueLayout.OfShort events$layout() { return events$LAYOUT; }
-    /** The offset of field {@code events}. */
-    public static long events$offset() { return events$OFFSET; }
-    /** Gets {@code events}. */
-    public static short events(MemorySegment struct) { return struct.get(events$LAYOUT, events$OFFSET); }
-    /** Sets {@code events}. */
-    public static void events(MemorySegment struct, short value) { struct.set(events$LAYOUT, events$OFFSET, value); }
-    /** Gets {@code events} of the struct at {@code index} of an array, without slicing. */
-    public static short events$get(MemorySegment array, long index) { return array.get(events$LAYOUT, index * $SIZE + events$OFFSET); }
-    /** Sets {@code events} of the struct at {@code index} of an array, without slicing. */
-    public static void events$set(MemorySegment array, long index, short value) { array.set(events$LAYOUT, index * $SIZE + events$OFFSET, value); }
 
-    private static final ValueLayout.OfShort revents$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("revents"));
+    /** Offset for field {@code events}. */
+    public static final long events$offset() {
+        return events$OFFSET;
+    }
+
+    /** Getter for field {@code events}. */
+    public static short events(MemorySegment struct) {
+        return struct.get(events$LAYOUT, events$OFFSET);
+    }
+
+    /** Setter for field {@code events}. */
+    public static void events(MemorySegment struct, short fieldValue) {
+        struct.set(events$LAYOUT, events$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfShort revents$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("revents"));
+
+    /** Layout for field {@code revents}. */
+    public static final ValueLayout.OfShort revents$layout() {
+        return revents$LAYOUT;
+    }
+
     private static final long revents$OFFSET = $LAYOUT.byteOffset(groupElement("revents"));
-    /** The layout of field {@code revents}. */
-    public static ValueLayout.OfShort revents$layout() { return revents$LAYOUT; }
-    /** The offset of field {@code revents}. */
-    public static long revents$offset() { return revents$OFFSET; }
-    /** Gets {@code revents}. */
-    public static short revents(MemorySegment struct) { return struct.get(revents$LAYOUT, revents$OFFSET); }
-    /** Sets {@code revents}. */
-    public static void revents(MemorySegment struct, short value) { struct.set(revents$LAYOUT, revents$OFFSET, value); }
-    /** Gets {@code revents} of the struct at {@code index} of an array, without slicing. */
-    public static short revents$get(MemorySegment array, long index) { return array.get(revents$LAYOUT, index * $SIZE + revents$OFFSET); }
-    /** Sets {@code revents} of the struct at {@code index} of an array, without slicing. */
-    public static void revents$set(MemorySegment array, long index, short value) { array.set(revents$LAYOUT, index * $SIZE + revents$OFFSET, value); }
+
+    /** Offset for field {@code revents}. */
+    public static final long revents$offset() {
+        return revents$OFFSET;
+    }
+
+    /** Getter for field {@code revents}. */
+    public static short revents(MemorySegment struct) {
+        return struct.get(revents$LAYOUT, revents$OFFSET);
+    }
+
+    /** Setter for field {@code revents}. */
+    public static void revents(MemorySegment struct, short fieldValue) {
+        struct.set(revents$LAYOUT, revents$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

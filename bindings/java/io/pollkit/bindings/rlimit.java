@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct rlimit}: the fields pollkit uses ({@code rlim_cur, rlim_max}); the compiler placed them so:
@@ -15,56 +17,104 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>16</td><td>8</td><td>rlim_cur @0, rlim_max @8</td></tr>
  * </table>
  */
-public final class rlimit {
-    private rlimit() {}
+public class rlimit {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("rlimit");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct rlimit} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct rlimit)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    rlimit() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("rlimit");
 
-    private static final ValueLayout.OfLong rlim_cur$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("rlim_cur"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfLong rlim_cur$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("rlim_cur"));
+
+    /** Layout for field {@code rlim_cur}. */
+    public static final ValueLayout.OfLong rlim_cur$layout() {
+        return rlim_cur$LAYOUT;
+    }
+
     private static final long rlim_cur$OFFSET = $LAYOUT.byteOffset(groupElement("rlim_cur"));
-    /** The layout of field {@code rlim_cur}. */
-    public static ValueLayout.OfLong rlim_cur$layout() { return rlim_cur$LAYOUT; }
-    /** The offset of field {@code rlim_cur}. */
-    public static long rlim_cur$offset() { return rlim_cur$OFFSET; }
-    /** Gets {@code rlim_cur}. */
-    public static long rlim_cur(MemorySegment struct) { return struct.get(rlim_cur$LAYOUT, rlim_cur$OFFSET); }
-    /** Sets {@code rlim_cur}. */
-    public static void rlim_cur(MemorySegment struct, long value) { struct.set(rlim_cur$LAYOUT, rlim_cur$OFFSET, value); }
-    /** Gets {@code rlim_cur} of the struct at {@code index} of an array, without slicing. */
-    public static long rlim_cur$get(MemorySegment array, long index) { return array.get(rlim_cur$LAYOUT, index * $SIZE + rlim_cur$OFFSET); }
-    /** Sets {@code rlim_cur} of the struct at {@code index} of an array, without slicing. */
-    public static void rlim_cur$set(MemorySegment array, long index, long value) { array.set(rlim_cur$LAYOUT, index * $SIZE + rlim_cur$OFFSET, value); }
 
-    private static final ValueLayout.OfLong rlim_max$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("rlim_max"));
+    /** Offset for field {@code rlim_cur}. */
+    public static final long rlim_cur$offset() {
+        return rlim_cur$OFFSET;
+    }
+
+    /** Getter for field {@code rlim_cur}. */
+    public static long rlim_cur(MemorySegment struct) {
+        return struct.get(rlim_cur$LAYOUT, rlim_cur$OFFSET);
+    }
+
+    /** Setter for field {@code rlim_cur}. */
+    public static void rlim_cur(MemorySegment struct, long fieldValue) {
+        struct.set(rlim_cur$LAYOUT, rlim_cur$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfLong rlim_max$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("rlim_max"));
+
+    /** Layout for field {@code rlim_max}. */
+    public static final ValueLayout.OfLong rlim_max$layout() {
+        return rlim_max$LAYOUT;
+    }
+
     private static final long rlim_max$OFFSET = $LAYOUT.byteOffset(groupElement("rlim_max"));
-    /** The layout of field {@code rlim_max}. */
-    public static ValueLayout.OfLong rlim_max$layout() { return rlim_max$LAYOUT; }
-    /** The offset of field {@code rlim_max}. */
-    public static long rlim_max$offset() { return rlim_max$OFFSET; }
-    /** Gets {@code rlim_max}. */
-    public static long rlim_max(MemorySegment struct) { return struct.get(rlim_max$LAYOUT, rlim_max$OFFSET); }
-    /** Sets {@code rlim_max}. */
-    public static void rlim_max(MemorySegment struct, long value) { struct.set(rlim_max$LAYOUT, rlim_max$OFFSET, value); }
-    /** Gets {@code rlim_max} of the struct at {@code index} of an array, without slicing. */
-    public static long rlim_max$get(MemorySegment array, long index) { return array.get(rlim_max$LAYOUT, index * $SIZE + rlim_max$OFFSET); }
-    /** Sets {@code rlim_max} of the struct at {@code index} of an array, without slicing. */
-    public static void rlim_max$set(MemorySegment array, long index, long value) { array.set(rlim_max$LAYOUT, index * $SIZE + rlim_max$OFFSET, value); }
+
+    /** Offset for field {@code rlim_max}. */
+    public static final long rlim_max$offset() {
+        return rlim_max$OFFSET;
+    }
+
+    /** Getter for field {@code rlim_max}. */
+    public static long rlim_max(MemorySegment struct) {
+        return struct.get(rlim_max$LAYOUT, rlim_max$OFFSET);
+    }
+
+    /** Setter for field {@code rlim_max}. */
+    public static void rlim_max(MemorySegment struct, long fieldValue) {
+        struct.set(rlim_max$LAYOUT, rlim_max$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct sockaddr}: the fields pollkit uses ({@code sa_family, sa_data}); the compiler placed them so:
@@ -15,54 +17,122 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>16</td><td>2</td><td>sa_family @0, sa_data @2</td></tr>
  * </table>
  */
-public final class sockaddr {
-    private sockaddr() {}
+public class sockaddr {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("sockaddr");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct sockaddr} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct sockaddr)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    sockaddr() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("sockaddr");
 
-    private static final ValueLayout.OfShort sa_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sa_family"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfShort sa_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sa_family"));
+
+    /** Layout for field {@code sa_family}. */
+    public static final ValueLayout.OfShort sa_family$layout() {
+        return sa_family$LAYOUT;
+    }
+
     private static final long sa_family$OFFSET = $LAYOUT.byteOffset(groupElement("sa_family"));
-    /** The layout of field {@code sa_family}. */
-    public static ValueLayout.OfShort sa_family$layout() { return sa_family$LAYOUT; }
-    /** The offset of field {@code sa_family}. */
-    public static long sa_family$offset() { return sa_family$OFFSET; }
-    /** Gets {@code sa_family}. */
-    public static short sa_family(MemorySegment struct) { return struct.get(sa_family$LAYOUT, sa_family$OFFSET); }
-    /** Sets {@code sa_family}. */
-    public static void sa_family(MemorySegment struct, short value) { struct.set(sa_family$LAYOUT, sa_family$OFFSET, value); }
-    /** Gets {@code sa_family} of the struct at {@code index} of an array, without slicing. */
-    public static short sa_family$get(MemorySegment array, long index) { return array.get(sa_family$LAYOUT, index * $SIZE + sa_family$OFFSET); }
-    /** Sets {@code sa_family} of the struct at {@code index} of an array, without slicing. */
-    public static void sa_family$set(MemorySegment array, long index, short value) { array.set(sa_family$LAYOUT, index * $SIZE + sa_family$OFFSET, value); }
 
-    private static final SequenceLayout sa_data$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("sa_data"));
+    /** Offset for field {@code sa_family}. */
+    public static final long sa_family$offset() {
+        return sa_family$OFFSET;
+    }
+
+    /** Getter for field {@code sa_family}. */
+    public static short sa_family(MemorySegment struct) {
+        return struct.get(sa_family$LAYOUT, sa_family$OFFSET);
+    }
+
+    /** Setter for field {@code sa_family}. */
+    public static void sa_family(MemorySegment struct, short fieldValue) {
+        struct.set(sa_family$LAYOUT, sa_family$OFFSET, fieldValue);
+    }
+
+    private static final SequenceLayout sa_data$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("sa_data"));
+
+    /** Layout for field {@code sa_data}. */
+    public static final SequenceLayout sa_data$layout() {
+        return sa_data$LAYOUT;
+    }
+
     private static final long sa_data$OFFSET = $LAYOUT.byteOffset(groupElement("sa_data"));
-    /** The layout of field {@code sa_data}. */
-    public static SequenceLayout sa_data$layout() { return sa_data$LAYOUT; }
-    /** The offset of field {@code sa_data}. */
-    public static long sa_data$offset() { return sa_data$OFFSET; }
-    /** The bytes of {@code sa_data}, as a slice of the struct. */
-    public static MemorySegment sa_data(MemorySegment struct) { return struct.asSlice(sa_data$OFFSET, sa_data$LAYOUT.byteSize()); }
-    /** Copies {@code value} into {@code sa_data}. */
-    public static void sa_data(MemorySegment struct, MemorySegment value) {
-        MemorySegment.copy(value, 0L, struct, sa_data$OFFSET, sa_data$LAYOUT.byteSize());
+
+    /** Offset for field {@code sa_data}. */
+    public static final long sa_data$offset() {
+        return sa_data$OFFSET;
+    }
+
+    /** Getter for field {@code sa_data}: a slice, the array inside the struct; writes to it write the struct. */
+    public static MemorySegment sa_data(MemorySegment struct) {
+        return struct.asSlice(sa_data$OFFSET, sa_data$LAYOUT.byteSize());
+    }
+
+    /** Setter for field {@code sa_data}: copies {@code fieldValue} into it. */
+    public static void sa_data(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, sa_data$OFFSET, sa_data$LAYOUT.byteSize());
+    }
+
+    private static long[] sa_data$DIMS = { 14 };
+
+    /** Dimensions for array field {@code sa_data}. */
+    public static long[] sa_data$dimensions() {
+        return sa_data$DIMS;
+    }
+    private static final VarHandle sa_data$ELEM_HANDLE = sa_data$LAYOUT.varHandle(sequenceElement());
+
+    /** Indexed getter for field {@code sa_data}. */
+    public static byte sa_data(MemorySegment struct, long index0) {
+        return (byte)sa_data$ELEM_HANDLE.get(struct, sa_data$OFFSET, index0);
+    }
+
+    /** Indexed setter for field {@code sa_data}. */
+    public static void sa_data(MemorySegment struct, long index0, byte fieldValue) {
+        sa_data$ELEM_HANDLE.set(struct, sa_data$OFFSET, index0, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
     }
 }

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct sockaddr_in}: the fields pollkit uses ({@code sin_family, sin_port, sin_addr, sin_zero}); the compiler placed them so:
@@ -15,82 +17,170 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>16</td><td>4</td><td>sin_family @0, sin_port @2, sin_addr @4, sin_zero @8</td></tr>
  * </table>
  */
-public final class sockaddr_in {
-    private sockaddr_in() {}
+public class sockaddr_in {
+
+    sockaddr_in() {
+        // Should not be called directly
+    }
 
     private static final GroupLayout $LAYOUT = Platform.struct("sockaddr_in");
-    private static final long $SIZE = $LAYOUT.byteSize();
 
-    /** The layout of {@code struct sockaddr_in} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct sockaddr_in)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final ValueLayout.OfShort sin_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sin_family"));
 
-    private static final ValueLayout.OfShort sin_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sin_family"));
+    /** Layout for field {@code sin_family}. */
+    public static final ValueLayout.OfShort sin_family$layout() {
+        return sin_family$LAYOUT;
+    }
+
     private static final long sin_family$OFFSET = $LAYOUT.byteOffset(groupElement("sin_family"));
-    /** The layout of field {@code sin_family}. */
-    public static ValueLayout.OfShort sin_family$layout() { return sin_family$LAYOUT; }
-    /** The offset of field {@code sin_family}. */
-    public static long sin_family$offset() { return sin_family$OFFSET; }
-    /** Gets {@code sin_family}. */
-    public static short sin_family(MemorySegment struct) { return struct.get(sin_family$LAYOUT, sin_family$OFFSET); }
-    /** Sets {@code sin_family}. */
-    public static void sin_family(MemorySegment struct, short value) { struct.set(sin_family$LAYOUT, sin_family$OFFSET, value); }
-    /** Gets {@code sin_family} of the struct at {@code index} of an array, without slicing. */
-    public static short sin_family$get(MemorySegment array, long index) { return array.get(sin_family$LAYOUT, index * $SIZE + sin_family$OFFSET); }
-    /** Sets {@code sin_family} of the struct at {@code index} of an array, without slicing. */
-    public static void sin_family$set(MemorySegment array, long index, short value) { array.set(sin_family$LAYOUT, index * $SIZE + sin_family$OFFSET, value); }
 
-    private static final ValueLayout.OfShort sin_port$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sin_port"));
-    private static final long sin_port$OFFSET = $LAYOUT.byteOffset(groupElement("sin_port"));
-    /** The layout of field {@code sin_port}. */
-    public static ValueLayout.OfShort sin_port$layout() { return sin_port$LAYOUT; }
-    /** The offset of field {@code sin_port}. */
-    public static long sin_port$offset() { return sin_port$OFFSET; }
-    /** Gets {@code sin_port}. */
-    public static short sin_port(MemorySegment struct) { return struct.get(sin_port$LAYOUT, sin_port$OFFSET); }
-    /** Sets {@code sin_port}. */
-    public static void sin_port(MemorySegment struct, short value) { struct.set(sin_port$LAYOUT, sin_port$OFFSET, value); }
-    /** Gets {@code sin_port} of the struct at {@code index} of an array, without slicing. */
-    public static short sin_port$get(MemorySegment array, long index) { return array.get(sin_port$LAYOUT, index * $SIZE + sin_port$OFFSET); }
-    /** Sets {@code sin_port} of the struct at {@code index} of an array, without slicing. */
-    public static void sin_port$set(MemorySegment array, long index, short value) { array.set(sin_port$LAYOUT, index * $SIZE + sin_port$OFFSET, value); }
-
-    private static final SequenceLayout sin_addr$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("sin_addr"));
-    private static final long sin_addr$OFFSET = $LAYOUT.byteOffset(groupElement("sin_addr"));
-    /** The layout of field {@code sin_addr}. */
-    public static SequenceLayout sin_addr$layout() { return sin_addr$LAYOUT; }
-    /** The offset of field {@code sin_addr}. */
-    public static long sin_addr$offset() { return sin_addr$OFFSET; }
-    /** The bytes of {@code sin_addr}, as a slice of the struct. */
-    public static MemorySegment sin_addr(MemorySegment struct) { return struct.asSlice(sin_addr$OFFSET, sin_addr$LAYOUT.byteSize()); }
-    /** Copies {@code value} into {@code sin_addr}. */
-    public static void sin_addr(MemorySegment struct, MemorySegment value) {
-        MemorySegment.copy(value, 0L, struct, sin_addr$OFFSET, sin_addr$LAYOUT.byteSize());
+    /** Offset for field {@code sin_family}. */
+    public static final long sin_family$offset() {
+        return sin_family$OFFSET;
     }
 
-    private static final SequenceLayout sin_zero$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("sin_zero"));
+    /** Getter for field {@code sin_family}. */
+    public static short sin_family(MemorySegment struct) {
+        return struct.get(sin_family$LAYOUT, sin_family$OFFSET);
+    }
+
+    /** Setter for field {@code sin_family}. */
+    public static void sin_family(MemorySegment struct, short fieldValue) {
+        struct.set(sin_family$LAYOUT, sin_family$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfShort sin_port$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sin_port"));
+
+    /** Layout for field {@code sin_port}. */
+    public static final ValueLayout.OfShort sin_port$layout() {
+        return sin_port$LAYOUT;
+    }
+
+    private static final long sin_port$OFFSET = $LAYOUT.byteOffset(groupElement("sin_port"));
+
+    /** Offset for field {@code sin_port}. */
+    public static final long sin_port$offset() {
+        return sin_port$OFFSET;
+    }
+
+    /** Getter for field {@code sin_port}. */
+    public static short sin_port(MemorySegment struct) {
+        return struct.get(sin_port$LAYOUT, sin_port$OFFSET);
+    }
+
+    /** Setter for field {@code sin_port}. */
+    public static void sin_port(MemorySegment struct, short fieldValue) {
+        struct.set(sin_port$LAYOUT, sin_port$OFFSET, fieldValue);
+    }
+
+    private static final SequenceLayout sin_addr$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("sin_addr"));
+
+    /** Layout for field {@code sin_addr}. */
+    public static final SequenceLayout sin_addr$layout() {
+        return sin_addr$LAYOUT;
+    }
+
+    private static final long sin_addr$OFFSET = $LAYOUT.byteOffset(groupElement("sin_addr"));
+
+    /** Offset for field {@code sin_addr}. */
+    public static final long sin_addr$offset() {
+        return sin_addr$OFFSET;
+    }
+
+    /** Getter for field {@code sin_addr}: a slice, the bytes of {@code sin_addr} inside the struct; writes to it write the struct. */
+    public static MemorySegment sin_addr(MemorySegment struct) {
+        return struct.asSlice(sin_addr$OFFSET, sin_addr$LAYOUT.byteSize());
+    }
+
+    /** Setter for field {@code sin_addr}: copies {@code fieldValue} into it. */
+    public static void sin_addr(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, sin_addr$OFFSET, sin_addr$LAYOUT.byteSize());
+    }
+
+    private static final SequenceLayout sin_zero$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("sin_zero"));
+
+    /** Layout for field {@code sin_zero}. */
+    public static final SequenceLayout sin_zero$layout() {
+        return sin_zero$LAYOUT;
+    }
+
     private static final long sin_zero$OFFSET = $LAYOUT.byteOffset(groupElement("sin_zero"));
-    /** The layout of field {@code sin_zero}. */
-    public static SequenceLayout sin_zero$layout() { return sin_zero$LAYOUT; }
-    /** The offset of field {@code sin_zero}. */
-    public static long sin_zero$offset() { return sin_zero$OFFSET; }
-    /** The bytes of {@code sin_zero}, as a slice of the struct. */
-    public static MemorySegment sin_zero(MemorySegment struct) { return struct.asSlice(sin_zero$OFFSET, sin_zero$LAYOUT.byteSize()); }
-    /** Copies {@code value} into {@code sin_zero}. */
-    public static void sin_zero(MemorySegment struct, MemorySegment value) {
-        MemorySegment.copy(value, 0L, struct, sin_zero$OFFSET, sin_zero$LAYOUT.byteSize());
+
+    /** Offset for field {@code sin_zero}. */
+    public static final long sin_zero$offset() {
+        return sin_zero$OFFSET;
+    }
+
+    /** Getter for field {@code sin_zero}: a slice, the array inside the struct; writes to it write the struct. */
+    public static MemorySegment sin_zero(MemorySegment struct) {
+        return struct.asSlice(sin_zero$OFFSET, sin_zero$LAYOUT.byteSize());
+    }
+
+    /** Setter for field {@code sin_zero}: copies {@code fieldValue} into it. */
+    public static void sin_zero(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, sin_zero$OFFSET, sin_zero$LAYOUT.byteSize());
+    }
+
+    private static long[] sin_zero$DIMS = { 8 };
+
+    /** Dimensions for array field {@code sin_zero}. */
+    public static long[] sin_zero$dimensions() {
+        return sin_zero$DIMS;
+    }
+    private static final VarHandle sin_zero$ELEM_HANDLE = sin_zero$LAYOUT.varHandle(sequenceElement());
+
+    /** Indexed getter for field {@code sin_zero}. */
+    public static byte sin_zero(MemorySegment struct, long index0) {
+        return (byte)sin_zero$ELEM_HANDLE.get(struct, sin_zero$OFFSET, index0);
+    }
+
+    /** Indexed setter for field {@code sin_zero}. */
+    public static void sin_zero(MemorySegment struct, long index0, byte fieldValue) {
+        sin_zero$ELEM_HANDLE.set(struct, sin_zero$OFFSET, index0, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
     }
 }

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct sockaddr_in6}: the fields pollkit uses ({@code sin6_family, sin6_port, sin6_flowinfo, sin6_addr, sin6_scope_id}); the compiler placed them so:
@@ -15,99 +17,176 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>28</td><td>4</td><td>sin6_family @0, sin6_port @2, sin6_flowinfo @4, sin6_addr @8, sin6_scope_id @24</td></tr>
  * </table>
  */
-public final class sockaddr_in6 {
-    private sockaddr_in6() {}
+public class sockaddr_in6 {
+
+    sockaddr_in6() {
+        // Should not be called directly
+    }
 
     private static final GroupLayout $LAYOUT = Platform.struct("sockaddr_in6");
-    private static final long $SIZE = $LAYOUT.byteSize();
 
-    /** The layout of {@code struct sockaddr_in6} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct sockaddr_in6)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final ValueLayout.OfShort sin6_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sin6_family"));
 
-    private static final ValueLayout.OfShort sin6_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sin6_family"));
+    /** Layout for field {@code sin6_family}. */
+    public static final ValueLayout.OfShort sin6_family$layout() {
+        return sin6_family$LAYOUT;
+    }
+
     private static final long sin6_family$OFFSET = $LAYOUT.byteOffset(groupElement("sin6_family"));
-    /** The layout of field {@code sin6_family}. */
-    public static ValueLayout.OfShort sin6_family$layout() { return sin6_family$LAYOUT; }
-    /** The offset of field {@code sin6_family}. */
-    public static long sin6_family$offset() { return sin6_family$OFFSET; }
-    /** Gets {@code sin6_family}. */
-    public static short sin6_family(MemorySegment struct) { return struct.get(sin6_family$LAYOUT, sin6_family$OFFSET); }
-    /** Sets {@code sin6_family}. */
-    public static void sin6_family(MemorySegment struct, short value) { struct.set(sin6_family$LAYOUT, sin6_family$OFFSET, value); }
-    /** Gets {@code sin6_family} of the struct at {@code index} of an array, without slicing. */
-    public static short sin6_family$get(MemorySegment array, long index) { return array.get(sin6_family$LAYOUT, index * $SIZE + sin6_family$OFFSET); }
-    /** Sets {@code sin6_family} of the struct at {@code index} of an array, without slicing. */
-    public static void sin6_family$set(MemorySegment array, long index, short value) { array.set(sin6_family$LAYOUT, index * $SIZE + sin6_family$OFFSET, value); }
 
-    private static final ValueLayout.OfShort sin6_port$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sin6_port"));
-    private static final long sin6_port$OFFSET = $LAYOUT.byteOffset(groupElement("sin6_port"));
-    /** The layout of field {@code sin6_port}. */
-    public static ValueLayout.OfShort sin6_port$layout() { return sin6_port$LAYOUT; }
-    /** The offset of field {@code sin6_port}. */
-    public static long sin6_port$offset() { return sin6_port$OFFSET; }
-    /** Gets {@code sin6_port}. */
-    public static short sin6_port(MemorySegment struct) { return struct.get(sin6_port$LAYOUT, sin6_port$OFFSET); }
-    /** Sets {@code sin6_port}. */
-    public static void sin6_port(MemorySegment struct, short value) { struct.set(sin6_port$LAYOUT, sin6_port$OFFSET, value); }
-    /** Gets {@code sin6_port} of the struct at {@code index} of an array, without slicing. */
-    public static short sin6_port$get(MemorySegment array, long index) { return array.get(sin6_port$LAYOUT, index * $SIZE + sin6_port$OFFSET); }
-    /** Sets {@code sin6_port} of the struct at {@code index} of an array, without slicing. */
-    public static void sin6_port$set(MemorySegment array, long index, short value) { array.set(sin6_port$LAYOUT, index * $SIZE + sin6_port$OFFSET, value); }
-
-    private static final ValueLayout.OfInt sin6_flowinfo$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("sin6_flowinfo"));
-    private static final long sin6_flowinfo$OFFSET = $LAYOUT.byteOffset(groupElement("sin6_flowinfo"));
-    /** The layout of field {@code sin6_flowinfo}. */
-    public static ValueLayout.OfInt sin6_flowinfo$layout() { return sin6_flowinfo$LAYOUT; }
-    /** The offset of field {@code sin6_flowinfo}. */
-    public static long sin6_flowinfo$offset() { return sin6_flowinfo$OFFSET; }
-    /** Gets {@code sin6_flowinfo}. */
-    public static int sin6_flowinfo(MemorySegment struct) { return struct.get(sin6_flowinfo$LAYOUT, sin6_flowinfo$OFFSET); }
-    /** Sets {@code sin6_flowinfo}. */
-    public static void sin6_flowinfo(MemorySegment struct, int value) { struct.set(sin6_flowinfo$LAYOUT, sin6_flowinfo$OFFSET, value); }
-    /** Gets {@code sin6_flowinfo} of the struct at {@code index} of an array, without slicing. */
-    public static int sin6_flowinfo$get(MemorySegment array, long index) { return array.get(sin6_flowinfo$LAYOUT, index * $SIZE + sin6_flowinfo$OFFSET); }
-    /** Sets {@code sin6_flowinfo} of the struct at {@code index} of an array, without slicing. */
-    public static void sin6_flowinfo$set(MemorySegment array, long index, int value) { array.set(sin6_flowinfo$LAYOUT, index * $SIZE + sin6_flowinfo$OFFSET, value); }
-
-    private static final SequenceLayout sin6_addr$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("sin6_addr"));
-    private static final long sin6_addr$OFFSET = $LAYOUT.byteOffset(groupElement("sin6_addr"));
-    /** The layout of field {@code sin6_addr}. */
-    public static SequenceLayout sin6_addr$layout() { return sin6_addr$LAYOUT; }
-    /** The offset of field {@code sin6_addr}. */
-    public static long sin6_addr$offset() { return sin6_addr$OFFSET; }
-    /** The bytes of {@code sin6_addr}, as a slice of the struct. */
-    public static MemorySegment sin6_addr(MemorySegment struct) { return struct.asSlice(sin6_addr$OFFSET, sin6_addr$LAYOUT.byteSize()); }
-    /** Copies {@code value} into {@code sin6_addr}. */
-    public static void sin6_addr(MemorySegment struct, MemorySegment value) {
-        MemorySegment.copy(value, 0L, struct, sin6_addr$OFFSET, sin6_addr$LAYOUT.byteSize());
+    /** Offset for field {@code sin6_family}. */
+    public static final long sin6_family$offset() {
+        return sin6_family$OFFSET;
     }
 
-    private static final ValueLayout.OfInt sin6_scope_id$LAYOUT = (ValueLayout.OfInt) $LAYOUT.select(groupElement("sin6_scope_id"));
+    /** Getter for field {@code sin6_family}. */
+    public static short sin6_family(MemorySegment struct) {
+        return struct.get(sin6_family$LAYOUT, sin6_family$OFFSET);
+    }
+
+    /** Setter for field {@code sin6_family}. */
+    public static void sin6_family(MemorySegment struct, short fieldValue) {
+        struct.set(sin6_family$LAYOUT, sin6_family$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfShort sin6_port$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sin6_port"));
+
+    /** Layout for field {@code sin6_port}. */
+    public static final ValueLayout.OfShort sin6_port$layout() {
+        return sin6_port$LAYOUT;
+    }
+
+    private static final long sin6_port$OFFSET = $LAYOUT.byteOffset(groupElement("sin6_port"));
+
+    /** Offset for field {@code sin6_port}. */
+    public static final long sin6_port$offset() {
+        return sin6_port$OFFSET;
+    }
+
+    /** Getter for field {@code sin6_port}. */
+    public static short sin6_port(MemorySegment struct) {
+        return struct.get(sin6_port$LAYOUT, sin6_port$OFFSET);
+    }
+
+    /** Setter for field {@code sin6_port}. */
+    public static void sin6_port(MemorySegment struct, short fieldValue) {
+        struct.set(sin6_port$LAYOUT, sin6_port$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfInt sin6_flowinfo$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("sin6_flowinfo"));
+
+    /** Layout for field {@code sin6_flowinfo}. */
+    public static final ValueLayout.OfInt sin6_flowinfo$layout() {
+        return sin6_flowinfo$LAYOUT;
+    }
+
+    private static final long sin6_flowinfo$OFFSET = $LAYOUT.byteOffset(groupElement("sin6_flowinfo"));
+
+    /** Offset for field {@code sin6_flowinfo}. */
+    public static final long sin6_flowinfo$offset() {
+        return sin6_flowinfo$OFFSET;
+    }
+
+    /** Getter for field {@code sin6_flowinfo}. */
+    public static int sin6_flowinfo(MemorySegment struct) {
+        return struct.get(sin6_flowinfo$LAYOUT, sin6_flowinfo$OFFSET);
+    }
+
+    /** Setter for field {@code sin6_flowinfo}. */
+    public static void sin6_flowinfo(MemorySegment struct, int fieldValue) {
+        struct.set(sin6_flowinfo$LAYOUT, sin6_flowinfo$OFFSET, fieldValue);
+    }
+
+    private static final SequenceLayout sin6_addr$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("sin6_addr"));
+
+    /** Layout for field {@code sin6_addr}. */
+    public static final SequenceLayout sin6_addr$layout() {
+        return sin6_addr$LAYOUT;
+    }
+
+    private static final long sin6_addr$OFFSET = $LAYOUT.byteOffset(groupElement("sin6_addr"));
+
+    /** Offset for field {@code sin6_addr}. */
+    public static final long sin6_addr$offset() {
+        return sin6_addr$OFFSET;
+    }
+
+    /** Getter for field {@code sin6_addr}: a slice, the bytes of {@code sin6_addr} inside the struct; writes to it write the struct. */
+    public static MemorySegment sin6_addr(MemorySegment struct) {
+        return struct.asSlice(sin6_addr$OFFSET, sin6_addr$LAYOUT.byteSize());
+    }
+
+    /** Setter for field {@code sin6_addr}: copies {@code fieldValue} into it. */
+    public static void sin6_addr(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, sin6_addr$OFFSET, sin6_addr$LAYOUT.byteSize());
+    }
+
+    private static final ValueLayout.OfInt sin6_scope_id$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("sin6_scope_id"));
+
+    /** Layout for field {@code sin6_scope_id}. */
+    public static final ValueLayout.OfInt sin6_scope_id$layout() {
+        return sin6_scope_id$LAYOUT;
+    }
+
     private static final long sin6_scope_id$OFFSET = $LAYOUT.byteOffset(groupElement("sin6_scope_id"));
-    /** The layout of field {@code sin6_scope_id}. */
-    public static ValueLayout.OfInt sin6_scope_id$layout() { return sin6_scope_id$LAYOUT; }
-    /** The offset of field {@code sin6_scope_id}. */
-    public static long sin6_scope_id$offset() { return sin6_scope_id$OFFSET; }
-    /** Gets {@code sin6_scope_id}. */
-    public static int sin6_scope_id(MemorySegment struct) { return struct.get(sin6_scope_id$LAYOUT, sin6_scope_id$OFFSET); }
-    /** Sets {@code sin6_scope_id}. */
-    public static void sin6_scope_id(MemorySegment struct, int value) { struct.set(sin6_scope_id$LAYOUT, sin6_scope_id$OFFSET, value); }
-    /** Gets {@code sin6_scope_id} of the struct at {@code index} of an array, without slicing. */
-    public static int sin6_scope_id$get(MemorySegment array, long index) { return array.get(sin6_scope_id$LAYOUT, index * $SIZE + sin6_scope_id$OFFSET); }
-    /** Sets {@code sin6_scope_id} of the struct at {@code index} of an array, without slicing. */
-    public static void sin6_scope_id$set(MemorySegment array, long index, int value) { array.set(sin6_scope_id$LAYOUT, index * $SIZE + sin6_scope_id$OFFSET, value); }
+
+    /** Offset for field {@code sin6_scope_id}. */
+    public static final long sin6_scope_id$offset() {
+        return sin6_scope_id$OFFSET;
+    }
+
+    /** Getter for field {@code sin6_scope_id}. */
+    public static int sin6_scope_id(MemorySegment struct) {
+        return struct.get(sin6_scope_id$LAYOUT, sin6_scope_id$OFFSET);
+    }
+
+    /** Setter for field {@code sin6_scope_id}. */
+    public static void sin6_scope_id(MemorySegment struct, int fieldValue) {
+        struct.set(sin6_scope_id$LAYOUT, sin6_scope_id$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct sockaddr_storage}: the fields pollkit uses ({@code ss_family}); the compiler placed them so:
@@ -15,41 +17,80 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>128</td><td>8</td><td>ss_family @0</td></tr>
  * </table>
  */
-public final class sockaddr_storage {
-    private sockaddr_storage() {}
+public class sockaddr_storage {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("sockaddr_storage");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct sockaddr_storage} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct sockaddr_storage)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    sockaddr_storage() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("sockaddr_storage");
 
-    private static final ValueLayout.OfShort ss_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("ss_family"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfShort ss_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("ss_family"));
+
+    /** Layout for field {@code ss_family}. */
+    public static final ValueLayout.OfShort ss_family$layout() {
+        return ss_family$LAYOUT;
+    }
+
     private static final long ss_family$OFFSET = $LAYOUT.byteOffset(groupElement("ss_family"));
-    /** The layout of field {@code ss_family}. */
-    public static ValueLayout.OfShort ss_family$layout() { return ss_family$LAYOUT; }
-    /** The offset of field {@code ss_family}. */
-    public static long ss_family$offset() { return ss_family$OFFSET; }
-    /** Gets {@code ss_family}. */
-    public static short ss_family(MemorySegment struct) { return struct.get(ss_family$LAYOUT, ss_family$OFFSET); }
-    /** Sets {@code ss_family}. */
-    public static void ss_family(MemorySegment struct, short value) { struct.set(ss_family$LAYOUT, ss_family$OFFSET, value); }
-    /** Gets {@code ss_family} of the struct at {@code index} of an array, without slicing. */
-    public static short ss_family$get(MemorySegment array, long index) { return array.get(ss_family$LAYOUT, index * $SIZE + ss_family$OFFSET); }
-    /** Sets {@code ss_family} of the struct at {@code index} of an array, without slicing. */
-    public static void ss_family$set(MemorySegment array, long index, short value) { array.set(ss_family$LAYOUT, index * $SIZE + ss_family$OFFSET, value); }
+
+    /** Offset for field {@code ss_family}. */
+    public static final long ss_family$offset() {
+        return ss_family$OFFSET;
+    }
+
+    /** Getter for field {@code ss_family}. */
+    public static short ss_family(MemorySegment struct) {
+        return struct.get(ss_family$LAYOUT, ss_family$OFFSET);
+    }
+
+    /** Setter for field {@code ss_family}. */
+    public static void ss_family(MemorySegment struct, short fieldValue) {
+        struct.set(ss_family$LAYOUT, ss_family$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct sockaddr_un}: the fields pollkit uses ({@code sun_family, sun_path}); the compiler placed them so:
@@ -15,54 +17,122 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>110</td><td>2</td><td>sun_family @0, sun_path @2</td></tr>
  * </table>
  */
-public final class sockaddr_un {
-    private sockaddr_un() {}
+public class sockaddr_un {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("sockaddr_un");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct sockaddr_un} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct sockaddr_un)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    sockaddr_un() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("sockaddr_un");
 
-    private static final ValueLayout.OfShort sun_family$LAYOUT = (ValueLayout.OfShort) $LAYOUT.select(groupElement("sun_family"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfShort sun_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sun_family"));
+
+    /** Layout for field {@code sun_family}. */
+    public static final ValueLayout.OfShort sun_family$layout() {
+        return sun_family$LAYOUT;
+    }
+
     private static final long sun_family$OFFSET = $LAYOUT.byteOffset(groupElement("sun_family"));
-    /** The layout of field {@code sun_family}. */
-    public static ValueLayout.OfShort sun_family$layout() { return sun_family$LAYOUT; }
-    /** The offset of field {@code sun_family}. */
-    public static long sun_family$offset() { return sun_family$OFFSET; }
-    /** Gets {@code sun_family}. */
-    public static short sun_family(MemorySegment struct) { return struct.get(sun_family$LAYOUT, sun_family$OFFSET); }
-    /** Sets {@code sun_family}. */
-    public static void sun_family(MemorySegment struct, short value) { struct.set(sun_family$LAYOUT, sun_family$OFFSET, value); }
-    /** Gets {@code sun_family} of the struct at {@code index} of an array, without slicing. */
-    public static short sun_family$get(MemorySegment array, long index) { return array.get(sun_family$LAYOUT, index * $SIZE + sun_family$OFFSET); }
-    /** Sets {@code sun_family} of the struct at {@code index} of an array, without slicing. */
-    public static void sun_family$set(MemorySegment array, long index, short value) { array.set(sun_family$LAYOUT, index * $SIZE + sun_family$OFFSET, value); }
 
-    private static final SequenceLayout sun_path$LAYOUT = (SequenceLayout) $LAYOUT.select(groupElement("sun_path"));
+    /** Offset for field {@code sun_family}. */
+    public static final long sun_family$offset() {
+        return sun_family$OFFSET;
+    }
+
+    /** Getter for field {@code sun_family}. */
+    public static short sun_family(MemorySegment struct) {
+        return struct.get(sun_family$LAYOUT, sun_family$OFFSET);
+    }
+
+    /** Setter for field {@code sun_family}. */
+    public static void sun_family(MemorySegment struct, short fieldValue) {
+        struct.set(sun_family$LAYOUT, sun_family$OFFSET, fieldValue);
+    }
+
+    private static final SequenceLayout sun_path$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("sun_path"));
+
+    /** Layout for field {@code sun_path}. */
+    public static final SequenceLayout sun_path$layout() {
+        return sun_path$LAYOUT;
+    }
+
     private static final long sun_path$OFFSET = $LAYOUT.byteOffset(groupElement("sun_path"));
-    /** The layout of field {@code sun_path}. */
-    public static SequenceLayout sun_path$layout() { return sun_path$LAYOUT; }
-    /** The offset of field {@code sun_path}. */
-    public static long sun_path$offset() { return sun_path$OFFSET; }
-    /** The bytes of {@code sun_path}, as a slice of the struct. */
-    public static MemorySegment sun_path(MemorySegment struct) { return struct.asSlice(sun_path$OFFSET, sun_path$LAYOUT.byteSize()); }
-    /** Copies {@code value} into {@code sun_path}. */
-    public static void sun_path(MemorySegment struct, MemorySegment value) {
-        MemorySegment.copy(value, 0L, struct, sun_path$OFFSET, sun_path$LAYOUT.byteSize());
+
+    /** Offset for field {@code sun_path}. */
+    public static final long sun_path$offset() {
+        return sun_path$OFFSET;
+    }
+
+    /** Getter for field {@code sun_path}: a slice, the array inside the struct; writes to it write the struct. */
+    public static MemorySegment sun_path(MemorySegment struct) {
+        return struct.asSlice(sun_path$OFFSET, sun_path$LAYOUT.byteSize());
+    }
+
+    /** Setter for field {@code sun_path}: copies {@code fieldValue} into it. */
+    public static void sun_path(MemorySegment struct, MemorySegment fieldValue) {
+        MemorySegment.copy(fieldValue, 0L, struct, sun_path$OFFSET, sun_path$LAYOUT.byteSize());
+    }
+
+    private static long[] sun_path$DIMS = { 108 };
+
+    /** Dimensions for array field {@code sun_path}. */
+    public static long[] sun_path$dimensions() {
+        return sun_path$DIMS;
+    }
+    private static final VarHandle sun_path$ELEM_HANDLE = sun_path$LAYOUT.varHandle(sequenceElement());
+
+    /** Indexed getter for field {@code sun_path}. */
+    public static byte sun_path(MemorySegment struct, long index0) {
+        return (byte)sun_path$ELEM_HANDLE.get(struct, sun_path$OFFSET, index0);
+    }
+
+    /** Indexed setter for field {@code sun_path}. */
+    public static void sun_path(MemorySegment struct, long index0, byte fieldValue) {
+        sun_path$ELEM_HANDLE.set(struct, sun_path$OFFSET, index0, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
     }
 }

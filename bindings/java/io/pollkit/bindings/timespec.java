@@ -3,8 +3,10 @@
 package io.pollkit.bindings;
 
 import java.lang.foreign.*;
+import java.lang.invoke.*;
+import java.util.function.*;
 
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.MemoryLayout.PathElement.*;
 
 /**
  * {@code struct timespec}: the fields pollkit uses ({@code tv_sec, tv_nsec}); the compiler placed them so:
@@ -15,56 +17,104 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  * <tr><td>linux-x86_64</td><td>16</td><td>8</td><td>tv_sec @0, tv_nsec @8</td></tr>
  * </table>
  */
-public final class timespec {
-    private timespec() {}
+public class timespec {
 
-    private static final GroupLayout $LAYOUT = Platform.struct("timespec");
-    private static final long $SIZE = $LAYOUT.byteSize();
-
-    /** The layout of {@code struct timespec} on the running platform. */
-    public static GroupLayout layout() { return $LAYOUT; }
-
-    /** {@code sizeof(struct timespec)} on the running platform. */
-    public static long sizeof() { return $SIZE; }
-
-    /** Allocates one zeroed struct. */
-    public static MemorySegment allocate(SegmentAllocator allocator) { return allocator.allocate($LAYOUT); }
-
-    /** Allocates a zeroed array of {@code count} structs. */
-    public static MemorySegment allocateArray(long count, SegmentAllocator allocator) {
-        return allocator.allocate(MemoryLayout.sequenceLayout(count, $LAYOUT));
+    timespec() {
+        // Should not be called directly
     }
 
-    /** The struct at {@code index} of an array of them. */
-    public static MemorySegment asSlice(MemorySegment array, long index) { return array.asSlice(index * $SIZE, $SIZE); }
+    private static final GroupLayout $LAYOUT = Platform.struct("timespec");
 
-    private static final ValueLayout.OfLong tv_sec$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("tv_sec"));
+    /** The layout of this struct on the running platform. */
+    public static final GroupLayout layout() {
+        return $LAYOUT;
+    }
+
+    private static final ValueLayout.OfLong tv_sec$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("tv_sec"));
+
+    /** Layout for field {@code tv_sec}. */
+    public static final ValueLayout.OfLong tv_sec$layout() {
+        return tv_sec$LAYOUT;
+    }
+
     private static final long tv_sec$OFFSET = $LAYOUT.byteOffset(groupElement("tv_sec"));
-    /** The layout of field {@code tv_sec}. */
-    public static ValueLayout.OfLong tv_sec$layout() { return tv_sec$LAYOUT; }
-    /** The offset of field {@code tv_sec}. */
-    public static long tv_sec$offset() { return tv_sec$OFFSET; }
-    /** Gets {@code tv_sec}. */
-    public static long tv_sec(MemorySegment struct) { return struct.get(tv_sec$LAYOUT, tv_sec$OFFSET); }
-    /** Sets {@code tv_sec}. */
-    public static void tv_sec(MemorySegment struct, long value) { struct.set(tv_sec$LAYOUT, tv_sec$OFFSET, value); }
-    /** Gets {@code tv_sec} of the struct at {@code index} of an array, without slicing. */
-    public static long tv_sec$get(MemorySegment array, long index) { return array.get(tv_sec$LAYOUT, index * $SIZE + tv_sec$OFFSET); }
-    /** Sets {@code tv_sec} of the struct at {@code index} of an array, without slicing. */
-    public static void tv_sec$set(MemorySegment array, long index, long value) { array.set(tv_sec$LAYOUT, index * $SIZE + tv_sec$OFFSET, value); }
 
-    private static final ValueLayout.OfLong tv_nsec$LAYOUT = (ValueLayout.OfLong) $LAYOUT.select(groupElement("tv_nsec"));
+    /** Offset for field {@code tv_sec}. */
+    public static final long tv_sec$offset() {
+        return tv_sec$OFFSET;
+    }
+
+    /** Getter for field {@code tv_sec}. */
+    public static long tv_sec(MemorySegment struct) {
+        return struct.get(tv_sec$LAYOUT, tv_sec$OFFSET);
+    }
+
+    /** Setter for field {@code tv_sec}. */
+    public static void tv_sec(MemorySegment struct, long fieldValue) {
+        struct.set(tv_sec$LAYOUT, tv_sec$OFFSET, fieldValue);
+    }
+
+    private static final ValueLayout.OfLong tv_nsec$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("tv_nsec"));
+
+    /** Layout for field {@code tv_nsec}. */
+    public static final ValueLayout.OfLong tv_nsec$layout() {
+        return tv_nsec$LAYOUT;
+    }
+
     private static final long tv_nsec$OFFSET = $LAYOUT.byteOffset(groupElement("tv_nsec"));
-    /** The layout of field {@code tv_nsec}. */
-    public static ValueLayout.OfLong tv_nsec$layout() { return tv_nsec$LAYOUT; }
-    /** The offset of field {@code tv_nsec}. */
-    public static long tv_nsec$offset() { return tv_nsec$OFFSET; }
-    /** Gets {@code tv_nsec}. */
-    public static long tv_nsec(MemorySegment struct) { return struct.get(tv_nsec$LAYOUT, tv_nsec$OFFSET); }
-    /** Sets {@code tv_nsec}. */
-    public static void tv_nsec(MemorySegment struct, long value) { struct.set(tv_nsec$LAYOUT, tv_nsec$OFFSET, value); }
-    /** Gets {@code tv_nsec} of the struct at {@code index} of an array, without slicing. */
-    public static long tv_nsec$get(MemorySegment array, long index) { return array.get(tv_nsec$LAYOUT, index * $SIZE + tv_nsec$OFFSET); }
-    /** Sets {@code tv_nsec} of the struct at {@code index} of an array, without slicing. */
-    public static void tv_nsec$set(MemorySegment array, long index, long value) { array.set(tv_nsec$LAYOUT, index * $SIZE + tv_nsec$OFFSET, value); }
+
+    /** Offset for field {@code tv_nsec}. */
+    public static final long tv_nsec$offset() {
+        return tv_nsec$OFFSET;
+    }
+
+    /** Getter for field {@code tv_nsec}. */
+    public static long tv_nsec(MemorySegment struct) {
+        return struct.get(tv_nsec$LAYOUT, tv_nsec$OFFSET);
+    }
+
+    /** Setter for field {@code tv_nsec}. */
+    public static void tv_nsec(MemorySegment struct, long fieldValue) {
+        struct.set(tv_nsec$LAYOUT, tv_nsec$OFFSET, fieldValue);
+    }
+
+    /**
+     * Obtains a slice of {@code array} which selects the array element at {@code index}.
+     * The returned segment has address {@code array.address() + index * layout().byteSize()}
+     */
+    public static MemorySegment asSlice(MemorySegment array, long index) {
+        return array.asSlice(layout().byteSize() * index);
+    }
+
+    /** The size (in bytes) of this struct on the running platform. */
+    public static long sizeof() { return layout().byteSize(); }
+
+    /** Allocate a segment of size {@code layout().byteSize()} using {@code allocator}. */
+    public static MemorySegment allocate(SegmentAllocator allocator) {
+        return allocator.allocate(layout());
+    }
+
+    /**
+     * Allocate an array of size {@code elementCount} using {@code allocator}.
+     * The returned segment has size {@code elementCount * layout().byteSize()}.
+     */
+    public static MemorySegment allocateArray(long elementCount, SegmentAllocator allocator) {
+        return allocator.allocate(MemoryLayout.sequenceLayout(elementCount, layout()));
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, Arena arena, Consumer<MemorySegment> cleanup) {
+        return reinterpret(addr, 1, arena, cleanup);
+    }
+
+    /**
+     * Reinterprets {@code addr} using target {@code arena} and {@code cleanup} (if any).
+     * The returned segment has size {@code elementCount * layout().byteSize()}
+     */
+    public static MemorySegment reinterpret(MemorySegment addr, long elementCount, Arena arena, Consumer<MemorySegment> cleanup) {
+        return addr.reinterpret(layout().byteSize() * elementCount, arena, cleanup);
+    }
 }

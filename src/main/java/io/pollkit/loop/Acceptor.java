@@ -61,12 +61,12 @@ public final class Acceptor {
      * clients connect at once, and each handshake it drops waits for a TCP retransmission timeout.
      */
     public static Acceptor listen(EventLoop loop, String host, int port, Accepted accepted, PrintStream log) throws IOException {
-        Netdb.AddrInfo ai = Netdb.getaddrinfo(host, Integer.toString(port), AF_UNSPEC, SOCK_STREAM, 0).get(0);
-        int fd = Sockets.socket(ai.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        Netdb.AddrInfo ai = Netdb.getaddrinfo(host, Integer.toString(port), AF_UNSPEC(), SOCK_STREAM(), 0).get(0);
+        int fd = Sockets.socket(ai.family(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try {
-            Sockets.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
+            Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);
             Sockets.bind(fd, ai.address());
-            Sockets.listen(fd, SOMAXCONN);
+            Sockets.listen(fd, SOMAXCONN());
             Acceptor a = new Acceptor(loop, fd, (InetSocketAddress) Sockets.getsockname(fd), accepted, log);
             loop.register(fd, Poller.READ, (f, ready) -> a.acceptAll());
             return a;
@@ -90,10 +90,10 @@ public final class Acceptor {
         for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
             int client;
             try {
-                client = Sockets.accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                client = Sockets.accept4(fd, null, null, SOCK_NONBLOCK() | SOCK_CLOEXEC());
             } catch (ErrnoException e) {
                 int err = e.errno();
-                if (err == EMFILE || err == ENFILE || err == ENOBUFS || err == ENOMEM) {
+                if (err == EMFILE() || err == ENFILE() || err == ENOBUFS() || err == ENOMEM()) {
                     pause(e);
                     return;
                 }

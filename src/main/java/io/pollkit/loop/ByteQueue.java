@@ -67,7 +67,7 @@ final class ByteQueue implements AutoCloseable {
     /** Sends what it can; true when empty afterwards. */
     boolean flush(int fd) throws IOException {
         while (head < tail) {
-            long n = Sockets.send(fd, buf.asSlice(head), tail - head, MSG_NOSIGNAL);
+            long n = Sockets.send(fd, buf.asSlice(head), tail - head, MSG_NOSIGNAL());
             if (n == Results.WOULD_BLOCK) return false;
             head += n;
         }

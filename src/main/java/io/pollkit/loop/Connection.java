@@ -97,7 +97,7 @@ public final class Connection {
             try {
                 n = Sockets.recv(fd, readBuffer, readBuffer.byteSize(), 0);
             } catch (ErrnoException e) {
-                close(e.errno() == ECONNRESET ? "connection reset" : e.getMessage());
+                close(e.errno() == ECONNRESET() ? "connection reset" : e.getMessage());
                 return;
             }
             if (n == Results.WOULD_BLOCK) return;
@@ -124,10 +124,10 @@ public final class Connection {
         if (out.isEmpty()) {
             try {
                 // No slice for a whole segment: a slice is an object per write, where escape analysis fails.
-                long n = Sockets.send(fd, offset == 0 ? data : data.asSlice(offset, length), length, MSG_NOSIGNAL);
+                long n = Sockets.send(fd, offset == 0 ? data : data.asSlice(offset, length), length, MSG_NOSIGNAL());
                 sent = n == Results.WOULD_BLOCK ? 0 : n;
             } catch (ErrnoException e) {
-                close(e.errno() == EPIPE || e.errno() == ECONNRESET ? "connection reset" : e.getMessage());
+                close(e.errno() == EPIPE() || e.errno() == ECONNRESET() ? "connection reset" : e.getMessage());
                 return;
             }
         }
@@ -152,7 +152,7 @@ public final class Connection {
         try {
             empty = out.flush(fd);
         } catch (ErrnoException e) {
-            close(e.errno() == EPIPE || e.errno() == ECONNRESET ? "connection reset" : e.getMessage());
+            close(e.errno() == EPIPE() || e.errno() == ECONNRESET() ? "connection reset" : e.getMessage());
             return;
         }
         if (empty && watchingWrite) {

@@ -1,5 +1,6 @@
 package io.pollkit.poller;
 
+import io.pollkit.bindings.epoll_data;
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.sys.Epoll;
 import io.pollkit.sys.Results;
@@ -8,6 +9,7 @@ import io.pollkit.sys.Unistd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import static io.pollkit.bindings.sys_epoll_h.EPOLLERR;
 import static io.pollkit.bindings.sys_epoll_h.EPOLLET;
@@ -20,12 +22,18 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CLOEXEC;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_DEL;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * The epoll backend (Linux): the kernel keeps the interest set, so register/modify/unregister are one
  * epoll_ctl each and a wait costs O(ready), not O(watched). The token travels in {@code epoll_event.data}.
  */
 final class EpollPoller implements Poller {
+
+    // epoll_event.data is the union epoll_data; its u64 member as the struct places it (1-aligned on
+    // x86_64, where epoll_event is packed), so the read is allowed at every index without a slice.
+    private static final ValueLayout.OfLong DATA_U64 =
+            (ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64"));
     private final int epfd;
     private final Waker waker;
     private final Arena arena = Arena.ofShared();
@@ -33,11 +41,11 @@ final class EpollPoller implements Poller {
     private int capacity;
 
     EpollPoller() throws IOException {
-        epfd = Epoll.epoll_create1(EPOLL_CLOEXEC);
+        epfd = Epoll.epoll_create1(EPOLL_CLOEXEC());
         Waker w = null;
         try {
             w = new Waker();
-            Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD, w.fd(), EPOLLIN, Waker.TOKEN);
+            Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD(), w.fd(), EPOLLIN(), Waker.TOKEN);
         } catch (IOException | RuntimeException e) {
             if (w != null) w.close();
             Unistd.closeQuietly(epfd);
@@ -58,26 +66,26 @@ final class EpollPoller implements Poller {
 
     private static int toEpoll(int interest) {
         int e = 0;
-        if ((interest & READ) != 0) e |= EPOLLIN | EPOLLRDHUP;
-        if ((interest & WRITE) != 0) e |= EPOLLOUT;
-        if ((interest & EDGE) != 0) e |= EPOLLET;
-        if ((interest & ONESHOT) != 0) e |= EPOLLONESHOT;
+        if ((interest & READ) != 0) e |= EPOLLIN() | EPOLLRDHUP();
+        if ((interest & WRITE) != 0) e |= EPOLLOUT();
+        if ((interest & EDGE) != 0) e |= EPOLLET();
+        if ((interest & ONESHOT) != 0) e |= EPOLLONESHOT();
         return e;   // EPOLLHUP and EPOLLERR are always reported
     }
 
     @Override
     public void register(int fd, int interest, long token) throws IOException {
-        Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, toEpoll(interest), Waker.checkToken(token));
+        Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD(), fd, toEpoll(interest), Waker.checkToken(token));
     }
 
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
-        Epoll.epoll_ctl(epfd, EPOLL_CTL_MOD, fd, toEpoll(interest), Waker.checkToken(token));
+        Epoll.epoll_ctl(epfd, EPOLL_CTL_MOD(), fd, toEpoll(interest), Waker.checkToken(token));
     }
 
     @Override
     public void unregister(int fd) throws IOException {
-        Epoll.epoll_ctl(epfd, EPOLL_CTL_DEL, fd, null);
+        Epoll.epoll_ctl(epfd, EPOLL_CTL_DEL(), fd, null);
     }
 
     @Override
@@ -90,16 +98,16 @@ final class EpollPoller implements Poller {
         int n = Epoll.epoll_wait(epfd, ready, capacity, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
         if (n == Results.INTERRUPTED) return 0;
         for (int i = 0; i < n; i++) {
-            long token = epoll_event.data$get(ready, i);
+            long token = ready.get(DATA_U64, i * epoll_event.sizeof() + epoll_event.data$offset() + epoll_data.u64$offset());
             if (token == Waker.TOKEN) {
                 waker.drain();
                 continue;
             }
-            int e = epoll_event.events$get(ready, i), bits = 0;
-            if ((e & EPOLLIN) != 0) bits |= READABLE;
-            if ((e & EPOLLOUT) != 0) bits |= WRITABLE;
-            if ((e & (EPOLLHUP | EPOLLRDHUP)) != 0) bits |= HANGUP;
-            if ((e & EPOLLERR) != 0) bits |= ERROR;
+            int e = ready.get(epoll_event.events$layout(), i * epoll_event.sizeof() + epoll_event.events$offset()), bits = 0;
+            if ((e & EPOLLIN()) != 0) bits |= READABLE;
+            if ((e & EPOLLOUT()) != 0) bits |= WRITABLE;
+            if ((e & (EPOLLHUP() | EPOLLRDHUP())) != 0) bits |= HANGUP;
+            if ((e & EPOLLERR()) != 0) bits |= ERROR;
             events.add(token, bits);
         }
         return events.size();

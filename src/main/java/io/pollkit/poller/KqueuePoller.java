@@ -74,11 +74,11 @@ final class KqueuePoller implements Poller {
 
     /** EV_ADD both filters, each enabled or disabled by the interest, and checks both receipts. */
     private void apply(int fd, int interest, long token, String call) throws IOException {
-        int modes = ((interest & EDGE) != 0 ? EV_CLEAR : 0) | ((interest & ONESHOT) != 0 ? EV_ONESHOT : 0);
-        int read = EV_ADD | EV_RECEIPT | modes | ((interest & READ) != 0 ? EV_ENABLE : EV_DISABLE);
-        int write = EV_ADD | EV_RECEIPT | modes | ((interest & WRITE) != 0 ? EV_ENABLE : EV_DISABLE);
-        Kqueue.EV_SET(changes, 0, fd, EVFILT_READ, read, 0, 0, token);
-        Kqueue.EV_SET(changes, 1, fd, EVFILT_WRITE, write, 0, 0, token);
+        int modes = ((interest & EDGE) != 0 ? EV_CLEAR() : 0) | ((interest & ONESHOT) != 0 ? EV_ONESHOT() : 0);
+        int read = EV_ADD() | EV_RECEIPT() | modes | ((interest & READ) != 0 ? EV_ENABLE() : EV_DISABLE());
+        int write = EV_ADD() | EV_RECEIPT() | modes | ((interest & WRITE) != 0 ? EV_ENABLE() : EV_DISABLE());
+        Kqueue.EV_SET(changes, 0, fd, EVFILT_READ(), read, 0, 0, token);
+        Kqueue.EV_SET(changes, 1, fd, EVFILT_WRITE(), write, 0, 0, token);
         change(fd, call);
     }
 
@@ -88,8 +88,8 @@ final class KqueuePoller implements Poller {
             n = Kqueue.kevent(kq, changes, 2, receipts, 2, zero);
         } while (n == Results.INTERRUPTED);
         for (int i = 0; i < n; i++) {
-            long err = kevent.data$get(receipts, i);
-            if ((kevent.flags$get(receipts, i) & EV_ERROR) != 0 && err != 0) {
+            long err = receipts.get(kevent.data$layout(), i * kevent.sizeof() + kevent.data$offset());
+            if ((receipts.get(kevent.flags$layout(), i * kevent.sizeof() + kevent.flags$offset()) & EV_ERROR()) != 0 && err != 0) {
                 throw new ErrnoException("kqueue " + call + "(fd=" + fd + ")", (int) err);
             }
         }
@@ -98,7 +98,7 @@ final class KqueuePoller implements Poller {
     @Override
     public void register(int fd, int interest, long token) throws IOException {
         Waker.checkToken(token);
-        if (fd >= 0 && registered.get(fd)) throw new ErrnoException("kqueue register(fd=" + fd + ")", EEXIST);
+        if (fd >= 0 && registered.get(fd)) throw new ErrnoException("kqueue register(fd=" + fd + ")", EEXIST());
         apply(fd, interest, token, "register");
         registered.set(fd);
     }
@@ -106,21 +106,21 @@ final class KqueuePoller implements Poller {
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
         Waker.checkToken(token);
-        if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue modify(fd=" + fd + ")", ENOENT);
+        if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue modify(fd=" + fd + ")", ENOENT());
         apply(fd, interest, token, "modify");
     }
 
     @Override
     public void unregister(int fd) throws IOException {
-        if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue unregister(fd=" + fd + ")", ENOENT);
+        if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue unregister(fd=" + fd + ")", ENOENT());
         registered.clear(fd);
-        Kqueue.EV_SET(changes, 0, fd, EVFILT_READ, EV_DELETE | EV_RECEIPT, 0, 0, 0);
-        Kqueue.EV_SET(changes, 1, fd, EVFILT_WRITE, EV_DELETE | EV_RECEIPT, 0, 0, 0);
+        Kqueue.EV_SET(changes, 0, fd, EVFILT_READ(), EV_DELETE() | EV_RECEIPT(), 0, 0, 0);
+        Kqueue.EV_SET(changes, 1, fd, EVFILT_WRITE(), EV_DELETE() | EV_RECEIPT(), 0, 0, 0);
         try {
             change(fd, "unregister");
         } catch (ErrnoException e) {
             // a one-shot knote that fired is gone already: ENOENT is not an error here
-            if (e.errno() != ENOENT) throw e;
+            if (e.errno() != ENOENT()) throw e;
         }
     }
 
@@ -134,15 +134,15 @@ final class KqueuePoller implements Poller {
         int n = Kqueue.kevent(kq, null, 0, ready, capacity, timeoutMillis < 0 ? null : Select.timespec(ts, timeoutMillis));
         if (n == Results.INTERRUPTED) return 0;
         for (int i = 0; i < n; i++) {
-            long token = kevent.udata$get(ready, i).address();
+            long token = ready.get(kevent.udata$layout(), i * kevent.sizeof() + kevent.udata$offset()).address();
             if (token == Waker.TOKEN) {
                 waker.drain();
                 continue;
             }
-            int flags = kevent.flags$get(ready, i), bits;
-            bits = kevent.filter$get(ready, i) == EVFILT_WRITE ? WRITABLE : READABLE;
-            if ((flags & EV_EOF) != 0) bits |= HANGUP | (kevent.fflags$get(ready, i) != 0 ? ERROR : 0);
-            if ((flags & EV_ERROR) != 0) bits |= ERROR;
+            int flags = ready.get(kevent.flags$layout(), i * kevent.sizeof() + kevent.flags$offset()), bits;
+            bits = ready.get(kevent.filter$layout(), i * kevent.sizeof() + kevent.filter$offset()) == EVFILT_WRITE() ? WRITABLE : READABLE;
+            if ((flags & EV_EOF()) != 0) bits |= HANGUP | (ready.get(kevent.fflags$layout(), i * kevent.sizeof() + kevent.fflags$offset()) != 0 ? ERROR : 0);
+            if ((flags & EV_ERROR()) != 0) bits |= ERROR;
             events.add(token, bits);
         }
         return events.size();

@@ -57,8 +57,8 @@ final class PollPoller implements Poller {
         int e = 0;
         // POLLRDHUP (Linux), as epoll's EPOLLRDHUP: a peer that shut down writing (a TCP FIN) is a hang-up;
         // POLLHUP alone comes only once both directions are down.
-        if ((interest & READ) != 0) e |= POLLIN | POLLRDHUP;
-        if ((interest & WRITE) != 0) e |= POLLOUT;
+        if ((interest & READ) != 0) e |= POLLIN() | POLLRDHUP();
+        if ((interest & WRITE) != 0) e |= POLLOUT();
         return (short) e;   // POLLHUP, POLLERR and POLLNVAL are always reported
     }
 
@@ -73,8 +73,8 @@ final class PollPoller implements Poller {
 
     private void add(int fd, int interest, long token) throws IOException {
         short events = toPoll(interest);
-        if (fd < 0) throw new ErrnoException("poll register(fd=" + fd + ")", io.pollkit.bindings.errno_h.EBADF);
-        if (slot(fd) >= 0) throw new ErrnoException("poll register(fd=" + fd + ")", EEXIST);
+        if (fd < 0) throw new ErrnoException("poll register(fd=" + fd + ")", io.pollkit.bindings.errno_h.EBADF());
+        if (slot(fd) >= 0) throw new ErrnoException("poll register(fd=" + fd + ")", EEXIST());
         if (fd >= slotOf.length) slotOf = Arrays.copyOf(slotOf, Math.max(fd + 1, slotOf.length * 2));
         if (count == tokens.length) {
             MemorySegment bigger = pollfd.allocateArray(count * 2L, arena);
@@ -82,9 +82,9 @@ final class PollPoller implements Poller {
             fds = bigger;   // the old array stays in the arena until close: growth is rare and doubling
             tokens = Arrays.copyOf(tokens, count * 2);
         }
-        pollfd.fd$set(fds, count, fd);
-        pollfd.events$set(fds, count, events);
-        pollfd.revents$set(fds, count, (short) 0);
+        fds.set(pollfd.fd$layout(), count * pollfd.sizeof() + pollfd.fd$offset(), fd);
+        fds.set(pollfd.events$layout(), count * pollfd.sizeof() + pollfd.events$offset(), events);
+        fds.set(pollfd.revents$layout(), count * pollfd.sizeof() + pollfd.revents$offset(), (short) 0);
         tokens[count] = token;
         slotOf[fd] = ++count;
     }
@@ -94,20 +94,20 @@ final class PollPoller implements Poller {
         Waker.checkToken(token);
         short events = toPoll(interest);
         int s = slot(fd);
-        if (s < 0) throw new ErrnoException("poll modify(fd=" + fd + ")", ENOENT);
-        pollfd.events$set(fds, s, events);
+        if (s < 0) throw new ErrnoException("poll modify(fd=" + fd + ")", ENOENT());
+        fds.set(pollfd.events$layout(), s * pollfd.sizeof() + pollfd.events$offset(), events);
         tokens[s] = token;
     }
 
     @Override
     public void unregister(int fd) throws IOException {
         int s = slot(fd);
-        if (s < 0) throw new ErrnoException("poll unregister(fd=" + fd + ")", ENOENT);
+        if (s < 0) throw new ErrnoException("poll unregister(fd=" + fd + ")", ENOENT());
         int last = --count;
         if (s != last) {
             MemorySegment.copy(fds, last * pollfd.sizeof(), fds, s * pollfd.sizeof(), pollfd.sizeof());
             tokens[s] = tokens[last];
-            slotOf[pollfd.fd$get(fds, s)] = s + 1;
+            slotOf[fds.get(pollfd.fd$layout(), s * pollfd.sizeof() + pollfd.fd$offset())] = s + 1;
         }
         slotOf[fd] = 0;
     }
@@ -118,7 +118,7 @@ final class PollPoller implements Poller {
         int n = Poll.poll(fds, count, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
         if (n == Results.INTERRUPTED) return 0;
         assert tokens[0] == Waker.TOKEN;
-        if (n > 0 && pollfd.revents$get(fds, 0) != 0) {
+        if (n > 0 && fds.get(pollfd.revents$layout(), pollfd.revents$offset()) != 0) {
             waker.drain();
             n--;
         }
@@ -127,13 +127,13 @@ final class PollPoller implements Poller {
         int slots = count - 1;
         for (int i = 0; i < slots && n > 0; i++) {
             int s = 1 + (next - 1 + i) % slots;
-            int r = pollfd.revents$get(fds, s);
+            int r = fds.get(pollfd.revents$layout(), s * pollfd.sizeof() + pollfd.revents$offset());
             if (r == 0) continue;
             int bits = 0;
-            if ((r & POLLIN) != 0) bits |= READABLE;
-            if ((r & POLLOUT) != 0) bits |= WRITABLE;
-            if ((r & (POLLHUP | POLLRDHUP)) != 0) bits |= HANGUP;
-            if ((r & (POLLERR | POLLNVAL)) != 0) bits |= ERROR;   // POLLNVAL: closed while registered
+            if ((r & POLLIN()) != 0) bits |= READABLE;
+            if ((r & POLLOUT()) != 0) bits |= WRITABLE;
+            if ((r & (POLLHUP() | POLLRDHUP())) != 0) bits |= HANGUP;
+            if ((r & (POLLERR() | POLLNVAL())) != 0) bits |= ERROR;   // POLLNVAL: closed while registered
             if (!events.add(tokens[s], bits)) {
                 next = s;   // full: level-triggered, this slot and the rest come first next time
                 break;

@@ -67,7 +67,7 @@ final class SelectPoller implements Poller {
             throw new IllegalArgumentException("select cannot watch fd " + fd + ": it handles fds 0 to "
                     + (FdSet.FD_SETSIZE - 1) + " (FD_SETSIZE=" + FdSet.FD_SETSIZE + "); use --backend=poll or epoll");
         }
-        if (registered[fd]) throw new ErrnoException("select register(fd=" + fd + ")", EEXIST);
+        if (registered[fd]) throw new ErrnoException("select register(fd=" + fd + ")", EEXIST());
         setInterest(fd, interest, token);
         registered[fd] = true;
         maxFd = Math.max(maxFd, fd);
@@ -76,13 +76,13 @@ final class SelectPoller implements Poller {
     @Override
     public void modify(int fd, int interest, long token) throws IOException {
         Waker.checkToken(token);
-        if (!FdSet.fits(fd) || !registered[fd]) throw new ErrnoException("select modify(fd=" + fd + ")", ENOENT);
+        if (!FdSet.fits(fd) || !registered[fd]) throw new ErrnoException("select modify(fd=" + fd + ")", ENOENT());
         setInterest(fd, interest, token);
     }
 
     @Override
     public void unregister(int fd) throws IOException {
-        if (!FdSet.fits(fd) || !registered[fd]) throw new ErrnoException("select unregister(fd=" + fd + ")", ENOENT);
+        if (!FdSet.fits(fd) || !registered[fd]) throw new ErrnoException("select unregister(fd=" + fd + ")", ENOENT());
         FdSet.clear(readMaster, fd);
         FdSet.clear(writeMaster, fd);
         registered[fd] = false;

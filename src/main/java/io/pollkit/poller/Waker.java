@@ -43,9 +43,9 @@ final class Waker implements AutoCloseable {
 
     Waker() throws IOException {
         if (EventFd.isAvailable()) {
-            readFd = writeFd = EventFd.eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+            readFd = writeFd = EventFd.eventfd(0, EFD_NONBLOCK() | EFD_CLOEXEC());
         } else {
-            int[] p = Unistd.pipe2(O_NONBLOCK | O_CLOEXEC);
+            int[] p = Unistd.pipe2(O_NONBLOCK() | O_CLOEXEC());
             readFd = p[0];
             writeFd = p[1];
         }

@@ -1,14 +1,18 @@
 package io.pollkit.sys;
 
+import io.pollkit.bindings.epoll_data;
 import io.pollkit.bindings.epoll_event;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import static io.pollkit.bindings.errno_h.EINTR;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_DEL;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
+
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * {@code <sys/epoll.h>}: epoll_create1, epoll_ctl, epoll_wait (Linux). {@link io.pollkit.bindings.epoll_event}
@@ -16,6 +20,11 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
  */
 public final class Epoll {
     private Epoll() {}
+
+    // epoll_event.data is the union epoll_data; its u64 member as the struct places it (1-aligned on
+    // x86_64, where epoll_event is packed), so the write is allowed without a slice.
+    private static final ValueLayout.OfLong DATA_U64 =
+            (ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64"));
 
     // One epoll_event per thread for the (events, data) form of epoll_ctl: no allocation per call.
     private static final ThreadLocal<MemorySegment> SCRATCH =
@@ -29,7 +38,7 @@ public final class Epoll {
     /** epoll_create1(2), with EPOLL_CLOEXEC or 0. */
     public static int epoll_create1(int flags) throws ErrnoException {
         int r;
-        do r = Ffm.epoll_create1(flags); while (r == -EINTR);
+        do r = Ffm.epoll_create1(flags); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("epoll_create1(flags=" + flags + ")", -r);
         return r;
     }
@@ -44,7 +53,7 @@ public final class Epoll {
             int r = Transport.JNI_SELECTED ? Jni.epoll_ctl(epfd, op, fd, Jni.address(event))
                     : Ffm.epoll_ctl(epfd, op, fd, Native.orNull(event));
             if (r >= 0) return;
-            if (r != -EINTR) throw new ErrnoException("epoll_ctl(epfd=" + epfd + ", " + opName(op) + ", fd=" + fd + ")", -r);
+            if (r != -EINTR()) throw new ErrnoException("epoll_ctl(epfd=" + epfd + ", " + opName(op) + ", fd=" + fd + ")", -r);
         }
     }
 
@@ -52,7 +61,7 @@ public final class Epoll {
     public static void epoll_ctl(int epfd, int op, int fd, int events, long data) throws ErrnoException {
         MemorySegment ev = SCRATCH.get();
         epoll_event.events(ev, events);
-        epoll_event.data(ev, data);
+        ev.set(DATA_U64, epoll_event.data$offset() + epoll_data.u64$offset(), data);
         epoll_ctl(epfd, op, fd, ev);
     }
 
@@ -67,14 +76,14 @@ public final class Epoll {
                 ? Jni.epoll_wait(epfd, Jni.address(events), maxevents, timeoutMillis)
                 : Ffm.epoll_wait(epfd, events, maxevents, timeoutMillis);
         if (r >= 0) return r;
-        if (r == -EINTR) return Results.INTERRUPTED;
+        if (r == -EINTR()) return Results.INTERRUPTED;
         throw new ErrnoException("epoll_wait(epfd=" + epfd + ", maxevents=" + maxevents + ")", -r);
     }
 
     private static String opName(int op) {
-        if (op == EPOLL_CTL_ADD) return "EPOLL_CTL_ADD";
-        if (op == EPOLL_CTL_MOD) return "EPOLL_CTL_MOD";
-        if (op == EPOLL_CTL_DEL) return "EPOLL_CTL_DEL";
+        if (op == EPOLL_CTL_ADD()) return "EPOLL_CTL_ADD";
+        if (op == EPOLL_CTL_MOD()) return "EPOLL_CTL_MOD";
+        if (op == EPOLL_CTL_DEL()) return "EPOLL_CTL_DEL";
         return "op=" + op;
     }
 }

@@ -14,7 +14,7 @@ public final class EventFd {
     /** eventfd(2) with EFD_NONBLOCK, EFD_CLOEXEC, EFD_SEMAPHORE in {@code flags}. */
     public static int eventfd(int initval, int flags) throws ErrnoException {
         int r;
-        do r = Ffm.eventfd(initval, flags); while (r == -EINTR);
+        do r = Ffm.eventfd(initval, flags); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("eventfd(flags=" + flags + ")", -r);
         return r;
     }

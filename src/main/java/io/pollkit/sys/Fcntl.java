@@ -17,7 +17,7 @@ public final class Fcntl {
     /** fcntl(2) with an int argument (ignored by commands such as F_GETFL); returns its result. */
     public static int fcntl(int fd, int cmd, int arg) throws ErrnoException {
         int r;
-        do r = Ffm.fcntl(fd, cmd, arg); while (r == -EINTR);
+        do r = Ffm.fcntl(fd, cmd, arg); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("fcntl(fd=" + fd + ", cmd=" + cmd + ")", -r);
         return r;
     }
@@ -29,21 +29,21 @@ public final class Fcntl {
 
     /** Sets or clears O_NONBLOCK. */
     public static void setNonBlocking(int fd, boolean on) throws ErrnoException {
-        int flags = fcntl(fd, F_GETFL);
-        int want = on ? flags | O_NONBLOCK : flags & ~O_NONBLOCK;
-        if (want != flags) fcntl(fd, F_SETFL, want);
+        int flags = fcntl(fd, F_GETFL());
+        int want = on ? flags | O_NONBLOCK() : flags & ~O_NONBLOCK();
+        if (want != flags) fcntl(fd, F_SETFL(), want);
     }
 
     /** Sets or clears FD_CLOEXEC. */
     public static void setCloseOnExec(int fd, boolean on) throws ErrnoException {
-        int flags = fcntl(fd, F_GETFD);
-        int want = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
-        if (want != flags) fcntl(fd, F_SETFD, want);
+        int flags = fcntl(fd, F_GETFD());
+        int want = on ? flags | FD_CLOEXEC() : flags & ~FD_CLOEXEC();
+        if (want != flags) fcntl(fd, F_SETFD(), want);
     }
 
     /** Applies accept4's SOCK_NONBLOCK/SOCK_CLOEXEC with fcntl, where accept4 does not exist. */
     static void applySocketFlags(int fd, int flags) throws ErrnoException {
-        if ((flags & SOCK_NONBLOCK) != 0) setNonBlocking(fd, true);
-        if ((flags & SOCK_CLOEXEC) != 0) setCloseOnExec(fd, true);
+        if ((flags & SOCK_NONBLOCK()) != 0) setNonBlocking(fd, true);
+        if ((flags & SOCK_CLOEXEC()) != 0) setCloseOnExec(fd, true);
     }
 }

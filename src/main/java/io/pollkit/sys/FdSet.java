@@ -15,9 +15,9 @@ public final class FdSet {
     private FdSet() {}
 
     /** {@code FD_SETSIZE}: select can watch fds 0 to FD_SETSIZE - 1 only. */
-    public static final int FD_SETSIZE = sys_select_h.FD_SETSIZE;
+    public static final int FD_SETSIZE = sys_select_h.FD_SETSIZE();
 
-    private static final int NFDBITS = sys_select_h.NFDBITS;
+    private static final int NFDBITS = sys_select_h.NFDBITS();
     private static final long WORDS = FD_SETSIZE / NFDBITS;
     private static final long SIZE = fd_set.sizeof();
 

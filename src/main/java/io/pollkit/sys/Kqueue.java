@@ -78,7 +78,7 @@ public final class Kqueue {
     /** kqueue(2): a new kernel event queue. */
     public static int kqueue() throws ErrnoException {
         int r;
-        do r = Ffm.kqueue(); while (r == -EINTR);
+        do r = Ffm.kqueue(); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("kqueue()", -r);
         return r;
     }
@@ -98,7 +98,7 @@ public final class Kqueue {
         int r = Transport.JNI_SELECTED ? jniKevent(kq, changes, nchanges, events, nevents, timeout)
                 : Ffm.kevent(kq, Native.orNull(changes), nchanges, Native.orNull(events), nevents, Native.orNull(timeout));
         if (r >= 0) return r;
-        if (r == -EINTR) return Results.INTERRUPTED;
+        if (r == -EINTR()) return Results.INTERRUPTED;
         throw new ErrnoException("kevent(kq=" + kq + ", nchanges=" + nchanges + ", nevents=" + nevents + ")", -r);
     }
 
@@ -112,11 +112,11 @@ public final class Kqueue {
     /** The EV_SET macro: fills the {@code struct kevent} at {@code index} of {@code array}. */
     public static void EV_SET(MemorySegment array, long index, long ident, int filter, int flags, int fflags,
                               long data, long udata) {
-        kevent.ident$set(array, index, ident);
-        kevent.filter$set(array, index, (short) filter);
-        kevent.flags$set(array, index, (short) flags);
-        kevent.fflags$set(array, index, fflags);
-        kevent.data$set(array, index, data);
-        kevent.udata$set(array, index, MemorySegment.ofAddress(udata));
+        array.set(kevent.ident$layout(), index * kevent.sizeof() + kevent.ident$offset(), ident);
+        array.set(kevent.filter$layout(), index * kevent.sizeof() + kevent.filter$offset(), (short) filter);
+        array.set(kevent.flags$layout(), index * kevent.sizeof() + kevent.flags$offset(), (short) flags);
+        array.set(kevent.fflags$layout(), index * kevent.sizeof() + kevent.fflags$offset(), fflags);
+        array.set(kevent.data$layout(), index * kevent.sizeof() + kevent.data$offset(), data);
+        array.set(kevent.udata$layout(), index * kevent.sizeof() + kevent.udata$offset(), MemorySegment.ofAddress(udata));
     }
 }

@@ -74,8 +74,8 @@ final class Native {
     static long transfer(long r, String call, int fd, String what, long amount) throws ErrnoException {
         if (r >= 0) return r;
         int e = (int) -r;
-        if (e == errno_h.EAGAIN || e == errno_h.EWOULDBLOCK) return Results.WOULD_BLOCK;
-        if (e == errno_h.EINTR) return RETRY;
+        if (e == errno_h.EAGAIN() || e == errno_h.EWOULDBLOCK()) return Results.WOULD_BLOCK;
+        if (e == errno_h.EINTR()) return RETRY;
         throw new ErrnoException(call + "(fd=" + fd + ", " + what + "=" + amount + ")", e);
     }
 

@@ -42,7 +42,7 @@ public final class Netdb {
             int r;
             do r = Ffm.getaddrinfo(node, serv, hints, res); while (interrupted(r));
             String call = "getaddrinfo(host=" + host + ", service=" + service + ")";
-            if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(Native.errnoState()));
+            if (r == EAI_SYSTEM()) throw new ErrnoException(call, Native.errno(Native.errnoState()));
             if (r != 0) throw new GaiException(call, r, gai_strerror(r));
             MemorySegment head = res.get(ADDRESS, 0);
             try {
@@ -62,7 +62,7 @@ public final class Netdb {
 
     /** EAI_SYSTEM with errno EINTR: a signal, so the call is made again (the EINTR rule of {@link Results}). */
     private static boolean interrupted(int r) {
-        return r == EAI_SYSTEM && Native.errno(Native.errnoState()) == EINTR;
+        return r == EAI_SYSTEM() && Native.errno(Native.errnoState()) == EINTR();
     }
 
     /** gai_strerror(3): the text of an {@code EAI_*} code. */
@@ -74,12 +74,12 @@ public final class Netdb {
     public static NameInfo getnameinfo(SocketAddress address, int flags) throws GaiException, ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment sa = SockAddr.allocate(address, arena);
-            MemorySegment host = arena.allocate(NI_MAXHOST);
-            MemorySegment serv = arena.allocate(NI_MAXSERV);
+            MemorySegment host = arena.allocate(NI_MAXHOST());
+            MemorySegment serv = arena.allocate(NI_MAXSERV());
             int r;
-            do r = Ffm.getnameinfo(sa, (int) sa.byteSize(), host, NI_MAXHOST, serv, NI_MAXSERV, flags); while (interrupted(r));
+            do r = Ffm.getnameinfo(sa, (int) sa.byteSize(), host, NI_MAXHOST(), serv, NI_MAXSERV(), flags); while (interrupted(r));
             String call = "getnameinfo(" + SockAddr.format(address) + ")";
-            if (r == EAI_SYSTEM) throw new ErrnoException(call, Native.errno(Native.errnoState()));
+            if (r == EAI_SYSTEM()) throw new ErrnoException(call, Native.errno(Native.errnoState()));
             if (r != 0) throw new GaiException(call, r, gai_strerror(r));
             return new NameInfo(host.getString(0), serv.getString(0));
         }

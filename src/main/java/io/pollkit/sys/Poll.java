@@ -23,7 +23,7 @@ public final class Poll {
         Bounds.elements(fds, nfds, pollfd.sizeof(), "poll", "nfds");
         int r = Transport.JNI_SELECTED ? Jni.poll(Jni.address(fds), nfds, timeoutMillis) : Ffm.poll(fds, nfds, timeoutMillis);
         if (r >= 0) return r;
-        if (r == -EINTR) return Results.INTERRUPTED;
+        if (r == -EINTR()) return Results.INTERRUPTED;
         throw new ErrnoException("poll(nfds=" + nfds + ", timeout=" + timeoutMillis + ")", -r);
     }
 }

@@ -19,7 +19,7 @@ public final class Rlimit {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment rl = rlimit.allocate(arena);
             int r;
-            do r = Ffm.getrlimit(resource, rl); while (r == -EINTR);
+            do r = Ffm.getrlimit(resource, rl); while (r == -EINTR());
             if (r < 0) throw new ErrnoException("getrlimit(resource=" + resource + ")", -r);
             return new Limit(rlimit.rlim_cur(rl), rlimit.rlim_max(rl));
         }
@@ -32,7 +32,7 @@ public final class Rlimit {
             rlimit.rlim_cur(rl, limit.cur());
             rlimit.rlim_max(rl, limit.max());
             int r;
-            do r = Ffm.setrlimit(resource, rl); while (r == -EINTR);
+            do r = Ffm.setrlimit(resource, rl); while (r == -EINTR());
             if (r < 0) throw new ErrnoException("setrlimit(resource=" + resource + ", cur=" + limit.cur() + ")", -r);
         }
     }

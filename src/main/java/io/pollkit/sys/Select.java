@@ -58,7 +58,7 @@ public final class Select {
     /** The wait policy for {@code r}, the result or -errno: INTERRUPTED on EINTR, else ErrnoException. */
     private static int result(int r, String call, int nfds) throws ErrnoException {
         if (r >= 0) return r;
-        if (r == -EINTR) return Results.INTERRUPTED;
+        if (r == -EINTR()) return Results.INTERRUPTED;
         throw new ErrnoException(call + "(nfds=" + nfds + ")", -r);
     }
 

@@ -14,7 +14,7 @@ public final class Signals {
     /** tgkill(2): sends {@code sig} to thread {@code tid} of process {@code tgid}. */
     public static void tgkill(int tgid, int tid, int sig) throws ErrnoException {
         int r;
-        do r = Ffm.tgkill(tgid, tid, sig); while (r == -EINTR);
+        do r = Ffm.tgkill(tgid, tid, sig); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("tgkill(tgid=" + tgid + ", tid=" + tid + ", sig=" + sig + ")", -r);
     }
 }

@@ -61,14 +61,14 @@ public final class SockAddr {
             InetAddress ip = inet.getAddress();
             if (ip == null) throw new IllegalArgumentException("unresolved address: " + inet);
             if (ip instanceof Inet4Address) {
-                sockaddr_in.sin_family(dst, (short) AF_INET);
+                sockaddr_in.sin_family(dst, (short) AF_INET());
                 sockaddr_in.sin_port(dst, htons(inet.getPort()));
                 MemorySegment.copy(ip.getAddress(), 0, dst, JAVA_BYTE,
                         sockaddr_in.sin_addr$offset(), 4);
                 return (int) sockaddr_in.sizeof();
             }
             Inet6Address ip6 = (Inet6Address) ip;
-            sockaddr_in6.sin6_family(dst, (short) AF_INET6);
+            sockaddr_in6.sin6_family(dst, (short) AF_INET6());
             sockaddr_in6.sin6_port(dst, htons(inet.getPort()));
             MemorySegment.copy(ip6.getAddress(), 0, dst, JAVA_BYTE,
                     sockaddr_in6.sin6_addr$offset(), 16);
@@ -82,7 +82,7 @@ public final class SockAddr {
                 throw new IllegalArgumentException("Unix socket path is " + path.length + " bytes; sun_path holds at most "
                         + (room - 1) + " plus the terminating NUL: " + unix.getPath());
             }
-            sockaddr_un.sun_family(dst, (short) AF_UNIX);
+            sockaddr_un.sun_family(dst, (short) AF_UNIX());
             MemorySegment.copy(path, 0, dst, JAVA_BYTE, sockaddr_un.sun_path$offset(), path.length);
             return (int) (sockaddr_un.sun_path$offset() + path.length + 1);
         }
@@ -93,12 +93,12 @@ public final class SockAddr {
     public static SocketAddress read(MemorySegment src, int length) {
         int family = sockaddr.sa_family(src);
         try {
-            if (family == AF_INET) {
+            if (family == AF_INET()) {
                 byte[] ip = new byte[4];
                 MemorySegment.copy(src, JAVA_BYTE, sockaddr_in.sin_addr$offset(), ip, 0, 4);
                 return new InetSocketAddress(InetAddress.getByAddress(ip), ntohs(sockaddr_in.sin_port(src)));
             }
-            if (family == AF_INET6) {
+            if (family == AF_INET6()) {
                 byte[] ip = new byte[16];
                 MemorySegment.copy(src, JAVA_BYTE, sockaddr_in6.sin6_addr$offset(), ip, 0, 16);
                 int scope = sockaddr_in6.sin6_scope_id(src);
@@ -108,7 +108,7 @@ public final class SockAddr {
         } catch (UnknownHostException e) {
             throw new IllegalStateException(e);   // cannot happen: the lengths are right
         }
-        if (family == AF_UNIX) {
+        if (family == AF_UNIX()) {
             long off = sockaddr_un.sun_path$offset();
             long end = Math.min(length, off + sockaddr_un.sun_path$layout().byteSize());
             long n = 0;

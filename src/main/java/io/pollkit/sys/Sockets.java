@@ -30,7 +30,7 @@ public final class Sockets {
     /** socket(2): a new socket fd. */
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
         int fd;
-        do fd = Ffm.socket(domain, type, protocol); while (fd == -EINTR);
+        do fd = Ffm.socket(domain, type, protocol); while (fd == -EINTR());
         if (fd < 0) throw new ErrnoException("socket(domain=" + domain + ", type=" + type + ", protocol=" + protocol + ")", -fd);
         return fd;
     }
@@ -40,7 +40,7 @@ public final class Sockets {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             int r;
-            do r = Ffm.socketpair(domain, type, protocol, fds); while (r == -EINTR);
+            do r = Ffm.socketpair(domain, type, protocol, fds); while (r == -EINTR());
             if (r < 0) throw new ErrnoException("socketpair(domain=" + domain + ", type=" + type + ")", -r);
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         }
@@ -58,14 +58,14 @@ public final class Sockets {
     public static void bind(int fd, MemorySegment sockaddr, int length) throws ErrnoException {
         Bounds.bytes(sockaddr, length, "bind", "addrlen");
         int r;
-        do r = Ffm.bind(fd, sockaddr, length); while (r == -EINTR);
+        do r = Ffm.bind(fd, sockaddr, length); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("bind(fd=" + fd + ", " + SockAddr.format(sockaddr, length) + ")", -r);
     }
 
     /** listen(2). */
     public static void listen(int fd, int backlog) throws ErrnoException {
         int r;
-        do r = Ffm.listen(fd, backlog); while (r == -EINTR);
+        do r = Ffm.listen(fd, backlog); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("listen(fd=" + fd + ", backlog=" + backlog + ")", -r);
     }
 
@@ -86,8 +86,8 @@ public final class Sockets {
                 if (!HAS_ACCEPT4) Fcntl.applySocketFlags(r, flags);
                 return r;
             }
-            if (r == -EAGAIN || r == -EWOULDBLOCK) return Results.WOULD_BLOCK;
-            if (r != -EINTR && r != -ECONNABORTED) throw new ErrnoException("accept4(fd=" + fd + ")", -r);
+            if (r == -EAGAIN() || r == -EWOULDBLOCK()) return Results.WOULD_BLOCK;
+            if (r != -EINTR() && r != -ECONNABORTED()) throw new ErrnoException("accept4(fd=" + fd + ")", -r);
         }
     }
 
@@ -109,14 +109,14 @@ public final class Sockets {
         Bounds.bytes(sockaddr, length, "connect", "addrlen");
         int r = Ffm.connect(fd, sockaddr, length);
         if (r == 0) return true;
-        if (r == -EINPROGRESS || r == -EINTR) return false;
+        if (r == -EINPROGRESS() || r == -EINTR()) return false;
         throw new ErrnoException("connect(fd=" + fd + ", " + SockAddr.format(sockaddr, length) + ")", -r);
     }
 
     /** shutdown(2): {@code SHUT_RD}, {@code SHUT_WR} or {@code SHUT_RDWR}. */
     public static void shutdown(int fd, int how) throws ErrnoException {
         int r;
-        do r = Ffm.shutdown(fd, how); while (r == -EINTR);
+        do r = Ffm.shutdown(fd, how); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("shutdown(fd=" + fd + ", how=" + how + ")", -r);
     }
 
@@ -135,7 +135,7 @@ public final class Sockets {
             MemorySegment sa = arena.allocate(SockAddr.STORAGE_SIZE, 8);
             MemorySegment len = arena.allocateFrom(JAVA_INT, SockAddr.STORAGE_SIZE);
             int r;
-            do r = peer ? Ffm.getpeername(fd, sa, len) : Ffm.getsockname(fd, sa, len); while (r == -EINTR);
+            do r = peer ? Ffm.getpeername(fd, sa, len) : Ffm.getsockname(fd, sa, len); while (r == -EINTR());
             if (r < 0) throw new ErrnoException((peer ? "getpeername" : "getsockname") + "(fd=" + fd + ")", -r);
             return SockAddr.read(sa, len.get(JAVA_INT, 0));
         }
@@ -151,7 +151,7 @@ public final class Sockets {
     /** setsockopt(2) with the option value in {@code value} (its whole size is passed as optlen). */
     public static void setsockopt(int fd, int level, int name, MemorySegment value) throws ErrnoException {
         int r;
-        do r = Ffm.setsockopt(fd, level, name, value, (int) value.byteSize()); while (r == -EINTR);
+        do r = Ffm.setsockopt(fd, level, name, value, (int) value.byteSize()); while (r == -EINTR());
         if (r < 0) throw new ErrnoException("setsockopt(fd=" + fd + ", level=" + level + ", name=" + name + ")", -r);
     }
 
@@ -169,7 +169,7 @@ public final class Sockets {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment len = arena.allocateFrom(JAVA_INT, (int) value.byteSize());
             int r;
-            do r = Ffm.getsockopt(fd, level, name, value, len); while (r == -EINTR);
+            do r = Ffm.getsockopt(fd, level, name, value, len); while (r == -EINTR());
             if (r < 0) throw new ErrnoException("getsockopt(fd=" + fd + ", level=" + level + ", name=" + name + ")", -r);
             return len.get(JAVA_INT, 0);
         }

@@ -20,7 +20,7 @@ public final class Unistd {
     /** close(2). EINTR is not retried, nor reported: Linux has released the fd already. */
     public static void close(int fd) throws ErrnoException {
         int r = Ffm.close(fd);
-        if (r < 0 && r != -EINTR) throw new ErrnoException("close(fd=" + fd + ")", -r);
+        if (r < 0 && r != -EINTR()) throw new ErrnoException("close(fd=" + fd + ")", -r);
     }
 
     /** close(2), ignoring every error: for cleanup paths that must go on. */
@@ -79,7 +79,7 @@ public final class Unistd {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             int r;
-            do r = Ffm.pipe2(fds, flags); while (r == -EINTR);
+            do r = Ffm.pipe2(fds, flags); while (r == -EINTR());
             if (r < 0) throw new ErrnoException("pipe2(flags=" + flags + ")", -r);
             return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
         }

@@ -26,7 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class ConnectionBoundsTest {
     @Test
     void writeOutsideTheSegmentSendsAndQueuesNothing() throws Exception {
-        int[] pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try (EventLoop loop = new EventLoop(Backend.POLL, new PrintStream(OutputStream.nullOutputStream()));
              Arena arena = Arena.ofConfined()) {
             Connection c = new Connection(loop, pair[0], 1, arena.allocate(64), 1 << 16, (conn, bytes, n) -> {});

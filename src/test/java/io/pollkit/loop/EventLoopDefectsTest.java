@@ -37,7 +37,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class EventLoopDefectsTest {
     private static int[] pair() throws IOException {
-        return Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        return Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
     }
 
     /** A stop() before run() (a SIGTERM during start-up) is not forgotten: run() returns at once. */
@@ -88,7 +88,7 @@ class EventLoopDefectsTest {
                     int other = fd == a[0] ? b[0] : a[0];
                     loop.close(other);
                     // A new socket takes the closed fd's number (F_DUPFD: the lowest free number from it on).
-                    int reused = Fcntl.fcntl(fresh[0], F_DUPFD_CLOEXEC, other);
+                    int reused = Fcntl.fcntl(fresh[0], F_DUPFD_CLOEXEC(), other);
                     assertEquals(other, reused, "the fd number should be reused");
                     replacedFd.set(reused);
                     loop.register(reused, Poller.READ, (fd2, ready2) -> {

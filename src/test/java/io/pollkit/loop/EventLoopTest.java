@@ -61,7 +61,7 @@ class EventLoopTest {
     void fixedRateTimerStaysOnScheduleWhileAClientFloodsLines(Backend backend) throws Exception {
         assumeAvailable(backend, "timers under a flood");
         final long period = 50, ticks = 30;
-        int[] pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         AtomicLong lines = new AtomicLong();
         List<Long> fired = new ArrayList<>();
         CountDownLatch done = new CountDownLatch(1);
@@ -89,7 +89,7 @@ class EventLoopTest {
                 }
                 // Full socket: wait a little rather than spin, so the flood is as fast as the socket, not a CPU hog
                 // competing with the loop for this machine's two cores.
-                if (Sockets.send(pair[1], flood, flood.byteSize(), MSG_NOSIGNAL) < 0) LockSupport.parkNanos(200_000);
+                if (Sockets.send(pair[1], flood, flood.byteSize(), MSG_NOSIGNAL()) < 0) LockSupport.parkNanos(200_000);
             }
             assertTrue(done.await(1, TimeUnit.SECONDS), "only " + fired.size() + " of " + ticks + " ticks fired");
             loop.stop();
@@ -195,7 +195,7 @@ class EventLoopTest {
             });
             ready.await();
             Thread.sleep(200);   // it is in its wait by now
-            Signals.tgkill((int) ProcessHandle.current().pid(), tid.get(), SIGWINCH);
+            Signals.tgkill((int) ProcessHandle.current().pid(), tid.get(), SIGWINCH());
             t.join(5000);
             assertTrue(waited.get() >= 0 && waited.get() < TimeUnit.MILLISECONDS.toNanos(2500),
                     "the wait should end at the signal (EINTR), not at its 3 s timeout: " + waited.get() / 1_000_000 + " ms");
@@ -220,7 +220,7 @@ class EventLoopTest {
             while (tid.get() == 0) Thread.sleep(5);
             for (int i = 0; i < 10 && t.isAlive(); i++) {
                 Thread.sleep(30);
-                Signals.tgkill((int) ProcessHandle.current().pid(), tid.get(), SIGWINCH);
+                Signals.tgkill((int) ProcessHandle.current().pid(), tid.get(), SIGWINCH());
             }
             t.join(5000);
             long ms = TimeUnit.NANOSECONDS.toMillis(firedAt.get());
@@ -246,7 +246,7 @@ class EventLoopTest {
 
     @Test
     void closeClosesEveryFdTheLoopOwns() throws Exception {
-        int[] pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         EventLoop loop = new EventLoop(Backend.EPOLL.isAvailable() ? Backend.EPOLL : Backend.POLL, NO_LOG);
         loop.register(pair[0], Poller.READ, (fd, ready) -> {});
         loop.register(pair[1], Poller.READ, (fd, ready) -> {});

@@ -25,10 +25,10 @@ final class QueuePeer implements AutoCloseable {
     private final MemorySegment buf = arena.allocate(1 << 20);
 
     QueuePeer() throws Exception {
-        int[] fds = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         writer = fds[0];
         reader = fds[1];
-        Sockets.setsockopt(writer, SOL_SOCKET, SO_SNDBUF, 4096);
+        Sockets.setsockopt(writer, SOL_SOCKET(), SO_SNDBUF(), 4096);
     }
 
     /** Byte {@code i} of the stream is {@code (i * 31 + i / 251) & 0xff}: a shift or a repeat shows. */

@@ -52,7 +52,7 @@ class ClosedWhileRegisteredTest {
             fds.close(pair[0]);
             expectNoEvents(p, events, 50);   // the last reference is gone: the kernel removed it
             ErrnoException e = assertThrows(ErrnoException.class, () -> p.unregister(pair[0]));
-            assertEquals(EBADF, e.errno(), e.getMessage());
+            assertEquals(EBADF(), e.errno(), e.getMessage());
         }
     }
 
@@ -65,7 +65,7 @@ class ClosedWhileRegisteredTest {
             fds.close(pair[0]);
             for (int i = 0; i < 2; i++) {
                 ErrnoException e = assertThrows(ErrnoException.class, () -> p.poll(events, 0));
-                assertEquals(EBADF, e.errno(), e.getMessage());
+                assertEquals(EBADF(), e.errno(), e.getMessage());
             }
             p.unregister(pair[0]);   // the way out
             expectNoEvents(p, events, 0);
@@ -82,7 +82,7 @@ class ClosedWhileRegisteredTest {
             fds.close(pair[0]);
             expectNoEvents(p, events, 50);   // close(2) removed the knotes
             ErrnoException e = assertThrows(ErrnoException.class, () -> p.unregister(pair[0]));
-            assertEquals(EBADF, e.errno(), e.getMessage());
+            assertEquals(EBADF(), e.errno(), e.getMessage());
         }
     }
 }

@@ -80,7 +80,7 @@ class KqueueQuirksTest {
                 assertEquals(0, read(tcp[0]), "the double consumed SO_ERROR: end of stream");
             } else {
                 ErrnoException e = assertThrows(ErrnoException.class, () -> read(tcp[0]));
-                assertEquals(ECONNRESET, e.errno(), e.getMessage());
+                assertEquals(ECONNRESET(), e.errno(), e.getMessage());
             }
         }
     }

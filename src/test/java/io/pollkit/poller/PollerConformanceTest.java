@@ -130,16 +130,16 @@ class PollerConformanceTest {
     @EnumSource(Backend.class)
     void listenerReadableWithAPendingConnection(Backend backend, TestInfo test) throws Exception {
         try (Poller p = open(test, backend); Fds fds = new Fds()) {
-            int listener = fds.add(Sockets.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0));
+            int listener = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0));
             Sockets.bind(listener, new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             Sockets.listen(listener, 4);
             Events events = new Events(8);
             p.register(listener, READ, A);
             expectNoEvents(p, events, 0);
-            int client = fds.add(Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+            int client = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0));
             assertTrue(Sockets.connect(client, Sockets.getsockname(listener)));
             expectEvents(p, events, Expect.all(A, READABLE));
-            int accepted = Sockets.accept4(listener, null, null, SOCK_CLOEXEC);
+            int accepted = Sockets.accept4(listener, null, null, SOCK_CLOEXEC());
             assertTrue(accepted >= 0, "readable listener: accept4 gave " + accepted);
             fds.add(accepted);
             expectNoEvents(p, events, 0);
@@ -258,11 +258,11 @@ class PollerConformanceTest {
             int[] pair = fds.pair();
             p.register(pair[0], READ, A);
             ErrnoException twice = assertThrows(ErrnoException.class, () -> p.register(pair[0], WRITE, B));
-            assertEquals(EEXIST, twice.errno(), twice.getMessage());
+            assertEquals(EEXIST(), twice.errno(), twice.getMessage());
             ErrnoException modify = assertThrows(ErrnoException.class, () -> p.modify(pair[1], READ, B));
-            assertEquals(ENOENT, modify.errno(), modify.getMessage());
+            assertEquals(ENOENT(), modify.errno(), modify.getMessage());
             ErrnoException unregister = assertThrows(ErrnoException.class, () -> p.unregister(pair[1]));
-            assertEquals(ENOENT, unregister.errno(), unregister.getMessage());
+            assertEquals(ENOENT(), unregister.errno(), unregister.getMessage());
 
             // the failed calls changed nothing: pair[0] keeps its token and interest, pair[1] is unknown
             write(pair[1], "x");
@@ -271,7 +271,7 @@ class PollerConformanceTest {
             assertEquals(Set.of(A), seen.keySet());
             p.unregister(pair[0]);
             ErrnoException again = assertThrows(ErrnoException.class, () -> p.unregister(pair[0]));
-            assertEquals(ENOENT, again.errno(), again.getMessage());
+            assertEquals(ENOENT(), again.errno(), again.getMessage());
         }
     }
 
@@ -320,7 +320,7 @@ class PollerConformanceTest {
             p.register(tcp[0], READ, B);
             write(pair[1], "last words");
             fds.close(pair[1]);
-            Sockets.shutdown(tcp[1], SHUT_RDWR);
+            Sockets.shutdown(tcp[1], SHUT_RDWR());
             int hangUp = backend == Backend.SELECT ? READABLE : HANGUP;
             Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, hangUp | READABLE), Expect.all(B, hangUp));
             assertEquals(0, seen.get(A) & ERROR, "a clean close is no error: " + Events.describe(seen.get(A)));
@@ -366,7 +366,7 @@ class PollerConformanceTest {
                 long n = read(tcp[0]);
                 assertEquals(0, n, "after a reset a read fails with ECONNRESET or returns 0; got " + n);
             } catch (ErrnoException e) {
-                assertEquals(ECONNRESET, e.errno(), "ready " + Events.describe(ready) + ", then " + e.getMessage());
+                assertEquals(ECONNRESET(), e.errno(), "ready " + Events.describe(ready) + ", then " + e.getMessage());
             }
         }
     }
@@ -480,7 +480,7 @@ class PollerConformanceTest {
             String why = ensureNofile(FdSet.FD_SETSIZE + 64);
             if (why != null) skip(test, backend, why);
             int[] pair = fds.pair();
-            int high = fds.add(Fcntl.fcntl(pair[0], F_DUPFD_CLOEXEC, FdSet.FD_SETSIZE));
+            int high = fds.add(Fcntl.fcntl(pair[0], F_DUPFD_CLOEXEC(), FdSet.FD_SETSIZE));
             assertTrue(high >= FdSet.FD_SETSIZE, "F_DUPFD gave " + high);
             Events events = new Events(8);
             if (backend == Backend.SELECT) {
@@ -488,7 +488,7 @@ class PollerConformanceTest {
                 assertTrue(e.getMessage().contains("FD_SETSIZE") && e.getMessage().contains(Integer.toString(high)),
                         "the refusal names the fd and FD_SETSIZE: " + e.getMessage());
                 ErrnoException m = assertThrows(ErrnoException.class, () -> p.modify(high, READ, A));
-                assertEquals(ENOENT, m.errno(), "a refused fd is not registered");
+                assertEquals(ENOENT(), m.errno(), "a refused fd is not registered");
                 return;
             }
             p.register(high, READ, A);

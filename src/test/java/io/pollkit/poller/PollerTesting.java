@@ -84,7 +84,7 @@ final class PollerTesting {
 
         /** A connected, non-blocking AF_UNIX stream pair. */
         int[] pair() throws ErrnoException {
-            int[] p = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+            int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
             add(p[0]);
             add(p[1]);
             return p;
@@ -92,13 +92,13 @@ final class PollerTesting {
 
         /** A connected, non-blocking TCP pair over 127.0.0.1: {@code {client, accepted}}. */
         int[] tcpPair() throws Exception {
-            int listener = Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            int listener = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
             try {
                 Sockets.bind(listener, new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
                 Sockets.listen(listener, 4);
-                int client = add(Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0));
+                int client = add(Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0));
                 assertTrue(Sockets.connect(client, Sockets.getsockname(listener)), "a blocking connect over loopback completes");
-                int accepted = Sockets.accept4(listener, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                int accepted = Sockets.accept4(listener, null, null, SOCK_NONBLOCK() | SOCK_CLOEXEC());
                 assertTrue(accepted >= 0, "accept4 on a blocking listener with a queued connection: " + accepted);
                 add(accepted);
                 Fcntl.setNonBlocking(client, true);
@@ -120,7 +120,7 @@ final class PollerTesting {
                 MemorySegment l = linger.allocate(arena);
                 linger.l_onoff(l, 1);
                 linger.l_linger(l, 0);
-                Sockets.setsockopt(fd, SOL_SOCKET, SO_LINGER, l);
+                Sockets.setsockopt(fd, SOL_SOCKET(), SO_LINGER(), l);
             }
             close(fd);
         }
@@ -152,12 +152,12 @@ final class PollerTesting {
 
     /** Raises the soft RLIMIT_NOFILE to at least {@code needed}, or returns why it cannot (null when done). */
     static String ensureNofile(long needed) throws ErrnoException {
-        Rlimit.Limit lim = Rlimit.getrlimit(RLIMIT_NOFILE);
+        Rlimit.Limit lim = Rlimit.getrlimit(RLIMIT_NOFILE());
         if (lim.cur() >= needed || lim.cur() < 0) return null;   // < 0: RLIM_INFINITY read as signed
         if (lim.max() >= 0 && lim.max() < needed) {
             return "RLIMIT_NOFILE hard limit " + lim.max() + " is below the " + needed + " fds this test needs";
         }
-        Rlimit.setrlimit(RLIMIT_NOFILE, new Rlimit.Limit(needed, lim.max()));
+        Rlimit.setrlimit(RLIMIT_NOFILE(), new Rlimit.Limit(needed, lim.max()));
         return null;
     }
 

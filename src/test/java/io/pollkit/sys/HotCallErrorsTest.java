@@ -54,13 +54,13 @@ class HotCallErrorsTest {
 
     @Test
     void readAndWrite() {
-        assertFails(EBADF, "read(fd=-1, len=8): EBADF (Bad file descriptor)", () -> Unistd.read(-1, buf, 8));
-        assertFails(EBADF, "write(fd=-1, len=8): EBADF (Bad file descriptor)", () -> Unistd.write(-1, buf, 8));
+        assertFails(EBADF(), "read(fd=-1, len=8): EBADF (Bad file descriptor)", () -> Unistd.read(-1, buf, 8));
+        assertFails(EBADF(), "write(fd=-1, len=8): EBADF (Bad file descriptor)", () -> Unistd.write(-1, buf, 8));
     }
 
     @Test
     void wouldBlockIsAValue() throws Exception {
-        int[] pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try {
             assertEquals(Results.WOULD_BLOCK, Unistd.read(pair[0], buf, 8), "nothing to read");
             MemorySegment big = arena.allocate(1 << 16);
@@ -81,12 +81,12 @@ class HotCallErrorsTest {
         IndexOutOfBoundsException negative = assertThrows(IndexOutOfBoundsException.class,
                 () -> Select.select(-1, null, null, null, null));
         assertEquals("select: nfds=-1 is outside [0, FD_SETSIZE=" + FdSet.FD_SETSIZE + "]", negative.getMessage());
-        int[] pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         Unistd.close(pair[1]);
         try {
             MemorySegment set = FdSet.allocate(arena);
             FdSet.set(set, pair[1]);   // closed: select refuses the set
-            assertFails(EBADF, "select(nfds=" + (pair[1] + 1) + "): EBADF (Bad file descriptor)",
+            assertFails(EBADF(), "select(nfds=" + (pair[1] + 1) + "): EBADF (Bad file descriptor)",
                     () -> Select.select(pair[1] + 1, set, null, null, null));
         } finally {
             Unistd.closeQuietly(pair[0]);
@@ -97,16 +97,16 @@ class HotCallErrorsTest {
     void epoll() {
         assumeTrue(Backend.EPOLL.isAvailable(), Backend.EPOLL::unavailableReason);
         MemorySegment events = epoll_event.allocate(arena);
-        assertFails(EBADF, "epoll_wait(epfd=-1, maxevents=1): EBADF (Bad file descriptor)", () -> Epoll.epoll_wait(-1, events, 1, 0));
-        assertFails(EBADF, "epoll_ctl(epfd=-1, EPOLL_CTL_ADD, fd=0): EBADF (Bad file descriptor)",
-                () -> Epoll.epoll_ctl(-1, EPOLL_CTL_ADD, 0, events));
+        assertFails(EBADF(), "epoll_wait(epfd=-1, maxevents=1): EBADF (Bad file descriptor)", () -> Epoll.epoll_wait(-1, events, 1, 0));
+        assertFails(EBADF(), "epoll_ctl(epfd=-1, EPOLL_CTL_ADD, fd=0): EBADF (Bad file descriptor)",
+                () -> Epoll.epoll_ctl(-1, EPOLL_CTL_ADD(), 0, events));
     }
 
     @Test
     void kevent() {
         assumeTrue(Backend.KQUEUE.isAvailable(), Backend.KQUEUE::unavailableReason);
         MemorySegment events = kevent.allocate(arena);
-        assertFails(EBADF, "kevent(kq=-1, nchanges=0, nevents=1): EBADF (Bad file descriptor)",
+        assertFails(EBADF(), "kevent(kq=-1, nchanges=0, nevents=1): EBADF (Bad file descriptor)",
                 () -> Kqueue.kevent(-1, null, 0, events, 1, null));
     }
 

@@ -42,7 +42,7 @@ class JniTransportTest {
     @BeforeEach
     void open() throws Exception {
         arena = Arena.ofConfined();
-        pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
     }
 
     @AfterEach
@@ -60,8 +60,8 @@ class JniTransportTest {
 
     @Test
     void failuresComeBackAsMinusErrno() {
-        assertEquals(-EBADF, Jni.read(-1, 0, 0));
-        assertEquals(-EBADF, Jni.write(-1, 0, 0));
+        assertEquals(-EBADF(), Jni.read(-1, 0, 0));
+        assertEquals(-EBADF(), Jni.write(-1, 0, 0));
         assertEquals(ProcessHandle.current().pid(), Jni.getpid());
         assertEquals(ProcessHandle.current().pid(), Unistd.getpid());
     }
@@ -82,11 +82,11 @@ class JniTransportTest {
     void readWriteAndPoll() throws Exception {
         MemorySegment fds = pollfd.allocate(arena);
         pollfd.fd(fds, pair[0]);
-        pollfd.events(fds, (short) POLLIN);
+        pollfd.events(fds, (short) POLLIN());
         assertEquals(0, Poll.poll(fds, 1, 0), "nothing written yet");
         ping();
         assertEquals(1, Poll.poll(fds, 1, 5_000));
-        assertEquals(POLLIN, pollfd.revents(fds) & POLLIN);
+        assertEquals(POLLIN(), pollfd.revents(fds) & POLLIN());
         expectPing();
     }
 
@@ -105,18 +105,19 @@ class JniTransportTest {
     @Test
     void epoll() throws Exception {
         assumeTrue(Backend.EPOLL.isAvailable(), Backend.EPOLL::unavailableReason);
-        int ep = Epoll.epoll_create1(EPOLL_CLOEXEC);
+        int ep = Epoll.epoll_create1(EPOLL_CLOEXEC());
         try {
             long token = 0xC0FFEE_0000_0001L;
-            Epoll.epoll_ctl(ep, EPOLL_CTL_ADD, pair[0], EPOLLIN, token);
+            Epoll.epoll_ctl(ep, EPOLL_CTL_ADD(), pair[0], EPOLLIN(), token);
             MemorySegment events = epoll_event.allocateArray(4, arena);
             assertEquals(0, Epoll.epoll_wait(ep, events, 4, 0));
             ping();
             assertEquals(1, Epoll.epoll_wait(ep, events, 4, 5_000));
-            assertEquals(token, epoll_event.data$get(events, 0));
-            assertEquals(EPOLLIN, epoll_event.events$get(events, 0) & EPOLLIN);
+            assertEquals(token, events.get((java.lang.foreign.ValueLayout.OfLong) epoll_event.data$layout().select(
+                    java.lang.foreign.MemoryLayout.PathElement.groupElement("u64")), epoll_event.data$offset()));
+            assertEquals(EPOLLIN(), events.get(epoll_event.events$layout(), epoll_event.events$offset()) & EPOLLIN());
             expectPing();
-            Epoll.epoll_ctl(ep, EPOLL_CTL_DEL, pair[0], null);
+            Epoll.epoll_ctl(ep, EPOLL_CTL_DEL(), pair[0], null);
         } finally {
             Unistd.close(ep);
         }
@@ -129,12 +130,12 @@ class JniTransportTest {
         try {
             MemorySegment change = kevent.allocate(arena), events = kevent.allocateArray(4, arena);
             MemorySegment zero = Select.timespec(timespec.allocate(arena), 0);
-            Kqueue.EV_SET(change, 0, pair[0], EVFILT_READ, EV_ADD, 0, 0, 42);
+            Kqueue.EV_SET(change, 0, pair[0], EVFILT_READ(), EV_ADD(), 0, 0, 42);
             assertEquals(0, Kqueue.kevent(kq, change, 1, events, 4, zero), "registered; nothing to read yet");
             ping();
             assertEquals(1, Kqueue.kevent(kq, null, 0, events, 4, Select.timespec(timespec.allocate(arena), 5_000)));
-            assertEquals(pair[0], kevent.ident$get(events, 0));
-            assertEquals(42, kevent.udata$get(events, 0).address());
+            assertEquals(pair[0], events.get(kevent.ident$layout(), kevent.ident$offset()));
+            assertEquals(42, events.get(kevent.udata$layout(), kevent.udata$offset()).address());
             expectPing();
         } finally {
             Unistd.close(kq);

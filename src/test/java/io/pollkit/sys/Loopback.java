@@ -25,7 +25,7 @@ final class Loopback {
 
     /** A listening socket bound to {@code address}; returns the fd. */
     static int listener(int family, SocketAddress address) throws ErrnoException {
-        int fd = Sockets.socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = Sockets.socket(family, SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         Sockets.bind(fd, address);
         Sockets.listen(fd, 16);
         return fd;

@@ -23,39 +23,39 @@ class NetdbTest {
 
     @Test
     void passiveUnspecGivesSeveralAddressesOfBothFamilies() throws Exception {
-        List<Netdb.AddrInfo> all = Netdb.getaddrinfo(null, "8080", AF_UNSPEC, SOCK_STREAM, AI_PASSIVE);
+        List<Netdb.AddrInfo> all = Netdb.getaddrinfo(null, "8080", AF_UNSPEC(), SOCK_STREAM(), AI_PASSIVE());
         assertTrue(all.size() >= 2, "both wildcard addresses: " + all);
-        assertTrue(all.stream().anyMatch(a -> a.family() == AF_INET), all.toString());
-        assertTrue(all.stream().anyMatch(a -> a.family() == AF_INET6), all.toString());
+        assertTrue(all.stream().anyMatch(a -> a.family() == AF_INET()), all.toString());
+        assertTrue(all.stream().anyMatch(a -> a.family() == AF_INET6()), all.toString());
         for (Netdb.AddrInfo a : all) {
             assertEquals(8080, ((InetSocketAddress) a.address()).getPort());
-            assertEquals(SOCK_STREAM, a.socktype());
+            assertEquals(SOCK_STREAM(), a.socktype());
         }
     }
 
     @Test
     void numericHostsResolveToThemselves() throws Exception {
-        Netdb.AddrInfo v6 = Netdb.getaddrinfo("::1", "80", AF_UNSPEC, SOCK_STREAM, AI_NUMERICHOST).get(0);
-        assertEquals(AF_INET6, v6.family());
+        Netdb.AddrInfo v6 = Netdb.getaddrinfo("::1", "80", AF_UNSPEC(), SOCK_STREAM(), AI_NUMERICHOST()).get(0);
+        assertEquals(AF_INET6(), v6.family());
         assertEquals("[0:0:0:0:0:0:0:1]:80", SockAddr.format(v6.address()));
-        Netdb.AddrInfo v4 = Netdb.getaddrinfo("127.0.0.1", null, AF_INET, SOCK_STREAM, AI_NUMERICHOST).get(0);
+        Netdb.AddrInfo v4 = Netdb.getaddrinfo("127.0.0.1", null, AF_INET(), SOCK_STREAM(), AI_NUMERICHOST()).get(0);
         assertEquals("127.0.0.1:0", SockAddr.format(v4.address()));
     }
 
     @Test
     void aFailureCarriesTheEaiNameAndGaiStrerrorsText() {
         GaiException e = assertThrows(GaiException.class,
-                () -> Netdb.getaddrinfo("not-a-number", "80", AF_UNSPEC, SOCK_STREAM, AI_NUMERICHOST));
-        assertEquals(EAI_NONAME, e.code());
+                () -> Netdb.getaddrinfo("not-a-number", "80", AF_UNSPEC(), SOCK_STREAM(), AI_NUMERICHOST()));
+        assertEquals(EAI_NONAME(), e.code());
         assertEquals("EAI_NONAME", e.codeName());
-        assertEquals("getaddrinfo(host=not-a-number, service=80): EAI_NONAME (" + Netdb.gai_strerror(EAI_NONAME) + ")",
+        assertEquals("getaddrinfo(host=not-a-number, service=80): EAI_NONAME (" + Netdb.gai_strerror(EAI_NONAME()) + ")",
                 e.getMessage());
-        assertEquals("Name or service not known", Netdb.gai_strerror(EAI_NONAME));
+        assertEquals("Name or service not known", Netdb.gai_strerror(EAI_NONAME()));
     }
 
     @Test
     void getnameinfoIsNumericOnRequest() throws Exception {
-        Netdb.NameInfo n = Netdb.getnameinfo(new InetSocketAddress("127.0.0.1", 8080), NI_NUMERICHOST | NI_NUMERICSERV);
+        Netdb.NameInfo n = Netdb.getnameinfo(new InetSocketAddress("127.0.0.1", 8080), NI_NUMERICHOST() | NI_NUMERICSERV());
         assertEquals("127.0.0.1", n.host());
         assertEquals("8080", n.service());
     }

@@ -10,6 +10,7 @@ import org.junit.jupiter.api.Test;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 
 import static io.pollkit.bindings.poll_h.POLLIN;
 import static io.pollkit.bindings.sys_epoll_h.EPOLLIN;
@@ -25,6 +26,7 @@ import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * Each raw readiness API reports a socket ready after a write and times out when nothing is ready.
@@ -38,7 +40,7 @@ class ReadinessTest {
     @BeforeEach
     void open() throws Exception {
         arena = Arena.ofConfined();
-        pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
     }
 
     @AfterEach
@@ -83,23 +85,23 @@ class ReadinessTest {
     @Test
     void poll() throws Exception {
         MemorySegment fds = pollfd.allocateArray(1, arena);
-        pollfd.fd$set(fds, 0, pair[0]);
-        pollfd.events$set(fds, 0, (short) POLLIN);
+        fds.set(pollfd.fd$layout(), pollfd.fd$offset(), pair[0]);
+        fds.set(pollfd.events$layout(), pollfd.events$offset(), (short) POLLIN());
         long t0 = System.nanoTime();
         assertEquals(0, Poll.poll(fds, 1, TIMEOUT_MS));
         assertWaited(t0);
-        assertEquals(0, pollfd.revents$get(fds, 0));
+        assertEquals(0, fds.get(pollfd.revents$layout(), pollfd.revents$offset()));
 
         Loopback.writeFully(pair[1], "x");
         assertEquals(1, Poll.poll(fds, 1, 5000));
-        assertEquals(POLLIN, pollfd.revents$get(fds, 0) & POLLIN);
+        assertEquals(POLLIN(), fds.get(pollfd.revents$layout(), pollfd.revents$offset()) & POLLIN());
     }
 
     @Test
     void epoll() throws Exception {
-        int ep = Epoll.epoll_create1(EPOLL_CLOEXEC);
+        int ep = Epoll.epoll_create1(EPOLL_CLOEXEC());
         try {
-            Epoll.epoll_ctl(ep, EPOLL_CTL_ADD, pair[0], EPOLLIN, 0xC0FFEE_0000_0001L);
+            Epoll.epoll_ctl(ep, EPOLL_CTL_ADD(), pair[0], EPOLLIN(), 0xC0FFEE_0000_0001L);
             MemorySegment events = epoll_event.allocateArray(4, arena);
             long t0 = System.nanoTime();
             assertEquals(0, Epoll.epoll_wait(ep, events, 4, TIMEOUT_MS));
@@ -107,9 +109,9 @@ class ReadinessTest {
 
             Loopback.writeFully(pair[1], "x");
             assertEquals(1, Epoll.epoll_wait(ep, events, 4, 5000));
-            assertEquals(EPOLLIN, epoll_event.events$get(events, 0) & EPOLLIN);
-            assertEquals(0xC0FFEE_0000_0001L, epoll_event.data$get(events, 0), "the 64-bit data comes back whole");
-            ErrnoException e = assertThrows(ErrnoException.class, () -> Epoll.epoll_ctl(ep, EPOLL_CTL_ADD, pair[0], EPOLLIN, 0));
+            assertEquals(EPOLLIN(), events.get(epoll_event.events$layout(), epoll_event.events$offset()) & EPOLLIN());
+            assertEquals(0xC0FFEE_0000_0001L, events.get((ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64")), epoll_event.data$offset()), "the 64-bit data comes back whole");
+            ErrnoException e = assertThrows(ErrnoException.class, () -> Epoll.epoll_ctl(ep, EPOLL_CTL_ADD(), pair[0], EPOLLIN(), 0));
             assertEquals("EEXIST", e.errnoName());
             assertTrue(e.getMessage().startsWith("epoll_ctl(epfd=" + ep + ", EPOLL_CTL_ADD, fd=" + pair[0] + "): EEXIST"));
         } finally {
@@ -129,17 +131,17 @@ class ReadinessTest {
         try {
             MemorySegment change = kevent.allocateArray(1, arena), events = kevent.allocateArray(4, arena);
             MemorySegment ts = io.pollkit.bindings.timespec.allocate(arena);
-            Kqueue.EV_SET(change, 0, pair[0], EVFILT_READ, EV_ADD, 0, 0, 77);
+            Kqueue.EV_SET(change, 0, pair[0], EVFILT_READ(), EV_ADD(), 0, 0, 77);
             long t0 = System.nanoTime();
             assertEquals(0, Kqueue.kevent(kq, change, 1, events, 4, Select.timespec(ts, TIMEOUT_MS)));
             assertWaited(t0);
 
             Loopback.writeFully(pair[1], "xyz");
             assertEquals(1, Kqueue.kevent(kq, null, 0, events, 4, Select.timespec(ts, 5000)));
-            assertEquals(pair[0], kevent.ident$get(events, 0));
-            assertEquals(EVFILT_READ, kevent.filter$get(events, 0));
-            assertEquals(3, kevent.data$get(events, 0), "data: the bytes ready to read");
-            assertEquals(77, kevent.udata$get(events, 0).address());
+            assertEquals(pair[0], events.get(kevent.ident$layout(), kevent.ident$offset()));
+            assertEquals(EVFILT_READ(), events.get(kevent.filter$layout(), kevent.filter$offset()));
+            assertEquals(3, events.get(kevent.data$layout(), kevent.data$offset()), "data: the bytes ready to read");
+            assertEquals(77, events.get(kevent.udata$layout(), kevent.udata$offset()).address());
         } finally {
             Unistd.close(kq);
         }

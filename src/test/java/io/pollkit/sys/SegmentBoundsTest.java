@@ -48,7 +48,7 @@ class SegmentBoundsTest {
     @BeforeEach
     void open() throws Exception {
         arena = Arena.ofConfined();
-        pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
     }
 
     @AfterEach
@@ -100,11 +100,11 @@ class SegmentBoundsTest {
         MemorySegment four = arena.allocate(4);
         refused(() -> Unistd.write(pair[1], four, 5));
         refused(() -> Unistd.write(pair[1], four, -1));
-        refused(() -> Sockets.send(pair[1], four, 5, MSG_NOSIGNAL));
-        refused(() -> Sockets.sendto(pair[1], four, 5, MSG_NOSIGNAL, null, 0));
-        refused(() -> Sockets.sendto(pair[1], four, 4, MSG_NOSIGNAL, null, 16));
+        refused(() -> Sockets.send(pair[1], four, 5, MSG_NOSIGNAL()));
+        refused(() -> Sockets.sendto(pair[1], four, 5, MSG_NOSIGNAL(), null, 0));
+        refused(() -> Sockets.sendto(pair[1], four, 4, MSG_NOSIGNAL(), null, 16));
         MemorySegment addr = arena.allocate(8);
-        refused(() -> Sockets.sendto(pair[1], four, 4, MSG_NOSIGNAL, addr, 9));
+        refused(() -> Sockets.sendto(pair[1], four, 4, MSG_NOSIGNAL(), addr, 9));
         nothingWaiting();
     }
 
@@ -120,14 +120,14 @@ class SegmentBoundsTest {
         refused(() -> Unistd.writev(pair[1], iov, 2));
         MemorySegment small = arena.allocate(msghdr.sizeof() - 1, 8);
         refused(() -> Sockets.recvmsg(pair[0], small, 0));
-        refused(() -> Sockets.sendmsg(pair[1], small, MSG_NOSIGNAL));
+        refused(() -> Sockets.sendmsg(pair[1], small, MSG_NOSIGNAL()));
         helloStillWaiting();
     }
 
     @Test
     void bindAndConnect() throws Exception {
-        int listener = Loopback.listener(AF_INET, Loopback.any4());
-        int fd = Sockets.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int listener = Loopback.listener(AF_INET(), Loopback.any4());
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try {
             MemorySegment here = SockAddr.allocate(Loopback.any4(), arena);
             refused(() -> Sockets.bind(fd, here, (int) here.byteSize() + 1));
@@ -137,9 +137,9 @@ class SegmentBoundsTest {
             refused(() -> Sockets.connect(fd, there, (int) there.byteSize() + 1));
             refused(() -> Sockets.connect(fd, there, Integer.MIN_VALUE));
             ErrnoException notConnected = assertThrows(ErrnoException.class, () -> Sockets.getpeername(fd));
-            assertEquals(ENOTCONN, notConnected.errno());
+            assertEquals(ENOTCONN(), notConnected.errno());
             Fcntl.setNonBlocking(listener, true);
-            assertEquals(Results.WOULD_BLOCK, Sockets.accept4(listener, null, null, SOCK_CLOEXEC), "no connection was made");
+            assertEquals(Results.WOULD_BLOCK, Sockets.accept4(listener, null, null, SOCK_CLOEXEC()), "no connection was made");
         } finally {
             Unistd.closeQuietly(fd);
             Unistd.closeQuietly(listener);
@@ -148,16 +148,16 @@ class SegmentBoundsTest {
 
     @Test
     void accept4() throws Exception {
-        int listener = Loopback.listener(AF_INET, Loopback.any4());
-        int client = Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int listener = Loopback.listener(AF_INET(), Loopback.any4());
+        int client = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try {
             Sockets.connect(client, Sockets.getsockname(listener));
             MemorySegment addr = arena.allocate(SockAddr.STORAGE_SIZE, 8);
             MemorySegment addrlen = arena.allocateFrom(JAVA_INT, SockAddr.STORAGE_SIZE + 1);
-            refused(() -> Sockets.accept4(listener, addr, addrlen, SOCK_CLOEXEC));
-            refused(() -> Sockets.accept4(listener, addr, arena.allocate(2), SOCK_CLOEXEC));
+            refused(() -> Sockets.accept4(listener, addr, addrlen, SOCK_CLOEXEC()));
+            refused(() -> Sockets.accept4(listener, addr, arena.allocate(2), SOCK_CLOEXEC()));
             addrlen.set(JAVA_INT, 0, SockAddr.STORAGE_SIZE);
-            int accepted = Sockets.accept4(listener, addr, addrlen, SOCK_CLOEXEC);
+            int accepted = Sockets.accept4(listener, addr, addrlen, SOCK_CLOEXEC());
             assertTrue(accepted >= 0, "the connection was still queued");
             Unistd.close(accepted);
         } finally {
@@ -171,14 +171,14 @@ class SegmentBoundsTest {
         hello();
         MemorySegment fds = pollfd.allocateArray(1, arena);
         pollfd.fd(fds, pair[0]);
-        pollfd.events(fds, (short) POLLIN);
+        pollfd.events(fds, (short) POLLIN());
         pollfd.revents(fds, (short) 0x7777);   // the kernel would overwrite it
         refused(() -> Poll.poll(fds, 2, 0));
         refused(() -> Poll.poll(fds, -1, 0));
         refused(() -> Poll.poll(fds, Long.MAX_VALUE, 0));
         assertEquals((short) 0x7777, pollfd.revents(fds), "poll was not called");
         assertEquals(1, Poll.poll(fds, 1, 0));
-        assertEquals(POLLIN, pollfd.revents(fds) & POLLIN);
+        assertEquals(POLLIN(), pollfd.revents(fds) & POLLIN());
     }
 
     @Test
@@ -199,14 +199,14 @@ class SegmentBoundsTest {
     @Test
     void epoll() throws Exception {
         assumeTrue(Epoll.isAvailable(), "epoll is Linux only");
-        int ep = Epoll.epoll_create1(EPOLL_CLOEXEC);
+        int ep = Epoll.epoll_create1(EPOLL_CLOEXEC());
         try {
             MemorySegment tooSmall = arena.allocate(epoll_event.sizeof() - 1, 1);
-            refused(() -> Epoll.epoll_ctl(ep, EPOLL_CTL_ADD, pair[0], tooSmall));
-            ErrnoException notAdded = assertThrows(ErrnoException.class, () -> Epoll.epoll_ctl(ep, EPOLL_CTL_DEL, pair[0], null));
-            assertEquals(ENOENT, notAdded.errno(), "the refused epoll_ctl did not register the fd");
+            refused(() -> Epoll.epoll_ctl(ep, EPOLL_CTL_ADD(), pair[0], tooSmall));
+            ErrnoException notAdded = assertThrows(ErrnoException.class, () -> Epoll.epoll_ctl(ep, EPOLL_CTL_DEL(), pair[0], null));
+            assertEquals(ENOENT(), notAdded.errno(), "the refused epoll_ctl did not register the fd");
             // Edge-triggered: a wait that reported the readiness would consume it.
-            Epoll.epoll_ctl(ep, EPOLL_CTL_ADD, pair[0], EPOLLIN | EPOLLET, 42);
+            Epoll.epoll_ctl(ep, EPOLL_CTL_ADD(), pair[0], EPOLLIN() | EPOLLET(), 42);
             hello();
             MemorySegment events = epoll_event.allocateArray(1, arena);
             refused(() -> Epoll.epoll_wait(ep, events, 2, 0));
@@ -227,7 +227,7 @@ class SegmentBoundsTest {
         try {
             hello();
             MemorySegment change = kevent.allocateArray(1, arena);
-            Kqueue.EV_SET(change, 0, pair[0], sys_event_h.EVFILT_READ, sys_event_h.EV_ADD, 0, 0, 7);
+            Kqueue.EV_SET(change, 0, pair[0], sys_event_h.EVFILT_READ(), sys_event_h.EV_ADD(), 0, 0, 7);
             MemorySegment events = kevent.allocateArray(1, arena);
             MemorySegment zero = Select.timespec(io.pollkit.bindings.timespec.allocate(arena), 0);
             refused(() -> Kqueue.kevent(kq, change, 2, events, 1, zero));

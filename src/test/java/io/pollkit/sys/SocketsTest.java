@@ -43,9 +43,9 @@ class SocketsTest {
         int client = -1, server = -1;
         try {
             SocketAddress bound = Sockets.getsockname(listener);
-            client = Sockets.socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+            client = Sockets.socket(family, SOCK_STREAM() | SOCK_CLOEXEC(), 0);
             assertTrue(Sockets.connect(client, bound), "a blocking connect completes");
-            server = Sockets.accept4(listener, null, null, SOCK_CLOEXEC);
+            server = Sockets.accept4(listener, null, null, SOCK_CLOEXEC());
             assertTrue(server >= 0);
             assertEquals(Sockets.getsockname(client), Sockets.getpeername(server));
 
@@ -54,7 +54,7 @@ class SocketsTest {
             Loopback.writeFully(server, "pong\n");
             assertEquals("pong\n", Loopback.readExactly(client, 5));
 
-            Sockets.shutdown(client, SHUT_WR);
+            Sockets.shutdown(client, SHUT_WR());
             try (Arena arena = Arena.ofConfined()) {
                 assertEquals(0, Unistd.read(server, arena.allocate(16), 16), "read 0 after the peer's shutdown");
             }
@@ -67,27 +67,27 @@ class SocketsTest {
 
     @Test
     void ipv4RoundTrip() throws Exception {
-        roundTrip(AF_INET, Loopback.any4());
+        roundTrip(AF_INET(), Loopback.any4());
     }
 
     @Test
     void ipv6RoundTrip() throws Exception {
-        roundTrip(AF_INET6, Loopback.any6());
+        roundTrip(AF_INET6(), Loopback.any6());
     }
 
     @Test
     void unixRoundTrip(@TempDir Path dir) throws Exception {
-        roundTrip(AF_UNIX, UnixDomainSocketAddress.of(dir.resolve("s.sock")));
+        roundTrip(AF_UNIX(), UnixDomainSocketAddress.of(dir.resolve("s.sock")));
     }
 
     @Test
     void socketpairRoundTripWithSendAndRecv() throws Exception {
-        int[] fds = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocateFrom("hello");
-            assertEquals(5, Sockets.send(fds[0], out, 5, MSG_NOSIGNAL));
+            assertEquals(5, Sockets.send(fds[0], out, 5, MSG_NOSIGNAL()));
             MemorySegment in = arena.allocate(16);
-            assertEquals(5, Sockets.recv(fds[1], in, 16, MSG_PEEK), "MSG_PEEK leaves the bytes queued");
+            assertEquals(5, Sockets.recv(fds[1], in, 16, MSG_PEEK()), "MSG_PEEK leaves the bytes queued");
             assertEquals(5, Sockets.recv(fds[1], in, 16, 0));
             assertEquals("hello", in.getString(0).substring(0, 5));
         } finally {
@@ -98,14 +98,14 @@ class SocketsTest {
 
     @Test
     void nonBlockingReadReturnsTheWouldBlockSentinel() throws Exception {
-        int[] fds = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(8);
             assertEquals(Results.WOULD_BLOCK, Unistd.read(fds[0], buf, 8));
             assertEquals(Results.WOULD_BLOCK, Sockets.recv(fds[0], buf, 8, 0));
-            int listener = Loopback.listener(AF_INET, Loopback.any4());
+            int listener = Loopback.listener(AF_INET(), Loopback.any4());
             Fcntl.setNonBlocking(listener, true);
-            assertEquals(Results.WOULD_BLOCK, Sockets.accept4(listener, null, null, SOCK_NONBLOCK));
+            assertEquals(Results.WOULD_BLOCK, Sockets.accept4(listener, null, null, SOCK_NONBLOCK()));
             Unistd.close(listener);
         } finally {
             Unistd.close(fds[0]);
@@ -115,12 +115,12 @@ class SocketsTest {
 
     @Test
     void bindTwiceIsEaddrinuseWithTheCallAndAddressInTheMessage() throws Exception {
-        int first = Loopback.listener(AF_INET, Loopback.any4());
-        int second = Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int first = Loopback.listener(AF_INET(), Loopback.any4());
+        int second = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try {
             InetSocketAddress taken = (InetSocketAddress) Sockets.getsockname(first);
             ErrnoException e = assertThrows(ErrnoException.class, () -> Sockets.bind(second, taken));
-            assertEquals(EADDRINUSE, e.errno());
+            assertEquals(EADDRINUSE(), e.errno());
             assertEquals("EADDRINUSE", e.errnoName());
             assertEquals("bind(fd=" + second + ", 127.0.0.1:" + taken.getPort() + "): EADDRINUSE (Address already in use)",
                     e.getMessage());
@@ -132,13 +132,13 @@ class SocketsTest {
 
     @Test
     void connectToAClosedPortIsEconnrefused() throws Exception {
-        int probe = Loopback.listener(AF_INET, Loopback.any4());
+        int probe = Loopback.listener(AF_INET(), Loopback.any4());
         SocketAddress closed = Sockets.getsockname(probe);
         Unistd.close(probe);   // nothing listens there now
-        int fd = Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try {
             ErrnoException e = assertThrows(ErrnoException.class, () -> Sockets.connect(fd, closed));
-            assertEquals(ECONNREFUSED, e.errno());
+            assertEquals(ECONNREFUSED(), e.errno());
             assertTrue(e.getMessage().endsWith("ECONNREFUSED (Connection refused)"), e.getMessage());
         } finally {
             Unistd.close(fd);
@@ -147,18 +147,18 @@ class SocketsTest {
 
     @Test
     void nonBlockingConnectReportsTheErrorThroughSoError() throws Exception {
-        int probe = Loopback.listener(AF_INET, Loopback.any4());
+        int probe = Loopback.listener(AF_INET(), Loopback.any4());
         SocketAddress closed = Sockets.getsockname(probe);
         Unistd.close(probe);
-        int fd = Sockets.socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try (Arena arena = Arena.ofConfined()) {
             if (!Sockets.connect(fd, closed)) {
                 MemorySegment pfd = io.pollkit.bindings.pollfd.allocate(arena);
                 io.pollkit.bindings.pollfd.fd(pfd, fd);
-                io.pollkit.bindings.pollfd.events(pfd, (short) io.pollkit.bindings.poll_h.POLLOUT);
+                io.pollkit.bindings.pollfd.events(pfd, (short) io.pollkit.bindings.poll_h.POLLOUT());
                 assertEquals(1, Poll.poll(pfd, 1, 5000));
             }
-            assertEquals(ECONNREFUSED, Sockets.getsockopt(fd, SOL_SOCKET, SO_ERROR));
+            assertEquals(ECONNREFUSED(), Sockets.getsockopt(fd, SOL_SOCKET(), SO_ERROR()));
         } finally {
             Unistd.close(fd);
         }
@@ -167,7 +167,7 @@ class SocketsTest {
     @Test
     void closingABadFdIsEbadf() {
         ErrnoException e = assertThrows(ErrnoException.class, () -> Unistd.close(1_000_000));
-        assertEquals(EBADF, e.errno());
+        assertEquals(EBADF(), e.errno());
         assertEquals("close(fd=1000000): EBADF (Bad file descriptor)", e.getMessage());
         ErrnoException r = assertThrows(ErrnoException.class, () -> {
             try (Arena arena = Arena.ofConfined()) {
@@ -179,10 +179,10 @@ class SocketsTest {
 
     @Test
     void listenOnAConnectedSocketOrABadShutdownIsEinval() throws Exception {
-        int[] fds = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try {
             ErrnoException e = assertThrows(ErrnoException.class, () -> Sockets.shutdown(fds[0], 99));
-            assertEquals(EINVAL, e.errno());
+            assertEquals(EINVAL(), e.errno());
             assertEquals("shutdown(fd=" + fds[0] + ", how=99): EINVAL (Invalid argument)", e.getMessage());
         } finally {
             Unistd.close(fds[0]);
@@ -192,12 +192,12 @@ class SocketsTest {
 
     @Test
     void socketOptionsRoundTrip() throws Exception {
-        int fd = Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try {
-            Sockets.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);
-            assertTrue(Sockets.getsockopt(fd, SOL_SOCKET, SO_REUSEADDR) != 0);
-            Sockets.setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, 1);
-            assertTrue(Sockets.getsockopt(fd, IPPROTO_TCP, TCP_NODELAY) != 0);
+            Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);
+            assertTrue(Sockets.getsockopt(fd, SOL_SOCKET(), SO_REUSEADDR()) != 0);
+            Sockets.setsockopt(fd, IPPROTO_TCP(), TCP_NODELAY(), 1);
+            assertTrue(Sockets.getsockopt(fd, IPPROTO_TCP(), TCP_NODELAY()) != 0);
         } finally {
             Unistd.close(fd);
         }
@@ -216,12 +216,12 @@ class SocketsTest {
         int[] p = Unistd.pipe2(0);
         try {
             Fcntl.setNonBlocking(p[0], true);
-            assertTrue((Fcntl.fcntl(p[0], io.pollkit.bindings.fcntl_h.F_GETFL) & io.pollkit.bindings.fcntl_h.O_NONBLOCK) != 0);
+            assertTrue((Fcntl.fcntl(p[0], io.pollkit.bindings.fcntl_h.F_GETFL()) & io.pollkit.bindings.fcntl_h.O_NONBLOCK()) != 0);
             Fcntl.setNonBlocking(p[0], false);
-            assertFalse((Fcntl.fcntl(p[0], io.pollkit.bindings.fcntl_h.F_GETFL) & io.pollkit.bindings.fcntl_h.O_NONBLOCK) != 0);
+            assertFalse((Fcntl.fcntl(p[0], io.pollkit.bindings.fcntl_h.F_GETFL()) & io.pollkit.bindings.fcntl_h.O_NONBLOCK()) != 0);
             Fcntl.setCloseOnExec(p[1], true);
-            assertEquals(io.pollkit.bindings.fcntl_h.FD_CLOEXEC,
-                    Fcntl.fcntl(p[1], io.pollkit.bindings.fcntl_h.F_GETFD) & io.pollkit.bindings.fcntl_h.FD_CLOEXEC);
+            assertEquals(io.pollkit.bindings.fcntl_h.FD_CLOEXEC(),
+                    Fcntl.fcntl(p[1], io.pollkit.bindings.fcntl_h.F_GETFD()) & io.pollkit.bindings.fcntl_h.FD_CLOEXEC());
         } finally {
             Unistd.close(p[0]);
             Unistd.close(p[1]);

@@ -27,8 +27,8 @@ class VectorAndMessageIoTest {
     private static MemorySegment iov(Arena arena, MemorySegment... buffers) {
         MemorySegment v = iovec.allocateArray(buffers.length, arena);
         for (int i = 0; i < buffers.length; i++) {
-            iovec.iov_base$set(v, i, buffers[i]);
-            iovec.iov_len$set(v, i, buffers[i].byteSize());
+            v.set(iovec.iov_base$layout(), i * iovec.sizeof() + iovec.iov_base$offset(), buffers[i]);
+            v.set(iovec.iov_len$layout(), i * iovec.sizeof() + iovec.iov_len$offset(), buffers[i].byteSize());
         }
         return v;
     }
@@ -39,7 +39,7 @@ class VectorAndMessageIoTest {
 
     @Test
     void writevGathersAndReadvScatters() throws Exception {
-        int[] p = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocateFrom("head,").asSlice(0, 5), b = arena.allocateFrom("tail").asSlice(0, 4);
             assertEquals(9, Unistd.writev(p[0], iov(arena, a, b), 2));
@@ -55,7 +55,7 @@ class VectorAndMessageIoTest {
 
     @Test
     void sendmsgAndRecvmsgCarryAnIovecArray() throws Exception {
-        int[] p = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = msghdr.allocate(arena);
             msghdr.msg_iov(out, iov(arena, arena.allocateFrom("one ").asSlice(0, 4), arena.allocateFrom("two").asSlice(0, 3)));
@@ -74,7 +74,7 @@ class VectorAndMessageIoTest {
 
     @Test
     void udpSendtoAndRecvfromReportThePeer() throws Exception {
-        int server = Sockets.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0), client = Sockets.socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        int server = Sockets.socket(AF_INET(), SOCK_DGRAM() | SOCK_CLOEXEC(), 0), client = Sockets.socket(AF_INET(), SOCK_DGRAM() | SOCK_CLOEXEC(), 0);
         try (Arena arena = Arena.ofConfined()) {
             Sockets.bind(server, Loopback.any4());
             Sockets.bind(client, Loopback.any4());

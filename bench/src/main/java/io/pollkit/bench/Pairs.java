@@ -43,11 +43,11 @@ final class Pairs implements AutoCloseable {
 
     /** Raises the RLIMIT_NOFILE soft limit to the hard limit (N=9000 needs ~18000 fds); returns the new soft limit. */
     static long raiseNofile() throws ErrnoException {
-        Rlimit.Limit limit = Rlimit.getrlimit(RLIMIT_NOFILE);
+        Rlimit.Limit limit = Rlimit.getrlimit(RLIMIT_NOFILE());
         if (Long.compareUnsigned(limit.cur(), limit.max()) < 0) {
-            Rlimit.setrlimit(RLIMIT_NOFILE, new Rlimit.Limit(limit.max(), limit.max()));
+            Rlimit.setrlimit(RLIMIT_NOFILE(), new Rlimit.Limit(limit.max(), limit.max()));
         }
-        long cur = Rlimit.getrlimit(RLIMIT_NOFILE).cur();
+        long cur = Rlimit.getrlimit(RLIMIT_NOFILE()).cur();
         return cur < 0 ? Long.MAX_VALUE : cur;   // RLIM_INFINITY is all ones
     }
 
@@ -69,10 +69,10 @@ final class Pairs implements AutoCloseable {
         Pairs pairs = new Pairs(read, write);
         try {
             for (int i = 0; i < n; i++) {
-                int[] sv = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+                int[] sv = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
                 read[i] = sv[0];
                 try {
-                    write[i] = Fcntl.fcntl(sv[1], F_DUPFD_CLOEXEC, top);
+                    write[i] = Fcntl.fcntl(sv[1], F_DUPFD_CLOEXEC(), top);
                 } finally {
                     Unistd.close(sv[1]);
                 }
@@ -86,10 +86,10 @@ final class Pairs implements AutoCloseable {
 
     private static boolean isOpen(int fd) throws ErrnoException {
         try {
-            Fcntl.fcntl(fd, F_GETFD);
+            Fcntl.fcntl(fd, F_GETFD());
             return true;
         } catch (ErrnoException e) {
-            if (e.errno() == EBADF) return false;
+            if (e.errno() == EBADF()) return false;
             throw e;
         }
     }

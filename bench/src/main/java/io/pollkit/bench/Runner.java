@@ -293,8 +293,8 @@ public final class Runner {
                     String skip = null;
                     if (backend.equals("kqueue") && kqueueSkip != null) skip = kqueueSkip;
                     // fds 0-2 are taken at least: the read ends reach N + 2 (w1-dispatch refuses the same).
-                    if (backend.equals("select") && n + 3 > sys_select_h.FD_SETSIZE) {
-                        skip = "select: N=" + n + " read ends pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE + ")";
+                    if (backend.equals("select") && n + 3 > sys_select_h.FD_SETSIZE()) {
+                        skip = "select: N=" + n + " read ends pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE() + ")";
                     }
                     Map<String, String> params = Map.of("backend", backend, "n", Integer.toString(n), "k", Integer.toString(k));
                     List<Case> group = new ArrayList<>();
@@ -365,8 +365,8 @@ public final class Runner {
                     String skip = null;
                     if (backend.equals("kqueue") && kqueueSkip != null) skip = kqueueSkip;
                     // The server's fds: its clients, the two disturbing ones, and the JVM's own (jars, the poller, ...).
-                    if (backend.equals("select") && n + 2 + 64 > sys_select_h.FD_SETSIZE) {
-                        skip = "select: N=" + n + " clients' fds pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE + ")";
+                    if (backend.equals("select") && n + 2 + 64 > sys_select_h.FD_SETSIZE()) {
+                        skip = "select: N=" + n + " clients' fds pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE() + ")";
                     }
                     List<Case> group = new ArrayList<>();
                     if (C_SERVER_BACKENDS.contains(backend)) {

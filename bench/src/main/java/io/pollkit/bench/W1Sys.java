@@ -1,5 +1,6 @@
 package io.pollkit.bench;
 
+import io.pollkit.bindings.epoll_data;
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.bindings.kevent;
 import io.pollkit.bindings.pollfd;
@@ -27,6 +28,7 @@ import org.openjdk.jmh.annotations.TearDown;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 
 import static io.pollkit.bindings.poll_h.POLLIN;
@@ -37,6 +39,7 @@ import static io.pollkit.bindings.sys_event_h.EVFILT_READ;
 import static io.pollkit.bindings.sys_event_h.EV_ADD;
 import static io.pollkit.bindings.sys_event_h.EV_ERROR;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * W1 dispatch written directly against io.pollkit.sys (impl=ffm, or impl=jni in the JNI run): one
@@ -50,6 +53,11 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class W1Sys {
+
+    // epoll_event.data is the union epoll_data; its u64 member as the struct places it (1-aligned on
+    // x86_64, where epoll_event is packed), so the read is allowed at every index without a slice.
+    private static final ValueLayout.OfLong DATA_U64 =
+            (ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64"));
     /** select, poll, epoll or kqueue (kqueue needs POLLKIT_KQUEUE_LIB). */
     @Param({"poll", "epoll"})
     public String backend;
@@ -109,15 +117,15 @@ public class W1Sys {
             case POLL -> pfds = pollfd.allocateArray(n, arena);
             case EPOLL -> {
                 epEvents = epoll_event.allocateArray(n, arena);
-                epfd = Epoll.epoll_create1(EPOLL_CLOEXEC);
-                for (int fd : read) Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD, fd, EPOLLIN, fd);
+                epfd = Epoll.epoll_create1(EPOLL_CLOEXEC());
+                for (int fd : read) Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD(), fd, EPOLLIN(), fd);
             }
             case KQUEUE -> {
                 kEvents = kevent.allocateArray(n, arena);
                 MemorySegment change = kevent.allocate(arena);
                 kq = Kqueue.kqueue();
                 for (int fd : read) {
-                    Kqueue.EV_SET(change, 0, fd, EVFILT_READ, EV_ADD, 0, 0, 0);
+                    Kqueue.EV_SET(change, 0, fd, EVFILT_READ(), EV_ADD(), 0, 0, 0);
                     if (Kqueue.kevent(kq, change, 1, null, 0, null) != 0) throw new IllegalStateException("kevent(EV_ADD, " + fd + ")");
                 }
             }
@@ -170,16 +178,16 @@ public class W1Sys {
 
     private int poll() throws IOException {
         for (int i = 0; i < n; i++) {
-            pollfd.fd$set(pfds, i, read[i]);
-            pollfd.events$set(pfds, i, (short) POLLIN);
-            pollfd.revents$set(pfds, i, (short) 0);
+            pfds.set(pollfd.fd$layout(), i * pollfd.sizeof() + pollfd.fd$offset(), read[i]);
+            pfds.set(pollfd.events$layout(), i * pollfd.sizeof() + pollfd.events$offset(), (short) POLLIN());
+            pfds.set(pollfd.revents$layout(), i * pollfd.sizeof() + pollfd.revents$offset(), (short) 0);
         }
         int ready;
         do {
             ready = Poll.poll(pfds, n, -1);
         } while (ready == Results.INTERRUPTED);
         for (int i = 0; i < n; i++) {
-            if (pollfd.revents$get(pfds, i) != 0) readByte(pollfd.fd$get(pfds, i));
+            if (pfds.get(pollfd.revents$layout(), i * pollfd.sizeof() + pollfd.revents$offset()) != 0) readByte(pfds.get(pollfd.fd$layout(), i * pollfd.sizeof() + pollfd.fd$offset()));
         }
         return ready;
     }
@@ -189,7 +197,7 @@ public class W1Sys {
         do {
             ready = Epoll.epoll_wait(epfd, epEvents, n, -1);
         } while (ready == Results.INTERRUPTED);
-        for (int i = 0; i < ready; i++) readByte((int) epoll_event.data$get(epEvents, i));
+        for (int i = 0; i < ready; i++) readByte((int) epEvents.get(DATA_U64, i * epoll_event.sizeof() + epoll_event.data$offset() + epoll_data.u64$offset()));
         return ready;
     }
 
@@ -199,10 +207,10 @@ public class W1Sys {
             ready = Kqueue.kevent(kq, null, 0, kEvents, n, null);
         } while (ready == Results.INTERRUPTED);
         for (int i = 0; i < ready; i++) {
-            if ((kevent.flags$get(kEvents, i) & EV_ERROR) != 0) {
-                throw new IllegalStateException("kevent: error " + kevent.data$get(kEvents, i) + " on fd " + kevent.ident$get(kEvents, i));
+            if ((kEvents.get(kevent.flags$layout(), i * kevent.sizeof() + kevent.flags$offset()) & EV_ERROR()) != 0) {
+                throw new IllegalStateException("kevent: error " + kEvents.get(kevent.data$layout(), i * kevent.sizeof() + kevent.data$offset()) + " on fd " + kEvents.get(kevent.ident$layout(), i * kevent.sizeof() + kevent.ident$offset()));
             }
-            readByte((int) kevent.ident$get(kEvents, i));
+            readByte((int) kEvents.get(kevent.ident$layout(), i * kevent.sizeof() + kevent.ident$offset()));
         }
         return ready;
     }

@@ -86,11 +86,11 @@ public class W4Downcall {
     @Setup(Level.Trial)
     public void setup() throws IOException {
         arena = Arena.ofConfined();
-        pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         buf = arena.allocate(64);
         pfd = pollfd.allocate(arena);
         pollfd.fd(pfd, pair[0]);
-        pollfd.events(pfd, (short) POLLIN);
+        pollfd.events(pfd, (short) POLLIN());
     }
 
     @TearDown(Level.Trial)

@@ -37,7 +37,7 @@ class PairsTest {
 
     private static boolean isOpen(int fd) {
         try {
-            Fcntl.fcntl(fd, F_GETFD);
+            Fcntl.fcntl(fd, F_GETFD());
             return true;
         } catch (ErrnoException e) {
             return false;

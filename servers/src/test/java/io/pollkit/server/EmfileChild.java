@@ -28,10 +28,10 @@ public final class EmfileChild {
         }
         long highest = fds.stream().mapToInt(Integer::intValue).max().orElse(2);
         long limit = Math.max(fds.size(), highest + 1) + headroom;
-        Rlimit.Limit old = Rlimit.getrlimit(RLIMIT_NOFILE);
-        Rlimit.setrlimit(RLIMIT_NOFILE, new Rlimit.Limit(limit, old.max()));
+        Rlimit.Limit old = Rlimit.getrlimit(RLIMIT_NOFILE());
+        Rlimit.setrlimit(RLIMIT_NOFILE(), new Rlimit.Limit(limit, old.max()));
         System.err.println("emfile-child: " + fds.size() + " fds open, highest " + highest + "; RLIMIT_NOFILE soft limit "
-                + old.cur() + " -> " + Rlimit.getrlimit(RLIMIT_NOFILE).cur());
+                + old.cur() + " -> " + Rlimit.getrlimit(RLIMIT_NOFILE()).cur());
         Main.main(args);
     }
 

@@ -33,7 +33,7 @@ class HighFdTest {
             Client low = s.connect();
             low.assertEchoes("a low fd\n");
             try {
-                for (int fd = -1; fd < FdSet.FD_SETSIZE; ) filler.add(fd = EventFd.eventfd(0, EFD_CLOEXEC));
+                for (int fd = -1; fd < FdSet.FD_SETSIZE; ) filler.add(fd = EventFd.eventfd(0, EFD_CLOEXEC()));
                 int connected = s.connectedCount(), refused = s.log.count("client \\d+ refused: .*");
                 Client high = new Client(-1, connectRaw(s.port));
                 if (b == Backend.SELECT) {

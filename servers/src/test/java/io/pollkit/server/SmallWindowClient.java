@@ -43,10 +43,10 @@ final class SmallWindowClient implements AutoCloseable {
 
     /** A blocking connection to 127.0.0.1:{@code port} with a 1 KiB receive buffer and the smallest MSS. */
     static SmallWindowClient connect(int port) throws IOException {
-        int fd = Sockets.socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
         try {
-            Sockets.setsockopt(fd, SOL_SOCKET, SO_RCVBUF, 1024);
-            Sockets.setsockopt(fd, IPPROTO_TCP, TCP_MAXSEG, MIN_MSS);
+            Sockets.setsockopt(fd, SOL_SOCKET(), SO_RCVBUF(), 1024);
+            Sockets.setsockopt(fd, IPPROTO_TCP(), TCP_MAXSEG, MIN_MSS);
             Sockets.connect(fd, new InetSocketAddress("127.0.0.1", port));
             return new SmallWindowClient(fd);
         } catch (IOException | RuntimeException e) {
@@ -63,7 +63,7 @@ final class SmallWindowClient implements AutoCloseable {
     }
 
     void shutdownOutput() throws IOException {
-        Sockets.shutdown(fd, SHUT_WR);
+        Sockets.shutdown(fd, SHUT_WR());
     }
 
     /** Everything until the server closes; fails when it does not close within {@code timeout}. */
@@ -74,8 +74,8 @@ final class SmallWindowClient implements AutoCloseable {
             MemorySegment buf = arena.allocate(64 * 1024), pfd = pollfd.allocate(arena);
             for (;;) {
                 int left = (int) Math.max(0, (deadline - System.nanoTime()) / 1_000_000);
-                pollfd.fd$set(pfd, 0, fd);
-                pollfd.events$set(pfd, 0, (short) POLLIN);
+                pfd.set(pollfd.fd$layout(), pollfd.fd$offset(), fd);
+                pfd.set(pollfd.events$layout(), pollfd.events$offset(), (short) POLLIN());
                 if (Poll.poll(pfd, 1, left) <= 0) {
                     if (System.nanoTime() < deadline) continue;
                     throw new AssertionError("the server did not close within " + timeout.toMillis() + " ms; read "

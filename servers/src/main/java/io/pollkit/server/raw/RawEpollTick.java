@@ -1,5 +1,6 @@
 package io.pollkit.server.raw;
 
+import io.pollkit.bindings.epoll_data;
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.server.raw.RawTickClients.Client;
@@ -11,6 +12,7 @@ import io.pollkit.sys.Unistd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.pollkit.bindings.sys_epoll_h.EPOLLERR;
@@ -20,6 +22,7 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLLOUT;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CLOEXEC;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * The tick server on epoll(7) (Linux 2.6).
@@ -45,16 +48,21 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
  * next wait. EPOLLHUP and EPOLLERR are always reported, asked for or not.
  */
 final class RawEpollTick {
+
+    // epoll_event.data is the union epoll_data; its u64 member as the struct places it (1-aligned on
+    // x86_64, where epoll_event is packed), so the read is allowed at every index without a slice.
+    private static final ValueLayout.OfLong DATA_U64 =
+            (ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64"));
     private RawEpollTick() {}
 
     static void run(ServerOptions options, AtomicBoolean stop) throws IOException {
-        int epfd = Epoll.epoll_create1(EPOLL_CLOEXEC);
+        int epfd = Epoll.epoll_create1(EPOLL_CLOEXEC());
         try (Arena arena = Arena.ofConfined(); RawTickClients clients = RawTickClients.open(options)) {
             int maxEvents = 1 + clients.slots.length;               // every fd ready at once still fits
             MemorySegment events = epoll_event.allocateArray(maxEvents, arena);
             int[] told = new int[clients.slots.length];             // the events epoll holds for each client slot
-            int listenerTold = EPOLLIN;                              // and for the listener
-            Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD, clients.listener, EPOLLIN, RawTickClients.LISTENER);
+            int listenerTold = EPOLLIN();                              // and for the listener
+            Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD(), clients.listener, EPOLLIN(), RawTickClients.LISTENER);
 
             while (!stop.get()) {
                 // Ticks first: the deadline is fixed in advance and nothing that happens below moves it.
@@ -63,16 +71,16 @@ final class RawEpollTick {
                 // 1. Tell epoll what changed since the last wait, and only that: the listener is
                 //    switched off (events 0) while accept is paused, a client is watched for EPOLLOUT
                 //    only while it has output queued (a socket with room to send is always writable).
-                int listenerWants = clients.accepting() ? EPOLLIN : 0;
+                int listenerWants = clients.accepting() ? EPOLLIN() : 0;
                 if (listenerWants != listenerTold) {
-                    Epoll.epoll_ctl(epfd, EPOLL_CTL_MOD, clients.listener, listenerWants, RawTickClients.LISTENER);
+                    Epoll.epoll_ctl(epfd, EPOLL_CTL_MOD(), clients.listener, listenerWants, RawTickClients.LISTENER);
                     listenerTold = listenerWants;
                 }
                 for (Client c : clients.slots) {
                     if (c == null) continue;
-                    int wants = c.hasQueuedOutput() ? EPOLLIN | EPOLLOUT : EPOLLIN;
+                    int wants = c.hasQueuedOutput() ? EPOLLIN() | EPOLLOUT() : EPOLLIN();
                     if (wants != told[c.slot]) {
-                        Epoll.epoll_ctl(epfd, EPOLL_CTL_MOD, c.fd, wants, c.slot);
+                        Epoll.epoll_ctl(epfd, EPOLL_CTL_MOD(), c.fd, wants, c.slot);
                         told[c.slot] = wants;
                     }
                 }
@@ -85,24 +93,24 @@ final class RawEpollTick {
                 //    and EPOLLERR go to recv, which returns 0 or the error and so closes the client.
                 boolean accept = false;
                 for (int i = 0; i < ready; i++) {
-                    long token = epoll_event.data$get(events, i);
-                    int ev = epoll_event.events$get(events, i);
+                    long token = events.get(DATA_U64, i * epoll_event.sizeof() + epoll_event.data$offset() + epoll_data.u64$offset());
+                    int ev = events.get(epoll_event.events$layout(), i * epoll_event.sizeof() + epoll_event.events$offset());
                     if (token == RawTickClients.LISTENER) {
                         accept = true;   // accept after the clients: a freed slot is not reused mid-scan
                         continue;
                     }
                     Client c = clients.slots[(int) token];
                     if (c == null) continue;   // only if a dup kept a closed fd registered; there are none
-                    if ((ev & EPOLLOUT) != 0) clients.writable(c);
-                    if ((ev & (EPOLLIN | EPOLLHUP | EPOLLERR)) != 0) clients.readable(c);
+                    if ((ev & EPOLLOUT()) != 0) clients.writable(c);
+                    if ((ev & (EPOLLIN() | EPOLLHUP() | EPOLLERR())) != 0) clients.readable(c);
                 }
 
                 // 4. New connections: one epoll_ctl(ADD) each, with the slot as data.
                 if (accept) {
                     for (Client c; (c = clients.accept()) != null; ) {
                         try {
-                            Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD, c.fd, EPOLLIN, c.slot);
-                            told[c.slot] = EPOLLIN;
+                            Epoll.epoll_ctl(epfd, EPOLL_CTL_ADD(), c.fd, EPOLLIN(), c.slot);
+                            told[c.slot] = EPOLLIN();
                         } catch (ErrnoException e) {
                             clients.disconnect(c, e.getMessage());   // ENOMEM, ENOSPC (max_user_watches)
                         }

@@ -67,7 +67,7 @@ final class RawKqueueTick {
             boolean[] writeOn = new boolean[max];                 // and its EVFILT_WRITE knote is enabled
             boolean listenerOn = true;
             int nchanges = 0;
-            Kqueue.EV_SET(changes, nchanges++, clients.listener, EVFILT_READ, EV_ADD, 0, 0, LISTENER);
+            Kqueue.EV_SET(changes, nchanges++, clients.listener, EVFILT_READ(), EV_ADD(), 0, 0, LISTENER);
 
             while (!stop.get()) {
                 // Ticks first: the deadline is fixed in advance and nothing that happens below moves it.
@@ -78,19 +78,19 @@ final class RawKqueueTick {
                 //    has output queued (a socket with room to send is always writable).
                 if (clients.accepting() != listenerOn) {
                     listenerOn = !listenerOn;
-                    int flags = listenerOn ? EV_ENABLE : EV_DISABLE;   // off while accept is paused
-                    Kqueue.EV_SET(changes, nchanges++, clients.listener, EVFILT_READ, flags, 0, 0, LISTENER);
+                    int flags = listenerOn ? EV_ENABLE() : EV_DISABLE();   // off while accept is paused
+                    Kqueue.EV_SET(changes, nchanges++, clients.listener, EVFILT_READ(), flags, 0, 0, LISTENER);
                 }
                 for (Client c : clients.slots) {
                     if (c == null) continue;
                     boolean wantWrite = c.hasQueuedOutput();
-                    int write = wantWrite ? EV_ENABLE : EV_DISABLE;
+                    int write = wantWrite ? EV_ENABLE() : EV_DISABLE();
                     if (!added[c.slot]) {
-                        Kqueue.EV_SET(changes, nchanges++, c.fd, EVFILT_READ, EV_ADD, 0, 0, c.slot);
-                        Kqueue.EV_SET(changes, nchanges++, c.fd, EVFILT_WRITE, EV_ADD | write, 0, 0, c.slot);
+                        Kqueue.EV_SET(changes, nchanges++, c.fd, EVFILT_READ(), EV_ADD(), 0, 0, c.slot);
+                        Kqueue.EV_SET(changes, nchanges++, c.fd, EVFILT_WRITE(), EV_ADD() | write, 0, 0, c.slot);
                         added[c.slot] = true;
                     } else if (wantWrite != writeOn[c.slot]) {
-                        Kqueue.EV_SET(changes, nchanges++, c.fd, EVFILT_WRITE, write, 0, 0, c.slot);
+                        Kqueue.EV_SET(changes, nchanges++, c.fd, EVFILT_WRITE(), write, 0, 0, c.slot);
                     }
                     writeOn[c.slot] = wantWrite;
                 }
@@ -108,10 +108,10 @@ final class RawKqueueTick {
                 //    EVFILT_WRITE send fails with EPIPE; either closes the client.
                 boolean accept = false;
                 for (int i = 0; i < ready; i++) {
-                    long token = kevent.udata$get(events, i).address();
-                    if ((kevent.flags$get(events, i) & EV_ERROR) != 0) {
-                        ErrnoException e = new ErrnoException("kevent(ident=" + kevent.ident$get(events, i)
-                                + ", filter=" + kevent.filter$get(events, i) + ")", (int) kevent.data$get(events, i));
+                    long token = events.get(kevent.udata$layout(), i * kevent.sizeof() + kevent.udata$offset()).address();
+                    if ((events.get(kevent.flags$layout(), i * kevent.sizeof() + kevent.flags$offset()) & EV_ERROR()) != 0) {
+                        ErrnoException e = new ErrnoException("kevent(ident=" + events.get(kevent.ident$layout(), i * kevent.sizeof() + kevent.ident$offset())
+                                + ", filter=" + events.get(kevent.filter$layout(), i * kevent.sizeof() + kevent.filter$offset()) + ")", (int) events.get(kevent.data$layout(), i * kevent.sizeof() + kevent.data$offset()));
                         if (token == LISTENER) throw e;
                         Client c = clients.slots[(int) token];
                         if (c != null) clients.disconnect(c, e.getMessage());
@@ -123,7 +123,7 @@ final class RawKqueueTick {
                     }
                     Client c = clients.slots[(int) token];
                     if (c == null) continue;   // its other knote's event closed it earlier in this scan
-                    if (kevent.filter$get(events, i) == EVFILT_WRITE) clients.writable(c);
+                    if (events.get(kevent.filter$layout(), i * kevent.sizeof() + kevent.filter$offset()) == EVFILT_WRITE()) clients.writable(c);
                     else clients.readable(c);
                 }
 

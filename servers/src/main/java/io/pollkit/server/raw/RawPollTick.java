@@ -60,12 +60,12 @@ final class RawPollTick {
                 // 1. Fill every entry. The listener is left out (fd -1) while accept is paused; a
                 //    client asks for POLLOUT only while it has output queued, or poll would return
                 //    at once (a socket with room in its send buffer is always writable).
-                pollfd.fd$set(fds, LISTENER_SLOT, clients.accepting() ? clients.listener : -1);
-                pollfd.events$set(fds, LISTENER_SLOT, (short) POLLIN);
+                fds.set(pollfd.fd$layout(), LISTENER_SLOT * pollfd.sizeof() + pollfd.fd$offset(), clients.accepting() ? clients.listener : -1);
+                fds.set(pollfd.events$layout(), LISTENER_SLOT * pollfd.sizeof() + pollfd.events$offset(), (short) POLLIN());
                 for (int i = 0; i < clients.slots.length; i++) {
                     Client c = clients.slots[i];
-                    pollfd.fd$set(fds, 1 + i, c == null ? -1 : c.fd);
-                    pollfd.events$set(fds, 1 + i, (short) (c != null && c.hasQueuedOutput() ? POLLIN | POLLOUT : POLLIN));
+                    fds.set(pollfd.fd$layout(), (1 + i) * pollfd.sizeof() + pollfd.fd$offset(), c == null ? -1 : c.fd);
+                    fds.set(pollfd.events$layout(), (1 + i) * pollfd.sizeof() + pollfd.events$offset(), (short) (c != null && c.hasQueuedOutput() ? POLLIN() | POLLOUT() : POLLIN()));
                 }
 
                 // 2. Wait at most until the next tick (and never more than 200 ms, to see the stop flag).
@@ -76,20 +76,20 @@ final class RawPollTick {
                 //    recv, which returns 0 or fails with the error and so closes the client; POLLIN
                 //    may come with data still unread after a hang-up, which recv returns first.
                 for (int i = 0; i < clients.slots.length; i++) {
-                    int revents = pollfd.revents$get(fds, 1 + i);
+                    int revents = fds.get(pollfd.revents$layout(), (1 + i) * pollfd.sizeof() + pollfd.revents$offset());
                     if (revents == 0) continue;
                     Client c = clients.slots[i];   // the client whose fd went in: no accept happens before step 4
-                    if ((revents & POLLNVAL) != 0) {
+                    if ((revents & POLLNVAL()) != 0) {
                         // The fd was not open: a bug in this server (closed without emptying its slot).
                         throw new IllegalStateException("poll: fd " + c.fd + " of client " + c.id + " is not open (POLLNVAL)");
                     }
-                    if ((revents & POLLOUT) != 0) clients.writable(c);
-                    if ((revents & (POLLIN | POLLHUP | POLLERR)) != 0) clients.readable(c);
+                    if ((revents & POLLOUT()) != 0) clients.writable(c);
+                    if ((revents & (POLLIN() | POLLHUP() | POLLERR())) != 0) clients.readable(c);
                 }
 
                 // 4. New connections last. Each new client gets its entry when the array is filled
                 //    again at the top of the loop.
-                if ((pollfd.revents$get(fds, LISTENER_SLOT) & POLLIN) != 0) {
+                if ((fds.get(pollfd.revents$layout(), LISTENER_SLOT * pollfd.sizeof() + pollfd.revents$offset()) & POLLIN()) != 0) {
                     while (clients.accept() != null) {
                         // the client is in its slot; nothing else to do for poll
                     }

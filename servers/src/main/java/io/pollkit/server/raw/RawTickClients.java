@@ -48,7 +48,7 @@ final class RawTickClients implements AutoCloseable {
     static final long MAX_WAIT_MILLIS = 200;
     /** How long the listener is left out of the waits after accept failed (EMFILE and the like). */
     static final long ACCEPT_PAUSE_MILLIS = 100;
-    private static final int BACKLOG = SOMAXCONN;   // as the event-loop servers and the C ones: 1000 clients at once fit
+    private static final int BACKLOG = SOMAXCONN();   // as the event-loop servers and the C ones: 1000 clients at once fit
     private static final int READ_SIZE = 4096;
     private static final byte[] TICK = "tick\n".getBytes(StandardCharsets.US_ASCII);
 
@@ -117,15 +117,15 @@ final class RawTickClients implements AutoCloseable {
      */
     static RawTickClients open(ServerOptions options) throws IOException {
         // getaddrinfo turns "127.0.0.1" or "::1" into the right sockaddr and tells the family to use.
-        Netdb.AddrInfo ai = Netdb.getaddrinfo(options.bind(), String.valueOf(options.port()), AF_UNSPEC,
-                SOCK_STREAM, AI_PASSIVE | AI_NUMERICSERV).getFirst();
-        int fd = Sockets.socket(ai.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        Netdb.AddrInfo ai = Netdb.getaddrinfo(options.bind(), String.valueOf(options.port()), AF_UNSPEC(),
+                SOCK_STREAM(), AI_PASSIVE() | AI_NUMERICSERV()).getFirst();
+        int fd = Sockets.socket(ai.family(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try {
-            Sockets.setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, 1);   // rebind at once after a restart (TIME_WAIT)
+            Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);   // rebind at once after a restart (TIME_WAIT)
             Sockets.bind(fd, ai.address());
             Sockets.listen(fd, BACKLOG);
             // getsockname: the real port when port 0 let the kernel choose; getnameinfo prints ::1, not 0:0:...:1.
-            Netdb.NameInfo name = Netdb.getnameinfo(Sockets.getsockname(fd), NI_NUMERICHOST | NI_NUMERICSERV);
+            Netdb.NameInfo name = Netdb.getnameinfo(Sockets.getsockname(fd), NI_NUMERICHOST() | NI_NUMERICSERV());
             String host = name.host().contains(":") ? "[" + name.host() + "]" : name.host();
             RawTickClients clients = new RawTickClients(options, fd);
             options.out().println("listening on " + host + ":" + name.service() + " backend=" + options.backend().id());
@@ -182,7 +182,7 @@ final class RawTickClients implements AutoCloseable {
             int fd;
             peerLength.set(JAVA_INT, 0, SockAddr.STORAGE_SIZE);   // in: the room in peer; out: the length used
             try {
-                fd = Sockets.accept4(listener, peer, peerLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
+                fd = Sockets.accept4(listener, peer, peerLength, SOCK_NONBLOCK() | SOCK_CLOEXEC());
             } catch (ErrnoException e) {
                 if (!acceptFailing) log.println(e.getMessage() + "; not accepting for " + ACCEPT_PAUSE_MILLIS + " ms");
                 acceptFailing = true;
@@ -283,7 +283,7 @@ final class RawTickClients implements AutoCloseable {
      */
     private int send(Client c, MemorySegment bytes, int length) {
         try {
-            long n = Sockets.send(c.fd, bytes, length, MSG_NOSIGNAL);
+            long n = Sockets.send(c.fd, bytes, length, MSG_NOSIGNAL());
             return n == Results.WOULD_BLOCK ? 0 : (int) n;
         } catch (ErrnoException e) {
             disconnect(c, e.getMessage());   // EPIPE, ECONNRESET, ...

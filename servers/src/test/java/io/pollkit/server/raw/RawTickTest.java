@@ -215,7 +215,7 @@ class RawTickTest {
         ServerOptions o = options(backend).withInterval(1).withMaxQueued(4096);
         try (Server server = new Server(o); Client reader = server.connect(); Client sleeper = server.connect(1024)) {
             server.log.await("client 2 connected from " + address(sleeper.socket.getLocalSocketAddress()));
-            Sockets.setsockopt(serverEndOf(sleeper), SOL_SOCKET, SO_SNDBUF, 1);   // the kernel's minimum
+            Sockets.setsockopt(serverEndOf(sleeper), SOL_SOCKET(), SO_SNDBUF(), 1);   // the kernel's minimum
             long t0 = System.nanoTime();
             while (!server.log.contains("client 2 disconnected: more than 4096 bytes queued (it does not read)")) {
                 assertEquals("tick", reader.readLine());
@@ -300,16 +300,16 @@ class RawTickTest {
                 assertEquals("tick", first.readLine());
             }
             server.log.await("client 1 disconnected: end of stream");
-            assertThrows(ErrnoException.class, () -> Sockets.socket(-1, SOCK_STREAM, 0));
-            Rlimit.Limit saved = Rlimit.getrlimit(RLIMIT_NOFILE);
+            assertThrows(ErrnoException.class, () -> Sockets.socket(-1, SOCK_STREAM(), 0));
+            Rlimit.Limit saved = Rlimit.getrlimit(RLIMIT_NOFILE());
             List<Integer> filler = new ArrayList<>();
             long cpu;
             try {
-                Rlimit.setrlimit(RLIMIT_NOFILE, new Rlimit.Limit(highestFd() + 1, saved.max()));
+                Rlimit.setrlimit(RLIMIT_NOFILE(), new Rlimit.Limit(highestFd() + 1, saved.max()));
                 try {
-                    for (;;) filler.add(Sockets.socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+                    for (;;) filler.add(Sockets.socket(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0));
                 } catch (ErrnoException e) {
-                    assertEquals(EMFILE, e.errno(), e.getMessage());
+                    assertEquals(EMFILE(), e.errno(), e.getMessage());
                 }
                 waiting.connect(new InetSocketAddress(InetAddress.getByName(server.host), server.port), TIMEOUT_MS);
                 server.log.await(l -> l.contains("EMFILE"));
@@ -317,7 +317,7 @@ class RawTickTest {
                 Thread.sleep(500);
                 cpu = cpuMillis(stat) - cpu0;
             } finally {
-                Rlimit.setrlimit(RLIMIT_NOFILE, saved);
+                Rlimit.setrlimit(RLIMIT_NOFILE(), saved);
                 for (int fd : filler) Unistd.closeQuietly(fd);
             }
             assertTrue(cpu < 100, "the server thread used " + cpu + " ms of CPU in 500 ms out of fds: it spins");
@@ -335,7 +335,7 @@ class RawTickTest {
             List<Integer> filler = new ArrayList<>();
             try {
                 // pipe2 returns the lowest free fds: once they are past FD_SETSIZE, every fd below is taken.
-                for (int[] p = Unistd.pipe2(O_CLOEXEC); ; p = Unistd.pipe2(O_CLOEXEC)) {
+                for (int[] p = Unistd.pipe2(O_CLOEXEC()); ; p = Unistd.pipe2(O_CLOEXEC())) {
                     filler.add(p[0]);
                     filler.add(p[1]);
                     if (p[0] >= FdSet.FD_SETSIZE) break;
