@@ -56,7 +56,7 @@ class LineFramerProperties {
         byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
         List<String> got = new ArrayList<>();
         AtomicReference<String> reason = new AtomicReference<>();
-        int[] pair = Sockets.socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try (EventLoop loop = new EventLoop(Backend.POLL, new PrintStream(new ByteArrayOutputStream()));
              Arena arena = Arena.ofConfined()) {
             LineFramer framer = new LineFramer(maxLine, new LineFramer.Lines() {
