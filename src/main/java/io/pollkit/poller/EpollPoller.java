@@ -1,6 +1,5 @@
 package io.pollkit.poller;
 
-import io.pollkit.bindings.epoll_data;
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.sys.Epoll;
 import io.pollkit.sys.Results;
@@ -9,7 +8,6 @@ import io.pollkit.sys.Unistd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 
 import static io.pollkit.bindings.sys_epoll_h.EPOLLERR;
 import static io.pollkit.bindings.sys_epoll_h.EPOLLET;
@@ -22,7 +20,6 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CLOEXEC;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_DEL;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * The epoll backend (Linux): the kernel keeps the interest set, so register/modify/unregister are one
@@ -30,10 +27,6 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  */
 final class EpollPoller implements Poller {
 
-    // epoll_event.data is the union epoll_data; its u64 member as the struct places it (1-aligned on
-    // x86_64, where epoll_event is packed), so the read is allowed at every index without a slice.
-    private static final ValueLayout.OfLong DATA_U64 =
-            (ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64"));
     private final int epfd;
     private final Waker waker;
     private final Arena arena = Arena.ofShared();
@@ -98,7 +91,7 @@ final class EpollPoller implements Poller {
         int n = Epoll.epoll_wait(epfd, ready, capacity, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
         if (n == Results.INTERRUPTED) return 0;
         for (int i = 0; i < n; i++) {
-            long token = ready.get(DATA_U64, i * epoll_event.sizeof() + epoll_event.data$offset() + epoll_data.u64$offset());
+            long token = Epoll.data(ready, i);
             if (token == Waker.TOKEN) {
                 waker.drain();
                 continue;

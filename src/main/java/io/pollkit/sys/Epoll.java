@@ -22,7 +22,8 @@ public final class Epoll {
     private Epoll() {}
 
     // epoll_event.data is the union epoll_data; its u64 member as the struct places it (1-aligned on
-    // x86_64, where epoll_event is packed), so the write is allowed without a slice.
+    // x86_64, where epoll_event is packed), so it is read and written in place, without a slice: the union's
+    // own class is 8-aligned and would refuse the access at data's offset 4.
     private static final ValueLayout.OfLong DATA_U64 =
             (ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64"));
 
@@ -55,6 +56,14 @@ public final class Epoll {
             if (r >= 0) return;
             if (r != -EINTR()) throw new ErrnoException("epoll_ctl(epfd=" + epfd + ", " + opName(op) + ", fd=" + fd + ")", -r);
         }
+    }
+
+    /**
+     * The 64-bit {@code data} ({@code data.u64}) of the {@code index}-th epoll_event of {@code events}, as
+     * {@link #epoll_wait} filled it: the token given to {@code epoll_ctl}. Reads in place, allocates nothing.
+     */
+    public static long data(MemorySegment events, int index) {
+        return events.get(DATA_U64, index * epoll_event.sizeof() + epoll_event.data$offset() + epoll_data.u64$offset());
     }
 
     /** epoll_ctl(2) with {@code events} (EPOLLIN, ...) and the 64-bit {@code data} returned with them. */

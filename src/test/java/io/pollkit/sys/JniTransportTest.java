@@ -113,8 +113,7 @@ class JniTransportTest {
             assertEquals(0, Epoll.epoll_wait(ep, events, 4, 0));
             ping();
             assertEquals(1, Epoll.epoll_wait(ep, events, 4, 5_000));
-            assertEquals(token, events.get((java.lang.foreign.ValueLayout.OfLong) epoll_event.data$layout().select(
-                    java.lang.foreign.MemoryLayout.PathElement.groupElement("u64")), epoll_event.data$offset()));
+            assertEquals(token, Epoll.data(events, 0));
             assertEquals(EPOLLIN(), events.get(epoll_event.events$layout(), epoll_event.events$offset()) & EPOLLIN());
             expectPing();
             Epoll.epoll_ctl(ep, EPOLL_CTL_DEL(), pair[0], null);

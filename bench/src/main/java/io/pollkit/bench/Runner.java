@@ -274,12 +274,16 @@ public final class Runner {
         List<String> jniArgs = jniLib == null ? List.of()
                 : List.of("-D" + Transport.PROPERTY + "=" + Transport.JNI.id(), "-D" + Transport.LIBRARY_PROPERTY + "=" + jniLib);
 
-        // W4: C, then the same call through FFM, FFM critical and JNI.
+        // W4: C, then the same call through FFM, FFM critical, FFM without the bounds checks (poll) and JNI.
         for (String call : profile.smoke() ? List.of("getpid") : W4_CALLS) {
             plan.add(Case.c("W4", null, call, null, null, List.of(native_ + "/w4-downcall", "--call=" + call)));
             plan.add(Case.jmh("W4", "ffm", null, call, null, null, W4Downcall.class, call, Map.of(), List.of()));
             if (!profile.smoke()) {
                 plan.add(Case.jmh("W4", "ffm-critical", null, call, null, null, W4Downcall.class, call + "Critical", Map.of(), List.of()));
+                // The bounds check's cost: the same generated downcall without the public call's checks.
+                if (call.equals("poll")) {
+                    plan.add(Case.jmh("W4", "ffm-unchecked", null, call, null, null, W4Downcall.class, "pollUnchecked", Map.of(), List.of()));
+                }
             }
             Case jni = Case.jmh("W4", "jni", null, call, null, null, W4Downcall.class, call, Map.of(), jniArgs);
             plan.add(jniLib == null ? jni.skipped(jniSkip) : jni);

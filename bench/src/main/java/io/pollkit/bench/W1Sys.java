@@ -1,6 +1,5 @@
 package io.pollkit.bench;
 
-import io.pollkit.bindings.epoll_data;
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.bindings.kevent;
 import io.pollkit.bindings.pollfd;
@@ -28,7 +27,6 @@ import org.openjdk.jmh.annotations.TearDown;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.TimeUnit;
 
 import static io.pollkit.bindings.poll_h.POLLIN;
@@ -39,7 +37,6 @@ import static io.pollkit.bindings.sys_event_h.EVFILT_READ;
 import static io.pollkit.bindings.sys_event_h.EV_ADD;
 import static io.pollkit.bindings.sys_event_h.EV_ERROR;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * W1 dispatch written directly against io.pollkit.sys (impl=ffm, or impl=jni in the JNI run): one
@@ -54,10 +51,6 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class W1Sys {
 
-    // epoll_event.data is the union epoll_data; its u64 member as the struct places it (1-aligned on
-    // x86_64, where epoll_event is packed), so the read is allowed at every index without a slice.
-    private static final ValueLayout.OfLong DATA_U64 =
-            (ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64"));
     /** select, poll, epoll or kqueue (kqueue needs POLLKIT_KQUEUE_LIB). */
     @Param({"poll", "epoll"})
     public String backend;
@@ -197,7 +190,7 @@ public class W1Sys {
         do {
             ready = Epoll.epoll_wait(epfd, epEvents, n, -1);
         } while (ready == Results.INTERRUPTED);
-        for (int i = 0; i < ready; i++) readByte((int) epEvents.get(DATA_U64, i * epoll_event.sizeof() + epoll_event.data$offset() + epoll_data.u64$offset()));
+        for (int i = 0; i < ready; i++) readByte((int) Epoll.data(epEvents, i));
         return ready;
     }
 

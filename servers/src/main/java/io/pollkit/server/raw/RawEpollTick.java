@@ -1,6 +1,5 @@
 package io.pollkit.server.raw;
 
-import io.pollkit.bindings.epoll_data;
 import io.pollkit.bindings.epoll_event;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.server.raw.RawTickClients.Client;
@@ -12,7 +11,6 @@ import io.pollkit.sys.Unistd;
 import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
-import java.lang.foreign.ValueLayout;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 import static io.pollkit.bindings.sys_epoll_h.EPOLLERR;
@@ -22,7 +20,6 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLLOUT;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CLOEXEC;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
-import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
  * The tick server on epoll(7) (Linux 2.6).
@@ -49,10 +46,6 @@ import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
  */
 final class RawEpollTick {
 
-    // epoll_event.data is the union epoll_data; its u64 member as the struct places it (1-aligned on
-    // x86_64, where epoll_event is packed), so the read is allowed at every index without a slice.
-    private static final ValueLayout.OfLong DATA_U64 =
-            (ValueLayout.OfLong) epoll_event.data$layout().select(groupElement("u64"));
     private RawEpollTick() {}
 
     static void run(ServerOptions options, AtomicBoolean stop) throws IOException {
@@ -93,7 +86,7 @@ final class RawEpollTick {
                 //    and EPOLLERR go to recv, which returns 0 or the error and so closes the client.
                 boolean accept = false;
                 for (int i = 0; i < ready; i++) {
-                    long token = events.get(DATA_U64, i * epoll_event.sizeof() + epoll_event.data$offset() + epoll_data.u64$offset());
+                    long token = Epoll.data(events, i);
                     int ev = events.get(epoll_event.events$layout(), i * epoll_event.sizeof() + epoll_event.events$offset());
                     if (token == RawTickClients.LISTENER) {
                         accept = true;   // accept after the clients: a freed slot is not reused mid-scan
