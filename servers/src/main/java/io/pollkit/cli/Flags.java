@@ -1,7 +1,10 @@
 package io.pollkit.cli;
 
 import io.pollkit.poller.Backend;
+import io.pollkit.server.Durations;
+import io.pollkit.server.FdLimit;
 import io.pollkit.server.ServerOptions;
+import io.pollkit.sys.ErrnoException;
 
 import java.util.List;
 import java.util.Set;
@@ -10,17 +13,58 @@ import java.util.Set;
 final class Flags {
     private Flags() {}
 
-    static final String COMMON = """
-              --backend=NAME     select, poll, epoll or kqueue (default: %s here)
-              --bind=ADDR        address to listen on (default 127.0.0.1; ::1 for IPv6)
-              --port=N           port to listen on (default 8080; 0 takes a free port)
-              --max-clients=N    clients served at once (default 15); the next one is closed at once
-              --max-line=N       longest line a client may send, in bytes (default 1024); longer disconnects it
-              --max-queued=N     bytes queued for a client that does not read before it is disconnected (default 65536)
-              --help             this help
-            """.formatted(Backend.defaultBackend().id());
+    /** The longest timeout: a day. */
+    static final long MAX_TIMEOUT_MILLIS = 86_400_000;
 
-    static final String INTERVAL = "  --interval=MS      milliseconds between ticks (default 1000)\n";
+    /** The lines of --help for the flags a server takes, with that server's defaults. */
+    static String help(Set<String> flags, ServerOptions d) {
+        StringBuilder b = new StringBuilder();
+        b.append(line("--backend=NAME", "select, poll, epoll or kqueue (default: " + d.backend().id() + " here)"));
+        b.append(line("--bind=ADDR", "address to listen on (default 127.0.0.1; ::1 for IPv6)"));
+        b.append(line("--port=N", "port to listen on (default 8080; 0 takes a free port)"));
+        if (d.maxClients() == ServerOptions.MAX_CLIENTS_FROM_FD_LIMIT) {
+            b.append(line("--max-clients=N", "clients served at once (default: RLIMIT_NOFILE minus " + FdLimit.RESERVE
+                    + " for the process's own files,"));
+            b.append(line("", maxClientsHere() + ", and FD_SETSIZE minus " + FdLimit.RESERVE + " with select; the soft limit is raised"));
+            b.append(line("", "to the hard one at start); " + (flags.contains("header-timeout")
+                    ? "the next client gets 503 Service Unavailable and a close" : "the next client is closed at once")));
+        } else {
+            b.append(line("--max-clients=N", "clients served at once (default " + d.maxClients() + "); the next one is closed at once"));
+        }
+        b.append(line("--max-line=N", "longest line a client may send, in bytes (default 1024); longer disconnects it"));
+        b.append(line("--max-queued=N", "bytes queued for a client that does not read before it is disconnected (default 65536)"));
+        if (flags.contains("header-timeout")) {
+            b.append(line("--header-timeout=T", "a request head must arrive whole within T of the connection or of its first byte,"));
+            b.append(line("", "and a body may pause no longer than T between two reads; else 408 and a close"));
+            b.append(line("", "(default " + Durations.format(d.headerTimeoutMillis()) + ", nginx's client_header_timeout; 0: none)"));
+        }
+        if (flags.contains("idle-timeout")) {
+            b.append(line("--idle-timeout=T", flags.contains("header-timeout")
+                    ? "a keep-alive connection waiting for its next request is closed after T"
+                    : "a client that sends nothing for T is closed"));
+            b.append(line("", "(default " + Durations.format(d.idleTimeoutMillis()) + (flags.contains("header-timeout")
+                    ? ", nginx's keepalive_timeout" : ": time for a person at a terminal to pause") + "; 0: none)"));
+        }
+        if (flags.contains("interval")) b.append(line("--interval=T", "time between ticks; a bare number is milliseconds (default 1000)"));
+        b.append(line("--help", "this help"));
+        if (flags.contains("idle-timeout") || flags.contains("header-timeout")) {
+            b.append("  T is a whole number with a unit: 500ms, 10s, 2m or 1h.\n");
+        }
+        return b.toString();
+    }
+
+    private static String line(String flag, String text) {
+        return String.format("  %-19s %s%n", flag, text);
+    }
+
+    /** "here N": the default this process would derive on its default backend. */
+    private static String maxClientsHere() {
+        try {
+            return "here " + FdLimit.maxClients(FdLimit.hard(), Backend.defaultBackend());
+        } catch (ErrnoException e) {
+            return "here unknown: " + e.getMessage();
+        }
+    }
 
     /** Parses {@code args} (after the server name); {@code allowed} lists the flag names this server takes. */
     static ServerOptions parse(List<String> args, Set<String> allowed, ServerOptions o) throws UsageException {
@@ -45,10 +89,12 @@ final class Flags {
                     yield o.withBind(value);
                 }
                 case "port" -> o.withPort((int) number(name, value, 0, 65535));
-                case "interval" -> o.withInterval(number(name, value, 1, 86_400_000));
+                case "interval" -> o.withInterval(duration(name, value, "ms", 1, MAX_TIMEOUT_MILLIS));
                 case "max-clients" -> o.withMaxClients((int) number(name, value, 1, 1_000_000));
                 case "max-line" -> o.withMaxLine((int) number(name, value, 1, 1 << 20));
                 case "max-queued" -> o.withMaxQueued((int) number(name, value, 1, 1 << 30));
+                case "header-timeout" -> o.withHeaderTimeout(duration(name, value, null, 0, MAX_TIMEOUT_MILLIS));
+                case "idle-timeout" -> o.withIdleTimeout(duration(name, value, null, 0, MAX_TIMEOUT_MILLIS));
                 default -> throw new UsageException("unknown flag --" + name);
             };
         }
@@ -63,5 +109,13 @@ final class Flags {
             // falls through to the message
         }
         throw new UsageException("--" + name + " must be a whole number from " + min + " to " + max + ", not '" + value + "'");
+    }
+
+    private static long duration(String name, String value, String bareUnit, long min, long max) throws UsageException {
+        try {
+            return Durations.parseMillis(value, bareUnit, min, max);
+        } catch (IllegalArgumentException e) {
+            throw new UsageException("--" + name + ": " + e.getMessage());
+        }
     }
 }

@@ -2,11 +2,13 @@ package io.pollkit.cli;
 
 import io.pollkit.poller.Backend;
 import io.pollkit.server.EchoServer;
+import io.pollkit.server.FdLimit;
 import io.pollkit.server.HttpServer;
 import io.pollkit.server.LoopServer;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.server.TickServer;
 import io.pollkit.server.raw.RawTick;
+import io.pollkit.sys.ErrnoException;
 import io.pollkit.sys.Transport;
 import sun.misc.Signal;
 
@@ -26,30 +28,45 @@ public final class Main {
     private Main() {}
 
     private static final Set<String> COMMON = Set.of("backend", "bind", "port", "max-clients", "max-line", "max-queued");
-    private static final Set<String> WITH_INTERVAL = Set.of("backend", "bind", "port", "max-clients", "max-line",
-            "max-queued", "interval");
 
     /** A server the command line can start. */
     private enum Server {
-        TICK("tick", "every --interval ms send \"tick\\n\" to every client; log each line a client sends", WITH_INTERVAL),
-        ECHO("echo", "send every byte a client sends back to it", COMMON),
-        HTTP("http", "HTTP/1.1 hello: 200 OK with body \"hello\\n\", keep-alive, pipelining-safe", COMMON),
-        RAW_TICK("raw-tick", "the tick server written directly against one syscall API, no event loop", WITH_INTERVAL),
-        BACKENDS("backends", "list the backends and whether each is available here", Set.of());
+        TICK("tick", "every --interval send \"tick\\n\" to every client; log each line a client sends", "interval"),
+        ECHO("echo", "send every byte a client sends back to it", "idle-timeout"),
+        HTTP("http", "HTTP/1.1 hello: 200 OK with body \"hello\\n\", keep-alive, pipelining-safe", "header-timeout",
+                "idle-timeout"),
+        RAW_TICK("raw-tick", "the tick server written directly against one syscall API, no event loop", "interval"),
+        BACKENDS("backends", "list the backends and whether each is available here");
 
         final String id, what;
         final Set<String> flags;
 
-        Server(String id, String what, Set<String> flags) {
+        Server(String id, String what, String... own) {
             this.id = id;
             this.what = what;
-            this.flags = flags;
+            Set<String> f = new java.util.HashSet<>(Set.of(own));
+            if (!id.equals("backends")) f.addAll(COMMON);
+            this.flags = Set.copyOf(f);
+        }
+
+        /**
+         * Its defaults. The tick servers keep their class of 15 (silent clients are their normal case, so they have
+         * no timeouts); echo and http hold as many clients as the fd limit allows, and echo's idle clients are
+         * people at a terminal.
+         */
+        ServerOptions defaults() {
+            ServerOptions d = ServerOptions.defaults();
+            return switch (this) {
+                case TICK, RAW_TICK, BACKENDS -> d;
+                case ECHO -> d.withMaxClients(ServerOptions.MAX_CLIENTS_FROM_FD_LIMIT)
+                        .withIdleTimeout(ServerOptions.DEFAULT_ECHO_IDLE_TIMEOUT_MILLIS);
+                case HTTP -> d.withMaxClients(ServerOptions.MAX_CLIENTS_FROM_FD_LIMIT);
+            };
         }
 
         String help() {
             if (this == BACKENDS) return "usage: pollkit backends\n\n" + what + "\n";
-            return "usage: pollkit " + id + " [flags]\n\n" + what + ".\n\nflags:\n" + Flags.COMMON
-                    + (flags.contains("interval") ? Flags.INTERVAL : "")
+            return "usage: pollkit " + id + " [flags]\n\n" + what + ".\n\nflags:\n" + Flags.help(flags, defaults())
                     + "\nOn start it prints one line: listening on HOST:PORT backend=NAME\n";
         }
     }
@@ -83,7 +100,7 @@ public final class Main {
         }
         ServerOptions options;
         try {
-            options = Flags.parse(rest, server.flags, ServerOptions.defaults());
+            options = Flags.parse(rest, server.flags, server.defaults());
             checkTransport();
             if (!options.backend().isAvailable()) throw new UsageException(options.backend().unavailableReason());
         } catch (UsageException e) {
@@ -97,6 +114,7 @@ public final class Main {
             return 0;
         }
         try {
+            raiseFdLimit();
             if (server == Server.RAW_TICK) {
                 AtomicBoolean stop = new AtomicBoolean();
                 onSignals(() -> stop.set(true));
@@ -115,6 +133,15 @@ public final class Main {
         } catch (IOException | RuntimeException e) {
             System.err.println("pollkit " + server.id + ": " + e.getMessage());
             return 1;
+        }
+    }
+
+    /** The soft RLIMIT_NOFILE up to the hard one, as Go and the JDK do; a failure is told and the server goes on. */
+    private static void raiseFdLimit() {
+        try {
+            FdLimit.raise();
+        } catch (ErrnoException e) {
+            System.err.println("pollkit: " + e.getMessage() + "; the fd limit stays at its soft value");
         }
     }
 

@@ -92,6 +92,16 @@ final class HttpRequestParser {
         return state == State.DONE;
     }
 
+    /** Whether no byte of a next request has been read (empty lines before a request line count as none). */
+    boolean isBetweenRequests() {
+        return state == State.HEAD && length == 0;
+    }
+
+    /** Whether it is reading a request's body (its head was read whole). */
+    boolean inBody() {
+        return state != State.HEAD && state != State.DONE;
+    }
+
     /** Reads {@code data[0..n)}, answering every request that ends in it. */
     void feed(MemorySegment data, long n) throws IOException {
         long i = 0;

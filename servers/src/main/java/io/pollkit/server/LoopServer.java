@@ -3,6 +3,8 @@ package io.pollkit.server;
 import io.pollkit.loop.Acceptor;
 import io.pollkit.loop.Connection;
 import io.pollkit.loop.EventLoop;
+import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.Sockets;
 import io.pollkit.sys.Unistd;
 
 import java.io.IOException;
@@ -15,7 +17,7 @@ import java.util.Map;
 /**
  * What the event-loop servers share: the loop, the listener, the client table with its
  * {@code --max-clients} limit, and the one "listening on HOST:PORT backend=NAME" line. A subclass says
- * what to do with a client's bytes ({@link #handlerFor}).
+ * what to do with a client's bytes ({@link #handlerFor}) and may answer a client over the limit ({@link #refuse}).
  */
 public abstract class LoopServer implements AutoCloseable {
     protected final ServerOptions options;
@@ -23,10 +25,18 @@ public abstract class LoopServer implements AutoCloseable {
     private final Acceptor acceptor;
     private final MemorySegment readBuffer = Arena.ofAuto().allocate(64 * 1024);   // shared: used only inside callbacks
     private final Map<Integer, Connection> clients = new LinkedHashMap<>();
+    private final int maxClients;
     private long nextId = 1;
+
+    /** A handler that wants its connection as soon as it is open, before any byte (to start a timeout). */
+    protected interface Opening {
+        void opened(Connection c);
+    }
 
     protected LoopServer(ServerOptions options) throws IOException {
         this.options = options;
+        this.maxClients = options.maxClients() == ServerOptions.MAX_CLIENTS_FROM_FD_LIMIT
+                ? FdLimit.maxClients(FdLimit.soft(), options.backend()) : options.maxClients();
         this.loop = new EventLoop(options.backend(), options.log());
         try {
             this.acceptor = Acceptor.listen(loop, options.bind(), options.port(), this::accepted, options.log());
@@ -60,12 +70,31 @@ public abstract class LoopServer implements AutoCloseable {
         return clients.size();
     }
 
+    /** The clients served at once: {@code --max-clients}, or the default derived from the fd limit. */
+    public int maxClients() {
+        return maxClients;
+    }
+
+    /**
+     * A client over the limit is about to be closed: a server may answer it first with a non-blocking send
+     * (http: 503). By default it is closed without a word.
+     */
+    protected void refuse(int fd) {}
+
     private void accepted(int fd) throws IOException {
         long id = nextId++;
-        if (clients.size() >= options.maxClients()) {
+        if (clients.size() >= maxClients) {
+            refuse(fd);
+            // What the client already sent is read and dropped: a close with unread bytes is a reset, which
+            // may destroy the answer on its way.
+            try {
+                Sockets.recv(fd, readBuffer, readBuffer.byteSize(), 0);
+            } catch (ErrnoException e) {
+                // closing it anyway
+            }
             Unistd.closeQuietly(fd);
             options.log().println("client " + id + " refused: " + clients.size() + " clients already (--max-clients="
-                    + options.maxClients() + ")");
+                    + maxClients + ")");
             return;
         }
         Connection.Handler h = handlerFor(id);
@@ -93,6 +122,7 @@ public abstract class LoopServer implements AutoCloseable {
         }
         clients.put(fd, c);
         options.log().println("client " + id + " connected");
+        if (h instanceof Opening o) o.opened(c);
     }
 
     /** Prints the listening line and runs until {@link #stop()}; then closes every client and the listener. */

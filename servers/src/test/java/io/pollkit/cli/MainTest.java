@@ -2,6 +2,7 @@ package io.pollkit.cli;
 
 import io.pollkit.poller.Backend;
 import io.pollkit.server.Backends;
+import io.pollkit.server.ServerOptions;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
@@ -88,7 +89,9 @@ class MainTest {
                 "--max-queued=N", "--help")) {
             assertTrue(r.out().contains("  " + flag + " "), flag + " missing from:\n" + r.out());
         }
-        assertEquals(server.equals("tick"), r.out().contains("--interval=MS"), "--interval is the tick server's");
+        assertEquals(server.equals("tick"), r.out().contains("--interval=T "), "--interval is the tick server's");
+        assertEquals(server.equals("http"), r.out().contains("  --header-timeout=T "), "--header-timeout is http's");
+        assertEquals(!server.equals("tick"), r.out().contains("  --idle-timeout=T "), "--idle-timeout: echo's and http's");
         assertTrue(r.out().contains("select, poll, epoll or kqueue"), r.out());
         assertEquals(0, run(server, "--port=1", "-h").code(), "--help wins over the other flags");
     }
@@ -113,7 +116,56 @@ class MainTest {
         assertTrue(run("echo", "--interval=5").usageError().contains("unknown flag --interval"), "only tick takes --interval");
         assertTrue(run("tick", "--bind=").usageError().contains("--bind needs an address"));
         assertTrue(run("tick", "--max-clients=0").usageError().contains("--max-clients must be a whole number from 1"));
-        assertTrue(run("tick", "--interval=-5").usageError().contains("--interval must be a whole number from 1"));
+        assertTrue(run("tick", "--interval=-5").usageError().contains("--interval: '-5' is not a duration"));
+        assertTrue(run("tick", "--idle-timeout=1s").usageError().contains("unknown flag --idle-timeout"), "tick keeps silent clients");
+        assertTrue(run("echo", "--header-timeout=1s").usageError().contains("unknown flag --header-timeout"), "only http has heads");
+    }
+
+    @Test
+    void theHelpSaysEachServersDefaults() throws Exception {
+        String tick = run("tick", "--help").out(), echo = run("echo", "--help").out(), http = run("http", "--help").out();
+        assertTrue(tick.contains("clients served at once (default 15)"), tick);
+        for (String help : List.of(echo, http)) {
+            assertTrue(help.contains("(default: RLIMIT_NOFILE minus 64"), help);
+            assertTrue(help.contains("here " + io.pollkit.server.FdLimit.maxClients(io.pollkit.server.FdLimit.hard(),
+                    Backend.defaultBackend())), help);
+        }
+        assertTrue(http.contains("503 Service Unavailable"), http);
+        assertTrue(http.contains("(default 1m, nginx's client_header_timeout; 0: none)"), http);
+        assertTrue(http.contains("(default 75s, nginx's keepalive_timeout; 0: none)"), http);
+        assertTrue(echo.contains("(default 5m: "), echo);
+    }
+
+    @Test
+    void durationsTakeAUnitAndIntervalAlsoABareNumberOfMilliseconds() throws Exception {
+        assertEquals(500, parse("--interval=500").intervalMillis());
+        assertEquals(500, parse("--interval=500ms").intervalMillis());
+        assertEquals(2000, parse("--interval=2s").intervalMillis());
+        ServerOptions o = parse("--header-timeout=10s", "--idle-timeout=2m");
+        assertEquals(10_000, o.headerTimeoutMillis());
+        assertEquals(120_000, o.idleTimeoutMillis());
+        assertEquals(3_600_000, parse("--idle-timeout=1h").idleTimeoutMillis());
+        assertEquals(300, parse("--idle-timeout=300ms").idleTimeoutMillis());
+        assertEquals(0, parse("--header-timeout=0").headerTimeoutMillis(), "0 needs no unit: no timeout");
+        assertEquals(0, parse("--idle-timeout=0s").idleTimeoutMillis());
+    }
+
+    @Test
+    void aBadDurationIsOneLineOnStderrAndExit2() throws Exception {
+        assertEquals("pollkit http: --header-timeout: '10' needs a unit: write a whole number and ms, s, m or h, such as"
+                + " 500ms, 10s or 2m (see pollkit http --help)", run("http", "--header-timeout=10").usageError());
+        for (String bad : List.of("10x", "s", "", "1.5s", "-1s", "10 s", "1s5", "ten", "99999999999999s")) {
+            assertTrue(run("echo", "--idle-timeout=" + bad).usageError().contains("--idle-timeout: '" + bad + "' is not a duration"), bad);
+        }
+        assertTrue(run("http", "--idle-timeout=25h").usageError().contains("'25h' is out of range: from 0ms to 24h"));
+        assertTrue(run("tick", "--interval=0").usageError().contains("--interval: '0' is out of range: from 1ms to"));
+    }
+
+    /** Flags parsed as the command line does, with every flag allowed. */
+    private static ServerOptions parse(String... flags) throws UsageException {
+        java.util.Set<String> all = java.util.Set.of("backend", "bind", "port", "max-clients", "max-line", "max-queued",
+                "interval", "header-timeout", "idle-timeout");
+        return Flags.parse(List.of(flags), all, ServerOptions.defaults());
     }
 
     @Test

@@ -12,8 +12,9 @@ import java.util.stream.Stream;
 import static io.pollkit.bindings.sys_resource_h.RLIMIT_NOFILE;
 
 /**
- * The child JVM of {@link EmfileTest}: lowers its own RLIMIT_NOFILE soft limit to a few fds above what
- * it has open, then runs the command line ({@code Main.main(args)}). Every pollkit class is loaded
+ * The child JVM of {@link EmfileTest}: lowers its own RLIMIT_NOFILE, soft and hard (the server raises the soft
+ * limit to the hard one at start), to a few fds above what it has open, then runs the command line
+ * ({@code Main.main(args)}). Every pollkit class is loaded
  * first: loading a class from target/classes opens a file, which at the limit would fail.
  */
 public final class EmfileChild {
@@ -29,9 +30,9 @@ public final class EmfileChild {
         long highest = fds.stream().mapToInt(Integer::intValue).max().orElse(2);
         long limit = Math.max(fds.size(), highest + 1) + headroom;
         Rlimit.Limit old = Rlimit.getrlimit(RLIMIT_NOFILE());
-        Rlimit.setrlimit(RLIMIT_NOFILE(), new Rlimit.Limit(limit, old.max()));
-        System.err.println("emfile-child: " + fds.size() + " fds open, highest " + highest + "; RLIMIT_NOFILE soft limit "
-                + old.cur() + " -> " + Rlimit.getrlimit(RLIMIT_NOFILE()).cur());
+        Rlimit.setrlimit(RLIMIT_NOFILE(), new Rlimit.Limit(limit, limit));
+        System.err.println("emfile-child: " + fds.size() + " fds open, highest " + highest + "; RLIMIT_NOFILE "
+                + old.cur() + "/" + old.max() + " -> " + Rlimit.getrlimit(RLIMIT_NOFILE()).cur() + "/" + Rlimit.getrlimit(RLIMIT_NOFILE()).max());
         Main.main(args);
     }
 
