@@ -109,8 +109,8 @@ public abstract class LoopServer implements AutoCloseable {
                 @Override
                 public void closed(Connection c, String reason) {
                     clients.remove(c.fd());
+                    h.closed(c, reason);   // first: what it logs about the client (a count of lines not shown) comes before
                     options.log().println("client " + c.id() + " disconnected: " + reason);
-                    h.closed(c, reason);
                 }
             });
         } catch (IOException | RuntimeException e) {
