@@ -24,12 +24,14 @@ public abstract class LoopServer implements AutoCloseable {
     private final MemorySegment readBuffer = Arena.ofAuto().allocate(64 * 1024);   // shared: used only inside callbacks
     private final Map<Integer, Connection> clients = new LinkedHashMap<>();
     private long nextId = 1;
+    private IOException listenerFailure;   // set on the loop's thread, read there after the loop returns
 
     protected LoopServer(ServerOptions options) throws IOException {
         this.options = options;
         this.loop = new EventLoop(options.backend(), options.log());
         try {
-            this.acceptor = Acceptor.listen(loop, options.bind(), options.port(), this::accepted, options.log());
+            this.acceptor = Acceptor.listen(loop, options.bind(), options.port(), this::accepted, this::listenerBroken,
+                    options.log());
         } catch (IOException | RuntimeException e) {
             loop.close();
             throw e;
@@ -95,7 +97,17 @@ public abstract class LoopServer implements AutoCloseable {
         options.log().println("client " + id + " connected");
     }
 
-    /** Prints the listening line and runs until {@link #stop()}; then closes every client and the listener. */
+    /** The listener cannot accept any more: the server ends, and {@link #run()} throws why. */
+    private void listenerBroken(IOException failure) {
+        listenerFailure = failure;
+        loop.stop();
+    }
+
+    /**
+     * Prints the listening line and runs until {@link #stop()}; then closes every client and the listener.
+     *
+     * @throws IOException when the server ended because its listener broke (accept failed with EBADF, EINVAL, ...)
+     */
     public void run() throws IOException {
         options.out().println("listening on " + hostPort() + " backend=" + loop.backendName());
         options.out().flush();
@@ -104,6 +116,7 @@ public abstract class LoopServer implements AutoCloseable {
         } finally {
             close();
         }
+        if (listenerFailure != null) throw listenerFailure;
     }
 
     /** Safe from any thread (a signal handler): makes {@link #run()} return. */
