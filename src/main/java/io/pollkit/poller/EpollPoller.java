@@ -28,7 +28,7 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_MOD;
 final class EpollPoller implements Poller {
     private final int epfd;
     private final Waker waker;
-    private final Arena arena = Arena.ofShared();
+    private final Arena arena = Arena.ofShared();         // empty until the first poll: nothing to free if this fails
     private MemorySegment ready = MemorySegment.NULL;   // epoll_event[capacity], sized to the caller's Events
     private int capacity;
 

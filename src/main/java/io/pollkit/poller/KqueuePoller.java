@@ -48,14 +48,17 @@ final class KqueuePoller implements Poller {
     private int capacity;
 
     KqueuePoller() throws IOException {
-        kq = Kqueue.kqueue();
+        int q = -1;
         Waker w = null;
         try {
+            q = Kqueue.kqueue();
+            kq = q;   // apply() below uses it
             w = new Waker();
             apply(w.fd(), READ, Waker.TOKEN, "register");
         } catch (IOException | RuntimeException e) {
             if (w != null) w.close();
-            Unistd.closeQuietly(kq);
+            if (q >= 0) Unistd.closeQuietly(q);
+            arena.close();   // the change and receipt buffers above
             throw e;
         }
         waker = w;
