@@ -129,12 +129,12 @@ final class KqueuePoller implements Poller {
 
     @Override
     public int poll(Events events, long timeoutMillis) throws IOException {
-        if (capacity != events.capacity()) {
+        if (capacity < events.capacity()) {   // grown only: alternating sizes must not pile arrays up in the arena
             capacity = events.capacity();
             ready = kevent.allocateArray(capacity, arena);
         }
         events.clear();
-        int n = Kqueue.kevent(kq, null, 0, ready, capacity, timeoutMillis < 0 ? null : Select.timespec(ts, timeoutMillis));
+        int n = Kqueue.kevent(kq, null, 0, ready, events.capacity(), timeoutMillis < 0 ? null : Select.timespec(ts, timeoutMillis));
         if (n == Results.INTERRUPTED) return 0;
         for (int i = 0; i < n; i++) {
             long token = kevent.udata$get(ready, i).address();

@@ -102,9 +102,14 @@ final class RawTickClients implements AutoCloseable {
         this.log = options.log();
         this.listener = listener;
         this.slots = new Client[options.maxClients()];
-        this.in = arena.allocate(READ_SIZE);
-        this.outbound = arena.allocate(Math.max(options.maxQueued(), TICK.length));
-        this.tick = arena.allocate(TICK.length);
+        try {
+            this.in = arena.allocate(READ_SIZE);
+            this.outbound = arena.allocate(Math.max(options.maxQueued(), TICK.length));   // up to 2 GiB: may fail
+            this.tick = arena.allocate(TICK.length);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
         MemorySegment.copy(TICK, 0, tick, JAVA_BYTE, 0, TICK.length);
         this.intervalNanos = Math.max(1, options.intervalMillis()) * 1_000_000;
         long now = System.nanoTime();
@@ -132,7 +137,7 @@ final class RawTickClients implements AutoCloseable {
             options.out().println("listening on " + host + ":" + name.service() + " backend=" + options.backend().id());
             options.out().flush();
             return clients;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {   // Error: an OutOfMemoryError from the buffers
             Unistd.closeQuietly(fd);
             throw e;
         }
