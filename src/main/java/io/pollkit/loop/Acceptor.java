@@ -131,14 +131,15 @@ public final class Acceptor {
             try {
                 client = Sockets.accept4(fd, null, null, SOCK_NONBLOCK | SOCK_CLOEXEC);
             } catch (ErrnoException e) {
-                switch (AcceptError.of(e.errno())) {
-                    case CONNECTION_FAILED -> {
-                        log.println(e.getMessage() + "; that connection is dropped, accepting the next one");
-                        continue;   // counted: a listener failing forever still yields to the rest of the loop
-                    }
-                    case OUT_OF_RESOURCES -> pause(e);
-                    case LISTENER_BROKEN -> fail(AcceptError.listenerBroken(e));
+                // No switch on the enum: javac compiles one into a class of its own, loaded at the first failure,
+                // and out of fds (EMFILE) no class file can be opened.
+                AcceptError kind = AcceptError.of(e.errno());
+                if (kind == AcceptError.CONNECTION_FAILED) {
+                    log.println(e.getMessage() + "; that connection is dropped, accepting the next one");
+                    continue;   // counted: a listener failing forever still yields to the rest of the loop
                 }
+                if (kind == AcceptError.OUT_OF_RESOURCES) pause(e);
+                else fail(AcceptError.listenerBroken(e));
                 return;
             }
             if (client == Results.WOULD_BLOCK) return;

@@ -194,17 +194,17 @@ final class RawTickClients implements AutoCloseable {
             try {
                 fd = Sockets.accept4(listener, peer, peerLength, SOCK_NONBLOCK | SOCK_CLOEXEC);
             } catch (ErrnoException e) {
-                switch (AcceptError.of(e.errno())) {
-                    case CONNECTION_FAILED -> {
-                        log.println(e.getMessage() + "; that connection is dropped, accepting the next one");
-                        if (++failed < MAX_FAILED_PER_CALL) continue;
-                    }
-                    case OUT_OF_RESOURCES -> {
-                        if (!acceptFailing) log.println(e.getMessage() + "; not accepting for " + ACCEPT_PAUSE_MILLIS + " ms");
-                        acceptFailing = true;
-                        acceptResumes = System.nanoTime() + ACCEPT_PAUSE_MILLIS * 1_000_000;
-                    }
-                    case LISTENER_BROKEN -> throw AcceptError.listenerBroken(e);
+                // No switch on the enum: javac compiles one into a class of its own, loaded at the first failure,
+                // and out of fds (EMFILE) no class file can be opened.
+                AcceptError kind = AcceptError.of(e.errno());
+                if (kind == AcceptError.LISTENER_BROKEN) throw AcceptError.listenerBroken(e);
+                if (kind == AcceptError.CONNECTION_FAILED) {
+                    log.println(e.getMessage() + "; that connection is dropped, accepting the next one");
+                    if (++failed < MAX_FAILED_PER_CALL) continue;
+                } else {
+                    if (!acceptFailing) log.println(e.getMessage() + "; not accepting for " + ACCEPT_PAUSE_MILLIS + " ms");
+                    acceptFailing = true;
+                    acceptResumes = System.nanoTime() + ACCEPT_PAUSE_MILLIS * 1_000_000;
                 }
                 return null;
             }
