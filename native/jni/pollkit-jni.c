@@ -123,8 +123,10 @@ static jstring JNICALL j_kevent_init(JNIEnv *env, jclass cls UNUSED, jstring lib
 		return (*env)->NewStringUTF(env, dlerror());
 	dlerror();
 	void *sym = dlsym(handle, "kevent");
-	if (sym == NULL)
+	if (sym == NULL) {
+		dlclose(handle);	/* nothing of it is used: unmap it (unless something else holds it) */
 		return (*env)->NewStringUTF(env, "the library has no kevent symbol");
+	}
 	*(void **)&KEVENT = sym;	/* POSIX's way from object to function pointer */
 #else
 	(void)env, (void)library;

@@ -14,8 +14,6 @@ import java.net.InetSocketAddress;
 
 import static io.pollkit.bindings.errno_h.EMFILE;
 import static io.pollkit.bindings.errno_h.ENFILE;
-import static io.pollkit.bindings.errno_h.ENOBUFS;
-import static io.pollkit.bindings.errno_h.ENOMEM;
 import static io.pollkit.bindings.sys_socket_h.AF_UNSPEC;
 import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
@@ -26,15 +24,30 @@ import static io.pollkit.bindings.sys_socket_h.SO_REUSEADDR;
 
 /**
  * A listening TCP socket on an {@link EventLoop} that accepts with accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)
- * and hands each new fd on. When the process or system is out of fds (EMFILE, ENFILE) it stops watching
- * the listener for {@link #PAUSE_MILLIS} instead of spinning, then tries again: accepting resumes by
- * itself once fds are free. Pending connections wait in the kernel's backlog meanwhile.
+ * and hands each new fd on. A failed accept is handled as {@link AcceptError} classifies it: a connection
+ * that failed before it was accepted is logged and the next one accepted; when the process or system is
+ * out of fds (EMFILE, ENFILE) or memory it stops watching the listener for {@link #PAUSE_MILLIS} instead of
+ * spinning, then tries again, so accepting resumes by itself once fds are free (pending connections wait
+ * in the kernel's backlog meanwhile); when the listener itself is broken it closes the listener and tells
+ * its owner ({@link Broken}), which must end the server rather than live on without accepting.
  */
 public final class Acceptor {
-    /** What to do with an accepted, non-blocking fd; the callee owns it. */
+    /**
+     * What to do with an accepted, non-blocking fd; the callee owns it. A failure of one client is the callee's
+     * to handle: what it throws counts as the listener's failure ({@link Broken}).
+     */
     @FunctionalInterface
     public interface Accepted {
         void accepted(int fd) throws IOException;
+    }
+
+    /**
+     * The listener cannot accept any more (accept failed with EBADF, EINVAL, ...; or the listener's callback
+     * threw): it is closed already. Called once, on the loop's thread.
+     */
+    @FunctionalInterface
+    public interface Broken {
+        void broken(IOException failure);
     }
 
     static final long PAUSE_MILLIS = 100;
@@ -44,14 +57,16 @@ public final class Acceptor {
     private final int fd;
     private final InetSocketAddress address;
     private final Accepted accepted;
+    private final Broken broken;
     private final PrintStream log;
-    private boolean paused;
+    private boolean paused, closed;
 
-    private Acceptor(EventLoop loop, int fd, InetSocketAddress address, Accepted accepted, PrintStream log) {
+    private Acceptor(EventLoop loop, int fd, InetSocketAddress address, Accepted accepted, Broken broken, PrintStream log) {
         this.loop = loop;
         this.fd = fd;
         this.address = address;
         this.accepted = accepted;
+        this.broken = broken;
         this.log = log;
     }
 
@@ -60,20 +75,44 @@ public final class Acceptor {
      * kernel caps it at net.core.somaxconn), as the C servers do: a short queue overflows when hundreds of
      * clients connect at once, and each handshake it drops waits for a TCP retransmission timeout.
      */
-    public static Acceptor listen(EventLoop loop, String host, int port, Accepted accepted, PrintStream log) throws IOException {
+    public static Acceptor listen(EventLoop loop, String host, int port, Accepted accepted, Broken broken, PrintStream log)
+            throws IOException {
         Netdb.AddrInfo ai = Netdb.getaddrinfo(host, Integer.toString(port), AF_UNSPEC(), SOCK_STREAM(), 0).get(0);
         int fd = Sockets.socket(ai.family(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
         try {
             Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);
             Sockets.bind(fd, ai.address());
             Sockets.listen(fd, SOMAXCONN());
-            Acceptor a = new Acceptor(loop, fd, (InetSocketAddress) Sockets.getsockname(fd), accepted, log);
-            loop.register(fd, Poller.READ, (f, ready) -> a.acceptAll());
+            Acceptor a = new Acceptor(loop, fd, (InetSocketAddress) Sockets.getsockname(fd), accepted, broken, log);
+            loop.register(fd, Poller.READ, new EventLoop.Handler() {
+                @Override
+                public void ready(int f, int ready) throws IOException {
+                    a.acceptAll();
+                }
+
+                // Whatever escaped the listener's callback: the loop would close the listener, so its owner must know.
+                @Override
+                public void failed(EventLoop l, int f, Exception failure) {
+                    a.fail(failure instanceof IOException io ? io : new IOException(failure.toString(), failure));
+                }
+            });
             return a;
         } catch (IOException | RuntimeException e) {
             Unistd.closeQuietly(fd);
             throw e;
         }
+    }
+
+    /**
+     * Like {@link #listen(EventLoop, String, int, Accepted, Broken, PrintStream)}, with a broken listener
+     * logged and the loop stopped (its {@link EventLoop#run()} returns): never a loop that lives on without
+     * accepting.
+     */
+    public static Acceptor listen(EventLoop loop, String host, int port, Accepted accepted, PrintStream log) throws IOException {
+        return listen(loop, host, port, accepted, failure -> {
+            log.println(failure.getMessage() + "; stopping the loop");
+            loop.stop();
+        }, log);
     }
 
     /** The address it listens on, with the real port. */
@@ -92,12 +131,16 @@ public final class Acceptor {
             try {
                 client = Sockets.accept4(fd, null, null, SOCK_NONBLOCK() | SOCK_CLOEXEC());
             } catch (ErrnoException e) {
-                int err = e.errno();
-                if (err == EMFILE() || err == ENFILE() || err == ENOBUFS() || err == ENOMEM()) {
-                    pause(e);
-                    return;
+                // No switch on the enum: javac compiles one into a class of its own, loaded at the first failure,
+                // and out of fds (EMFILE) no class file can be opened.
+                AcceptError kind = AcceptError.of(e.errno());
+                if (kind == AcceptError.CONNECTION_FAILED) {
+                    log.println(e.getMessage() + "; that connection is dropped, accepting the next one");
+                    continue;   // counted: a listener failing forever still yields to the rest of the loop
                 }
-                throw e;
+                if (kind == AcceptError.OUT_OF_RESOURCES) pause(e);
+                else fail(AcceptError.listenerBroken(e));
+                return;
             }
             if (client == Results.WOULD_BLOCK) return;
             paused = false;
@@ -106,20 +149,37 @@ public final class Acceptor {
     }
 
     private void pause(ErrnoException e) throws IOException {
-        if (!paused) log.println(e.getMessage() + "; pausing accepts for " + PAUSE_MILLIS + " ms at a time until fds are free");
+        if (!paused) {
+            String until = e.errno() == EMFILE() || e.errno() == ENFILE() ? "fds are free" : "it passes";
+            log.println(e.getMessage() + "; pausing accepts for " + PAUSE_MILLIS + " ms at a time until " + until);
+        }
         paused = true;
         loop.modify(fd, 0);
         loop.schedule(PAUSE_MILLIS, () -> {
+            if (closed) return;   // and the fd number may belong to someone else by now
             try {
-                if (loop.owns(fd)) loop.modify(fd, Poller.READ);   // level-triggered: pending ones show at once
+                loop.modify(fd, Poller.READ);   // level-triggered: pending ones show at once
             } catch (IOException x) {
-                log.println("resuming accepts: " + x.getMessage());
+                fail(x);   // left unwatched, the listener would never accept again
             }
         });
     }
 
+    /** Closes the unusable listener, then tells the owner, once. */
+    private void fail(IOException failure) {
+        if (closed) return;
+        close();
+        broken.broken(failure);
+    }
+
+    /** The listening fd, for tests that break it. */
+    int fd() {
+        return fd;
+    }
+
     /** Stops listening. */
     public void close() {
+        closed = true;
         loop.close(fd);
     }
 }

@@ -29,8 +29,8 @@ final class EpollPoller implements Poller {
 
     private final int epfd;
     private final Waker waker;
-    private final Arena arena = Arena.ofShared();
-    private MemorySegment ready = MemorySegment.NULL;   // epoll_event[capacity], sized to the caller's Events
+    private final Arena arena = Arena.ofShared();         // empty until the first poll: nothing to free if this fails
+    private MemorySegment ready = MemorySegment.NULL;   // epoll_event[capacity]: the largest Events polled with so far
     private int capacity;
 
     EpollPoller() throws IOException {
@@ -83,12 +83,12 @@ final class EpollPoller implements Poller {
 
     @Override
     public int poll(Events events, long timeoutMillis) throws IOException {
-        if (capacity != events.capacity()) {
+        if (capacity < events.capacity()) {   // grown only: alternating sizes must not pile arrays up in the arena
             capacity = events.capacity();
-            ready = epoll_event.allocateArray(capacity, arena);   // once per Events size, not per poll
+            ready = epoll_event.allocateArray(capacity, arena);   // once per larger Events, not per poll
         }
         events.clear();
-        int n = Epoll.epoll_wait(epfd, ready, capacity, (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
+        int n = Epoll.epoll_wait(epfd, ready, events.capacity(), (int) Math.min(timeoutMillis, Integer.MAX_VALUE));
         if (n == Results.INTERRUPTED) return 0;
         for (int i = 0; i < n; i++) {
             long token = Epoll.data(ready, i);

@@ -48,14 +48,17 @@ final class KqueuePoller implements Poller {
     private int capacity;
 
     KqueuePoller() throws IOException {
-        kq = Kqueue.kqueue();
+        int q = -1;
         Waker w = null;
         try {
+            q = Kqueue.kqueue();
+            kq = q;   // apply() below uses it
             w = new Waker();
             apply(w.fd(), READ, Waker.TOKEN, "register");
         } catch (IOException | RuntimeException e) {
             if (w != null) w.close();
-            Unistd.closeQuietly(kq);
+            if (q >= 0) Unistd.closeQuietly(q);
+            arena.close();   // the change and receipt buffers above
             throw e;
         }
         waker = w;
@@ -126,12 +129,12 @@ final class KqueuePoller implements Poller {
 
     @Override
     public int poll(Events events, long timeoutMillis) throws IOException {
-        if (capacity != events.capacity()) {
+        if (capacity < events.capacity()) {   // grown only: alternating sizes must not pile arrays up in the arena
             capacity = events.capacity();
             ready = kevent.allocateArray(capacity, arena);
         }
         events.clear();
-        int n = Kqueue.kevent(kq, null, 0, ready, capacity, timeoutMillis < 0 ? null : Select.timespec(ts, timeoutMillis));
+        int n = Kqueue.kevent(kq, null, 0, ready, events.capacity(), timeoutMillis < 0 ? null : Select.timespec(ts, timeoutMillis));
         if (n == Results.INTERRUPTED) return 0;
         for (int i = 0; i < n; i++) {
             long token = ready.get(kevent.udata$layout(), i * kevent.sizeof() + kevent.udata$offset()).address();

@@ -36,8 +36,16 @@ final class PollPoller implements Poller {
     PollPoller() throws IOException {
         fds = pollfd.allocateArray(64, arena);
         tokens = new long[64];
-        waker = new Waker();
-        add(waker.fd(), READ, Waker.TOKEN);
+        Waker w = null;
+        try {
+            w = new Waker();
+            add(w.fd(), READ, Waker.TOKEN);
+        } catch (IOException | RuntimeException e) {
+            if (w != null) w.close();
+            arena.close();
+            throw e;
+        }
+        waker = w;
     }
 
     @Override

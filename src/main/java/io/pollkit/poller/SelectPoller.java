@@ -34,8 +34,16 @@ final class SelectPoller implements Poller {
     private int next;   // the fd the next scan starts at (modulo maxFd + 1)
 
     SelectPoller() throws IOException {
-        waker = new Waker();
-        add(waker.fd(), READ, Waker.TOKEN);
+        Waker w = null;
+        try {
+            w = new Waker();
+            add(w.fd(), READ, Waker.TOKEN);   // refused when the waker's fd is past FD_SETSIZE
+        } catch (IOException | RuntimeException e) {
+            if (w != null) w.close();
+            arena.close();
+            throw e;
+        }
+        waker = w;
     }
 
     @Override

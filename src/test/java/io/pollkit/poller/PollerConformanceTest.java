@@ -48,6 +48,7 @@ import static io.pollkit.poller.PollerTesting.ensureNofile;
 import static io.pollkit.poller.PollerTesting.expectEvents;
 import static io.pollkit.poller.PollerTesting.expectNoEvents;
 import static io.pollkit.poller.PollerTesting.open;
+import static io.pollkit.poller.PollerTesting.openFds;
 import static io.pollkit.poller.PollerTesting.read;
 import static io.pollkit.poller.PollerTesting.skip;
 import static io.pollkit.poller.PollerTesting.write;
@@ -559,25 +560,19 @@ class PollerConformanceTest {
             warm.wakeup();   // load and link everything once, so the count below is only the backend's
             warm.poll(new Events(1), 0);
         }
-        long before = countFds(proc);
+        long before = openFds();
         for (int i = 0; i < 200; i++) {
             try (Poller p = backend.open()) {
                 p.wakeup();
                 p.poll(new Events(4), 0);
             }
         }
-        long after = countFds(proc);
+        long after = openFds();
         if (after != before) {   // one more look, in case the JVM itself had an fd open for a moment
             Thread.sleep(200);
-            after = countFds(proc);
+            after = openFds();
         }
         assertEquals(before, after, "open fds before and after 200 open/close of " + backend.id());
-    }
-
-    private static long countFds(Path proc) throws IOException {
-        try (Stream<Path> s = Files.list(proc)) {
-            return s.count();
-        }
     }
 
     // ---- modes ---------------------------------------------------------------------------------------

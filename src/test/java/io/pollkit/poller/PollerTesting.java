@@ -19,7 +19,12 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.Callable;
+import java.util.stream.Stream;
+import java.nio.file.Files;
+import java.nio.file.Path;
 
+import static io.pollkit.bindings.fcntl_h.F_GETFD;
 import static io.pollkit.bindings.sys_resource_h.RLIMIT_NOFILE;
 import static io.pollkit.bindings.sys_socket_h.AF_INET;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
@@ -147,6 +152,40 @@ final class PollerTesting {
     static long read(int fd) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             return Unistd.read(fd, arena.allocate(4096), 4096);
+        }
+    }
+
+    /** The entries of /proc/self/fd (the listing's own fd among them): compare two counts, never one with a constant. */
+    static long openFds() throws IOException {
+        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
+            return s.count();
+        }
+    }
+
+    /**
+     * Calls {@code body} with the soft RLIMIT_NOFILE lowered so that only the next {@code k} fds can be opened
+     * (the (k+1)th open fails with EMFILE), then restores the limit.
+     */
+    static <T> T withFdsLeft(int k, Callable<T> body) throws Exception {
+        int limit = 0;
+        for (int free = 0; ; limit++) {
+            if (!isOpen(limit) && free++ == k) break;
+        }
+        Rlimit.Limit old = Rlimit.getrlimit(RLIMIT_NOFILE());
+        Rlimit.setrlimit(RLIMIT_NOFILE(), new Rlimit.Limit(limit, old.max()));
+        try {
+            return body.call();
+        } finally {
+            Rlimit.setrlimit(RLIMIT_NOFILE(), old);
+        }
+    }
+
+    static boolean isOpen(int fd) {
+        try {
+            Fcntl.fcntl(fd, F_GETFD());
+            return true;
+        } catch (ErrnoException e) {
+            return false;
         }
     }
 

@@ -27,6 +27,7 @@ public abstract class LoopServer implements AutoCloseable {
     private final Map<Integer, Connection> clients = new LinkedHashMap<>();
     private final int maxClients;
     private long nextId = 1;
+    private IOException listenerFailure;   // set on the loop's thread, read there after the loop returns
 
     /** A handler that wants its connection as soon as it is open, before any byte (to start a timeout). */
     protected interface Opening {
@@ -39,7 +40,8 @@ public abstract class LoopServer implements AutoCloseable {
                 ? FdLimit.maxClients(FdLimit.soft(), options.backend()) : options.maxClients();
         this.loop = new EventLoop(options.backend(), options.log());
         try {
-            this.acceptor = Acceptor.listen(loop, options.bind(), options.port(), this::accepted, options.log());
+            this.acceptor = Acceptor.listen(loop, options.bind(), options.port(), this::accepted, this::listenerBroken,
+                    options.log());
         } catch (IOException | RuntimeException e) {
             loop.close();
             throw e;
@@ -125,7 +127,17 @@ public abstract class LoopServer implements AutoCloseable {
         if (h instanceof Opening o) o.opened(c);
     }
 
-    /** Prints the listening line and runs until {@link #stop()}; then closes every client and the listener. */
+    /** The listener cannot accept any more: the server ends, and {@link #run()} throws why. */
+    private void listenerBroken(IOException failure) {
+        listenerFailure = failure;
+        loop.stop();
+    }
+
+    /**
+     * Prints the listening line and runs until {@link #stop()}; then closes every client and the listener.
+     *
+     * @throws IOException when the server ended because its listener broke (accept failed with EBADF, EINVAL, ...)
+     */
     public void run() throws IOException {
         options.out().println("listening on " + hostPort() + " backend=" + loop.backendName());
         options.out().flush();
@@ -134,6 +146,7 @@ public abstract class LoopServer implements AutoCloseable {
         } finally {
             close();
         }
+        if (listenerFailure != null) throw listenerFailure;
     }
 
     /** Safe from any thread (a signal handler): makes {@link #run()} return. */

@@ -18,7 +18,12 @@ public final class TickServer extends LoopServer {
 
     public TickServer(ServerOptions options) throws IOException {
         super(options);
-        loop.scheduleAtFixedRate(options.intervalMillis(), options.intervalMillis(), this::tick);
+        try {
+            loop.scheduleAtFixedRate(options.intervalMillis(), options.intervalMillis(), this::tick);   // refuses 0
+        } catch (RuntimeException e) {
+            close();   // the listener and the poller are open already
+            throw e;
+        }
     }
 
     private void tick() {

@@ -23,9 +23,11 @@ public final class ChildJvm implements AutoCloseable {
     public final Process process;
     public final LineCapture out, err;
     private final Thread outPump, errPump;
+    private final boolean wrapped;   // process is a wrapper (strace) whose child is the JVM
 
-    private ChildJvm(Process process, String name) {
+    private ChildJvm(Process process, String name, boolean wrapped) {
         this.process = process;
+        this.wrapped = wrapped;
         this.out = new LineCapture(name + " stdout");
         this.err = new LineCapture(name + " stderr");
         outPump = out.pump(process.getInputStream());
@@ -34,16 +36,27 @@ public final class ChildJvm implements AutoCloseable {
 
     /** Starts {@code java -cp target/classes:target/test-classes:LIBRARY MAIN ARGS}, LIBRARY being this JVM's pollkit jar. */
     public static ChildJvm start(String mainClass, List<String> args) throws IOException {
+        return start(List.of(), mainClass, args);
+    }
+
+    /**
+     * Like {@link #start(String, List)}, with the JVM run by {@code wrapper} (a command that runs the rest of
+     * its command line as its child and exits with its status, such as strace): {@link #sigterm()} reaches
+     * the JVM, the exit code is the wrapper's.
+     */
+    public static ChildJvm start(List<String> wrapper, String mainClass, List<String> args) throws IOException {
         Path classes = PROJECT.resolve("target/classes"), testClasses = PROJECT.resolve("target/test-classes");
         assertTrue(Files.isDirectory(classes), classes + " is missing");
         String classPath = String.join(java.io.File.pathSeparator, classes.toString(), testClasses.toString(), libraryJar());
-        List<String> command = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+        List<String> command = new ArrayList<>(wrapper);
+        command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-cp", classPath, mainClass));
         command.addAll(args);
         Process p = new ProcessBuilder(command).directory(PROJECT.toFile()).start();
         p.getOutputStream().close();
-        return new ChildJvm(p, mainClass.substring(mainClass.lastIndexOf('.') + 1) + " " + String.join(" ", args));
+        return new ChildJvm(p, mainClass.substring(mainClass.lastIndexOf('.') + 1) + " " + String.join(" ", args),
+                !wrapper.isEmpty());
     }
 
     /** Where this JVM loaded the library from: the io.pollkit:pollkit jar Maven resolved for the tests. */
@@ -66,7 +79,8 @@ public final class ChildJvm implements AutoCloseable {
      * last lines (its "server stopping" ones) would meet EPIPE instead of the test.
      */
     public void sigterm() {
-        process.toHandle().destroy();
+        if (wrapped) process.toHandle().children().forEach(ProcessHandle::destroy);
+        else process.toHandle().destroy();
     }
 
     /** Waits for the exit (bounded) and for the last of its output; returns its exit code. */
@@ -82,6 +96,7 @@ public final class ChildJvm implements AutoCloseable {
 
     @Override
     public void close() throws InterruptedException {
+        if (wrapped) process.toHandle().descendants().forEach(ProcessHandle::destroyForcibly);
         if (process.isAlive()) {
             process.destroyForcibly();
             process.waitFor(5, TimeUnit.SECONDS);

@@ -1,5 +1,6 @@
 package io.pollkit.server.raw;
 
+import io.pollkit.loop.AcceptError;
 import io.pollkit.server.LineLog;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.sys.ErrnoException;
@@ -50,6 +51,8 @@ final class RawTickClients implements AutoCloseable {
     static final long ACCEPT_PAUSE_MILLIS = 100;
     private static final int BACKLOG = SOMAXCONN();   // as the event-loop servers and the C ones: 1000 clients at once fit
     private static final int READ_SIZE = 4096;
+    /** Failed connections in a row that one accept() call skips before it lets the clients and ticks run. */
+    private static final int MAX_FAILED_PER_CALL = 64;
     private static final byte[] TICK = "tick\n".getBytes(StandardCharsets.US_ASCII);
 
     /** One connected client. */
@@ -101,9 +104,14 @@ final class RawTickClients implements AutoCloseable {
         this.log = options.log();
         this.listener = listener;
         this.slots = new Client[options.maxClients()];
-        this.in = arena.allocate(READ_SIZE);
-        this.outbound = arena.allocate(Math.max(options.maxQueued(), TICK.length));
-        this.tick = arena.allocate(TICK.length);
+        try {
+            this.in = arena.allocate(READ_SIZE);
+            this.outbound = arena.allocate(Math.max(options.maxQueued(), TICK.length));   // up to 2 GiB: may fail
+            this.tick = arena.allocate(TICK.length);
+        } catch (RuntimeException | Error e) {
+            arena.close();
+            throw e;
+        }
         MemorySegment.copy(TICK, 0, tick, JAVA_BYTE, 0, TICK.length);
         this.intervalNanos = Math.max(1, options.intervalMillis()) * 1_000_000;
         long now = System.nanoTime();
@@ -131,7 +139,7 @@ final class RawTickClients implements AutoCloseable {
             options.out().println("listening on " + host + ":" + name.service() + " backend=" + options.backend().id());
             options.out().flush();
             return clients;
-        } catch (IOException | RuntimeException e) {
+        } catch (IOException | RuntimeException | Error e) {   // Error: an OutOfMemoryError from the buffers
             Unistd.closeQuietly(fd);
             throw e;
         }
@@ -172,21 +180,34 @@ final class RawTickClients implements AutoCloseable {
      * accept4 on the listener until it would block; returns each new client (already in a slot), or null
      * when no connection is waiting. A connection beyond maxClients is closed at once.
      *
-     * <p>When accept fails, above all with EMFILE or ENFILE (out of fds; Linux reports it before even
-     * looking at the queue), the connection stays queued and the listener stays readable, so waiting on
-     * it again would return at once, forever: the listener is left out of the waits for
-     * ACCEPT_PAUSE_MILLIS instead, and the failure is logged once until an accept succeeds.
+     * <p>A failed accept is handled as {@link AcceptError} classifies it. A connection that failed before it
+     * was accepted (EPROTO, ...) is logged and the next one accepted. Out of fds (EMFILE or ENFILE; Linux
+     * reports it before even looking at the queue) the connection stays queued and the listener stays
+     * readable, so waiting on it again would return at once, forever: the listener is left out of the waits
+     * for ACCEPT_PAUSE_MILLIS instead, and the failure is logged once until an accept succeeds. A broken
+     * listener (EBADF, EINVAL, ...) throws: the server ends rather than live on without accepting.
+     *
+     * @throws IOException when the listener cannot accept any more
      */
-    Client accept() {
-        for (;;) {
+    Client accept() throws IOException {
+        for (int failed = 0; ; ) {
             int fd;
             peerLength.set(JAVA_INT, 0, SockAddr.STORAGE_SIZE);   // in: the room in peer; out: the length used
             try {
                 fd = Sockets.accept4(listener, peer, peerLength, SOCK_NONBLOCK() | SOCK_CLOEXEC());
             } catch (ErrnoException e) {
-                if (!acceptFailing) log.println(e.getMessage() + "; not accepting for " + ACCEPT_PAUSE_MILLIS + " ms");
-                acceptFailing = true;
-                acceptResumes = System.nanoTime() + ACCEPT_PAUSE_MILLIS * 1_000_000;
+                // No switch on the enum: javac compiles one into a class of its own, loaded at the first failure,
+                // and out of fds (EMFILE) no class file can be opened.
+                AcceptError kind = AcceptError.of(e.errno());
+                if (kind == AcceptError.LISTENER_BROKEN) throw AcceptError.listenerBroken(e);
+                if (kind == AcceptError.CONNECTION_FAILED) {
+                    log.println(e.getMessage() + "; that connection is dropped, accepting the next one");
+                    if (++failed < MAX_FAILED_PER_CALL) continue;
+                } else {
+                    if (!acceptFailing) log.println(e.getMessage() + "; not accepting for " + ACCEPT_PAUSE_MILLIS + " ms");
+                    acceptFailing = true;
+                    acceptResumes = System.nanoTime() + ACCEPT_PAUSE_MILLIS * 1_000_000;
+                }
                 return null;
             }
             if (fd == Results.WOULD_BLOCK) return null;
