@@ -270,7 +270,8 @@ class PollerConformanceTest {
             expectNoEvents(p, events, 50);
 
             p.register(pair[0], READ, B);   // unregistered means it can come back
-            expectEvents(p, events, Expect.any(B, READABLE | HANGUP));
+            Map<Long, Integer> back = expectEvents(p, events, Expect.all(B, closedPeer(backend)));
+            assertEquals(closedPeer(backend), (int) back.get(B), Events.describe(back.get(B)));
         }
     }
 
@@ -326,7 +327,10 @@ class PollerConformanceTest {
             p.register(tcp[0], READ, B);
             fds.close(pair[1]);
             fds.close(tcp[1]);
-            expectEvents(p, events, Expect.any(A, READABLE | HANGUP), Expect.any(B, READABLE | HANGUP));
+            int closed = closedPeer(backend);
+            Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, closed), Expect.all(B, closed));
+            assertEquals(closed, (int) seen.get(A), "a closed peer on " + backend.id() + ": " + Events.describe(seen.get(A)));
+            assertEquals(closed, (int) seen.get(B), "a closed peer on " + backend.id() + ": " + Events.describe(seen.get(B)));
             assertEquals(0, read(pair[0]), "end of stream after the peer closed");
             assertEquals(0, read(tcp[0]), "end of stream after the peer closed");
         }
@@ -372,7 +376,16 @@ class PollerConformanceTest {
         }
     }
 
-    /** A reset (SO_LINGER {1,0} then close on the peer): READABLE, HANGUP or ERROR, then ECONNRESET or 0. */
+    /** What READ interest hears when the peer has closed: READABLE and HANGUP, select READABLE alone (SelectQuirksTest). */
+    private static int closedPeer(Backend backend) {
+        return backend == Backend.SELECT ? READABLE : READABLE | HANGUP;
+    }
+
+    /**
+     * A reset (SO_LINGER {1,0} then close on the peer): select reports READABLE alone, the others READABLE,
+     * HANGUP and ERROR. The read then fails with ECONNRESET, except through the kqueue double on Linux, which
+     * consumed the error to fill the event's fflags and so reads end of stream (KqueueQuirksTest).
+     */
     @ParameterizedTest
     @EnumSource(Backend.class)
     void connectionResetReported(Backend backend, TestInfo test) throws Exception {
@@ -382,14 +395,14 @@ class PollerConformanceTest {
             p.register(tcp[0], READ, A);
             expectNoEvents(p, events, 0);
             fds.reset(tcp[1]);
-            int promised = backend == Backend.SELECT ? READABLE : HANGUP | ERROR;
-            Map<Long, Integer> seen = expectEvents(p, events, Expect.any(A, promised));
-            int ready = seen.get(A);
-            try {
-                long n = read(tcp[0]);
-                assertEquals(0, n, "after a reset a read fails with ECONNRESET or returns 0; got " + n);
-            } catch (ErrnoException e) {
-                assertEquals(ECONNRESET(), e.errno(), "ready " + Events.describe(ready) + ", then " + e.getMessage());
+            int promised = backend == Backend.SELECT ? READABLE : READABLE | HANGUP | ERROR;
+            Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, promised));
+            assertEquals(promised, (int) seen.get(A), "a reset on " + backend.id() + ": " + Events.describe(seen.get(A)));
+            if (backend == Backend.KQUEUE && io.pollkit.bindings.Platform.NAME.startsWith("linux")) {
+                assertEquals(0, read(tcp[0]), "the kqueue double consumed SO_ERROR: end of stream");
+            } else {
+                ErrnoException e = assertThrows(ErrnoException.class, () -> read(tcp[0]), "the read after a reset");
+                assertEquals(ECONNRESET(), e.errno(), e.getMessage());
             }
         }
     }
