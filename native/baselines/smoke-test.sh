@@ -222,9 +222,11 @@ for backend in epoll poll; do
 	# A line every 30 ms (more often than the 100 ms interval) must not hold the ticks back.
 	(for i in $(seq 40); do echo "chatter $i"; sleep 0.03; done >&$a) &
 	talker=$!
-	ticks=$(count_ticks $a 1)
+	# 20 ticks are due in 2 s; a loop starved by the traffic sends none. The bound is loose because a loaded
+	# machine delays ticks: this checks that they keep coming, not how punctually (that is make bench).
+	ticks=$(count_ticks $a 2)
 	wait $talker
-	check "$ts keeps ticking under client traffic ($ticks ticks in 1 s)" test "$ticks" -ge 7
+	check "$ts keeps ticking under client traffic ($ticks ticks in 2 s)" test "$ticks" -ge 5
 
 	exec {b}<>"/dev/tcp/127.0.0.1/$port"
 	timeout 1 head -n 1 <&$b >/dev/null

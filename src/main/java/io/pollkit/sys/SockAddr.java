@@ -124,10 +124,37 @@ public final class SockAddr {
     public static String format(SocketAddress address) {
         if (address instanceof InetSocketAddress inet && inet.getAddress() != null) {
             String host = inet.getAddress().getHostAddress();
-            return (inet.getAddress() instanceof Inet6Address ? "[" + host + "]" : host) + ":" + inet.getPort();
+            return (inet.getAddress() instanceof Inet6Address ? "[" + compress(host) + "]" : host) + ":" + inet.getPort();
         }
         if (address instanceof UnixDomainSocketAddress unix) return unix.getPath().toString().isEmpty() ? "(unnamed)" : unix.getPath().toString();
         return String.valueOf(address);
+    }
+
+    /**
+     * An IPv6 address as RFC 5952 writes it (::1, fe80::1%2), from Java's full form (0:0:0:0:0:0:0:1): the longest
+     * run of two or more zero groups, the first of equal ones, becomes "::".
+     */
+    static String compress(String full) {
+        int scope = full.indexOf('%');
+        String suffix = scope < 0 ? "" : full.substring(scope);
+        String[] g = (scope < 0 ? full : full.substring(0, scope)).split(":");
+        int best = -1, bestLength = 1;
+        for (int i = 0; i < g.length; ) {
+            if (!g[i].equals("0")) {
+                i++;
+                continue;
+            }
+            int j = i;
+            while (j < g.length && g[j].equals("0")) j++;
+            if (j - i > bestLength) {
+                best = i;
+                bestLength = j - i;
+            }
+            i = j;
+        }
+        if (best < 0) return String.join(":", g) + suffix;
+        return String.join(":", java.util.Arrays.copyOfRange(g, 0, best)) + "::"
+                + String.join(":", java.util.Arrays.copyOfRange(g, best + bestLength, g.length)) + suffix;
     }
 
     static String format(MemorySegment src, int length) {

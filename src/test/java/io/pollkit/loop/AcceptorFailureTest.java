@@ -1,6 +1,8 @@
 package io.pollkit.loop;
 
 import io.pollkit.poller.Backend;
+import io.pollkit.testing.Skip;
+import org.junit.jupiter.api.TestInfo;
 import io.pollkit.sys.Sockets;
 import io.pollkit.sys.Unistd;
 import org.junit.jupiter.api.Test;
@@ -21,7 +23,6 @@ import static io.pollkit.bindings.sys_socket_h.SHUT_RD;
 import static io.pollkit.loop.AcceptError.CONNECTION_FAILED;
 import static io.pollkit.loop.AcceptError.LISTENER_BROKEN;
 import static io.pollkit.loop.AcceptError.OUT_OF_RESOURCES;
-import static io.pollkit.loop.EventLoopTest.assumeAvailable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertNotNull;
@@ -55,8 +56,8 @@ class AcceptorFailureTest {
     /** The owner hears of a broken listener once, with the call and errno; the listener is closed; the loop goes on. */
     @ParameterizedTest
     @EnumSource(Backend.class)
-    void aBrokenListenerIsClosedAndItsOwnerTold(Backend backend) throws Exception {
-        assumeAvailable(backend, "broken listener");
+    void aBrokenListenerIsClosedAndItsOwnerTold(Backend backend, TestInfo test) throws Exception {
+        Skip.unlessAvailable(test, backend);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         AtomicReference<IOException> failure = new AtomicReference<>();
         int[] calls = {0};
@@ -82,8 +83,8 @@ class AcceptorFailureTest {
     /** Without an owner's callback, a broken listener is logged and the loop stops: run() returns. */
     @ParameterizedTest
     @EnumSource(Backend.class)
-    void withoutACallbackABrokenListenerStopsTheLoop(Backend backend) throws Exception {
-        assumeAvailable(backend, "broken listener stops the loop");
+    void withoutACallbackABrokenListenerStopsTheLoop(Backend backend, TestInfo test) throws Exception {
+        Skip.unlessAvailable(test, backend);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (EventLoop loop = new EventLoop(backend, new PrintStream(log, true, StandardCharsets.UTF_8))) {
             Acceptor a = Acceptor.listen(loop, "127.0.0.1", 0, Unistd::closeQuietly, new PrintStream(log, true, StandardCharsets.UTF_8));

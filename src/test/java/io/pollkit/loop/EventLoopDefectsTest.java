@@ -7,6 +7,8 @@ import io.pollkit.sys.Sockets;
 import io.pollkit.sys.Unistd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
+import org.junit.jupiter.api.TestInfo;
+import io.pollkit.testing.Skip;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -28,7 +30,6 @@ import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
 import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
-import static io.pollkit.loop.EventLoopTest.assumeAvailable;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -43,8 +44,8 @@ class EventLoopDefectsTest {
     /** A stop() before run() (a SIGTERM during start-up) is not forgotten: run() returns at once. */
     @ParameterizedTest
     @EnumSource(Backend.class)
-    void aStopBeforeRunIsKept(Backend backend) throws Exception {
-        assumeAvailable(backend, "stop before run");
+    void aStopBeforeRunIsKept(Backend backend, TestInfo test) throws Exception {
+        Skip.unlessAvailable(test, backend);
         try (EventLoop loop = new EventLoop(backend, new PrintStream(new ByteArrayOutputStream()))) {
             loop.stop();
             AtomicBoolean returned = new AtomicBoolean();
@@ -74,8 +75,8 @@ class EventLoopDefectsTest {
      */
     @ParameterizedTest
     @EnumSource(Backend.class)
-    void aStaleEventNeverReachesTheNewOwnerOfAReusedFd(Backend backend) throws Exception {
-        assumeAvailable(backend, "stale events");
+    void aStaleEventNeverReachesTheNewOwnerOfAReusedFd(Backend backend, TestInfo test) throws Exception {
+        Skip.unlessAvailable(test, backend);
         try (EventLoop loop = new EventLoop(backend, new PrintStream(new ByteArrayOutputStream()))) {
             int[] a = pair(), b = pair();
             List<String> wrongOwner = new ArrayList<>();
@@ -116,8 +117,8 @@ class EventLoopDefectsTest {
     /** A Connection handler that throws is closed through the Connection: its owner hears of it, its fd is gone. */
     @ParameterizedTest
     @EnumSource(Backend.class)
-    void aThrowingHandlerClosesItsConnectionThroughTheOnePath(Backend backend) throws Exception {
-        assumeAvailable(backend, "handler exceptions");
+    void aThrowingHandlerClosesItsConnectionThroughTheOnePath(Backend backend, TestInfo test) throws Exception {
+        Skip.unlessAvailable(test, backend);
         ByteArrayOutputStream log = new ByteArrayOutputStream();
         try (EventLoop loop = new EventLoop(backend, new PrintStream(log, true)); Arena arena = Arena.ofConfined()) {
             int[] p = pair();
@@ -145,8 +146,8 @@ class EventLoopDefectsTest {
     /** A task that queues itself again runs once per iteration: timers and I/O still get their turn. */
     @ParameterizedTest
     @EnumSource(Backend.class)
-    void aSelfRequeueingTaskCannotStarveTimersOrIo(Backend backend) throws Exception {
-        assumeAvailable(backend, "execute starvation");
+    void aSelfRequeueingTaskCannotStarveTimersOrIo(Backend backend, TestInfo test) throws Exception {
+        Skip.unlessAvailable(test, backend);
         try (EventLoop loop = new EventLoop(backend, new PrintStream(new ByteArrayOutputStream()))) {
             AtomicBoolean requeue = new AtomicBoolean(true);
             AtomicInteger runs = new AtomicInteger();

@@ -2,6 +2,8 @@ package io.pollkit.poller;
 
 import io.pollkit.bindings.Platform;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import io.pollkit.testing.Skip;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
@@ -30,15 +32,21 @@ class BackendTest {
     }
 
     @Test
-    void epollIsTheDefaultOnLinux() {
-        if (!Platform.NAME.startsWith("linux")) {
-            System.out.println("SKIPPED BackendTest.epollIsTheDefaultOnLinux on " + Backend.defaultBackend().id() + ": this is " + Platform.NAME);
-            org.junit.jupiter.api.Assumptions.abort("not Linux: " + Platform.NAME);
-        }
+    void epollIsTheDefaultOnLinux(TestInfo test) {
+        if (!Platform.NAME.startsWith("linux")) Skip.because(test, "not Linux: " + Platform.NAME);
         assertEquals(Backend.EPOLL, Backend.defaultBackend());
         assertNull(Backend.EPOLL.unavailableReason());
         assertNull(Backend.SELECT.unavailableReason());
         assertNull(Backend.POLL.unavailableReason());
+    }
+
+    /** A kqueue library named for the tests (make test names the double) is loaded: kqueue is available. */
+    @Test
+    void aNamedKqueueLibraryLoads(TestInfo test) {
+        if (Skip.kqueueLibraryNamed() == null) Skip.because(test, "no kqueue library named (" + io.pollkit.sys.Kqueue.LIBRARY_ENV + ")");
+        String reason = Backend.KQUEUE.unavailableReason();
+        if (reason != null) Skip.failIfKqueueLibraryNamed(reason);
+        assertNull(reason);
     }
 
     /** Available: opens and names itself. Unavailable: refused with the reason, never replaced by another. */

@@ -18,7 +18,6 @@ import static io.pollkit.bindings.fcntl_h.F_DUPFD_CLOEXEC;
 import static io.pollkit.poller.PollerTesting.ensureNofile;
 import static io.pollkit.poller.PollerTesting.open;
 import static io.pollkit.poller.PollerTesting.openFds;
-import static io.pollkit.poller.PollerTesting.skip;
 import static io.pollkit.poller.PollerTesting.withFdsLeft;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -108,7 +107,7 @@ class OpenFailureTest {
     @Test
     void aSelectWhoseWakerCannotBeWatchedClosesIt(TestInfo test) throws Exception {
         String reason = ensureNofile(FdSet.FD_SETSIZE + 64);
-        if (reason != null) skip(test, Backend.SELECT, reason);
+        if (reason != null) io.pollkit.testing.Skip.because(test, Backend.SELECT, reason);
         open(test, Backend.SELECT).close();
         long before = openFds();
         List<Integer> fillers = new ArrayList<>();

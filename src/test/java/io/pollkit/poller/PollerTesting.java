@@ -6,7 +6,7 @@ import io.pollkit.sys.Fcntl;
 import io.pollkit.sys.Rlimit;
 import io.pollkit.sys.Sockets;
 import io.pollkit.sys.Unistd;
-import org.junit.jupiter.api.Assumptions;
+import io.pollkit.testing.Skip;
 import org.junit.jupiter.api.TestInfo;
 
 import java.io.IOException;
@@ -40,7 +40,7 @@ import static org.junit.jupiter.api.Assertions.fail;
 
 /**
  * Helpers for the poller tests, in the manner of mio's {@code tests/util}: open a backend or skip with the
- * reason, real sockets that are always closed, and {@link #expectEvents}/{@link #expectNoEvents}.
+ * reason ({@link Skip}), real sockets that are always closed, and {@link #expectEvents}/{@link #expectNoEvents}.
  */
 final class PollerTesting {
     private PollerTesting() {}
@@ -50,29 +50,12 @@ final class PollerTesting {
 
     // ---- backends ------------------------------------------------------------------------------------
 
-    /** Prints {@code SKIPPED <test> on <backend>: <reason>} and aborts the test. */
-    static void skip(TestInfo test, Backend backend, String reason) {
-        System.out.println("SKIPPED " + testName(test) + " on " + backend.id() + ": " + reason);
-        Assumptions.abort(reason);
-    }
-
-    /** Skips the test unless {@code backend} is available here. */
-    static void assumeAvailable(TestInfo test, Backend backend) {
-        String reason = backend.unavailableReason();
-        if (reason != null) skip(test, backend, reason);
-    }
-
-    /** Opens {@code backend}, or skips the test with the reason it is unavailable. */
+    /** Opens {@code backend}, or skips the test with the reason it is unavailable (Skip.unlessAvailable). */
     static Poller open(TestInfo test, Backend backend) throws IOException {
-        assumeAvailable(test, backend);
+        Skip.unlessAvailable(test, backend);
         Poller p = backend.open();
         assertEquals(backend.id(), p.name());
         return p;
-    }
-
-    private static String testName(TestInfo test) {
-        String cls = test.getTestClass().map(Class::getSimpleName).orElse("?");
-        return cls + "." + test.getTestMethod().map(m -> m.getName()).orElse(test.getDisplayName());
     }
 
     // ---- fds -----------------------------------------------------------------------------------------
@@ -156,10 +139,8 @@ final class PollerTesting {
     }
 
     /** The entries of /proc/self/fd (the listing's own fd among them): compare two counts, never one with a constant. */
-    static long openFds() throws IOException {
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            return s.count();
-        }
+    static long openFds() {
+        return io.pollkit.testing.Proc.openFds();
     }
 
     /**

@@ -20,8 +20,8 @@ import static io.pollkit.poller.PollerTesting.expectEvents;
 import static io.pollkit.poller.PollerTesting.expectNoEvents;
 import static io.pollkit.poller.PollerTesting.open;
 import static io.pollkit.poller.PollerTesting.read;
-import static io.pollkit.poller.PollerTesting.skip;
 import static io.pollkit.poller.PollerTesting.write;
+import static io.pollkit.testing.Skip.because;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 
@@ -78,10 +78,10 @@ class SelectQuirksTest {
     void lastFdBelowFdSetSizeWorks(TestInfo test) throws Exception {
         try (Poller p = open(test, SELECT); Fds fds = new Fds()) {
             String why = ensureNofile(FdSet.FD_SETSIZE + 64);
-            if (why != null) skip(test, SELECT, why);
+            if (why != null) because(test, SELECT, why);
             int[] pair = fds.pair();
             int last = fds.add(Fcntl.fcntl(pair[0], F_DUPFD_CLOEXEC(), FdSet.FD_SETSIZE - 1));
-            if (last != FdSet.FD_SETSIZE - 1) skip(test, SELECT, "fd " + (FdSet.FD_SETSIZE - 1) + " is taken; F_DUPFD gave " + last);
+            if (last != FdSet.FD_SETSIZE - 1) because(test, SELECT, "fd " + (FdSet.FD_SETSIZE - 1) + " is taken; F_DUPFD gave " + last);
             int past = fds.add(Fcntl.fcntl(pair[0], F_DUPFD_CLOEXEC(), FdSet.FD_SETSIZE));
             assertThrows(IllegalArgumentException.class, () -> p.register(past, READ, 3));
             p.register(last, READ | WRITE, 4);

@@ -7,6 +7,8 @@ import io.pollkit.bindings.pollfd;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import io.pollkit.testing.Skip;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -20,7 +22,6 @@ import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * How each hot call fails, to the letter: the ErrnoException message, the sentinels, the segments refused.
@@ -33,7 +34,7 @@ class HotCallErrorsTest {
 
     @BeforeEach
     void open() {
-        arena = Arena.ofConfined();
+        arena = Arena.ofShared();   // shared: the timeout runs each lifecycle method and the test on threads of its own
         buf = arena.allocate(8);
     }
 
@@ -94,8 +95,8 @@ class HotCallErrorsTest {
     }
 
     @Test
-    void epoll() {
-        assumeTrue(Backend.EPOLL.isAvailable(), Backend.EPOLL::unavailableReason);
+    void epoll(TestInfo test) {
+        Skip.unlessAvailable(test, io.pollkit.poller.Backend.EPOLL);
         MemorySegment events = epoll_event.allocate(arena);
         assertFails(EBADF(), "epoll_wait(epfd=-1, maxevents=1): EBADF (Bad file descriptor)", () -> Epoll.epoll_wait(-1, events, 1, 0));
         assertFails(EBADF(), "epoll_ctl(epfd=-1, EPOLL_CTL_ADD, fd=0): EBADF (Bad file descriptor)",
@@ -103,8 +104,8 @@ class HotCallErrorsTest {
     }
 
     @Test
-    void kevent() {
-        assumeTrue(Backend.KQUEUE.isAvailable(), Backend.KQUEUE::unavailableReason);
+    void kevent(TestInfo test) {
+        Skip.unlessAvailable(test, io.pollkit.poller.Backend.KQUEUE);
         MemorySegment events = kevent.allocate(arena);
         assertFails(EBADF(), "kevent(kq=-1, nchanges=0, nevents=1): EBADF (Bad file descriptor)",
                 () -> Kqueue.kevent(-1, null, 0, events, 1, null));

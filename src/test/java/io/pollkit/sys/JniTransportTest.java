@@ -9,6 +9,8 @@ import io.pollkit.poller.Backend;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import io.pollkit.testing.Skip;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -29,7 +31,6 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
  * The JNI twin itself; runs only in the {@code conformance-over-jni} execution (-Dpollkit.transport=jni):
@@ -41,7 +42,7 @@ class JniTransportTest {
 
     @BeforeEach
     void open() throws Exception {
-        arena = Arena.ofConfined();
+        arena = Arena.ofShared();   // shared: the timeout runs each lifecycle method and the test on threads of its own
         pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
     }
 
@@ -103,8 +104,8 @@ class JniTransportTest {
     }
 
     @Test
-    void epoll() throws Exception {
-        assumeTrue(Backend.EPOLL.isAvailable(), Backend.EPOLL::unavailableReason);
+    void epoll(TestInfo test) throws Exception {
+        Skip.unlessAvailable(test, io.pollkit.poller.Backend.EPOLL);
         int ep = Epoll.epoll_create1(EPOLL_CLOEXEC());
         try {
             long token = 0xC0FFEE_0000_0001L;
@@ -123,8 +124,8 @@ class JniTransportTest {
     }
 
     @Test
-    void kevent() throws Exception {
-        assumeTrue(Backend.KQUEUE.isAvailable(), Backend.KQUEUE::unavailableReason);
+    void kevent(TestInfo test) throws Exception {
+        Skip.unlessAvailable(test, io.pollkit.poller.Backend.KQUEUE);
         int kq = Kqueue.kqueue();
         try {
             MemorySegment change = kevent.allocate(arena), events = kevent.allocateArray(4, arena);

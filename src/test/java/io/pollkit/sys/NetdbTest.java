@@ -37,7 +37,7 @@ class NetdbTest {
     void numericHostsResolveToThemselves() throws Exception {
         Netdb.AddrInfo v6 = Netdb.getaddrinfo("::1", "80", AF_UNSPEC(), SOCK_STREAM(), AI_NUMERICHOST()).get(0);
         assertEquals(AF_INET6(), v6.family());
-        assertEquals("[0:0:0:0:0:0:0:1]:80", SockAddr.format(v6.address()));
+        assertEquals("[::1]:80", SockAddr.format(v6.address()));
         Netdb.AddrInfo v4 = Netdb.getaddrinfo("127.0.0.1", null, AF_INET(), SOCK_STREAM(), AI_NUMERICHOST()).get(0);
         assertEquals("127.0.0.1:0", SockAddr.format(v4.address()));
     }
@@ -58,5 +58,16 @@ class NetdbTest {
         Netdb.NameInfo n = Netdb.getnameinfo(new InetSocketAddress("127.0.0.1", 8080), NI_NUMERICHOST() | NI_NUMERICSERV());
         assertEquals("127.0.0.1", n.host());
         assertEquals("8080", n.service());
+    }
+
+    /** IPv6 addresses are shown as RFC 5952 writes them: the longest run of zero groups (the first of equals) is "::". */
+    @Test
+    void ipv6AddressesAreCompressed() {
+        assertEquals("::1", SockAddr.compress("0:0:0:0:0:0:0:1"));
+        assertEquals("::", SockAddr.compress("0:0:0:0:0:0:0:0"));
+        assertEquals("fe80::1%2", SockAddr.compress("fe80:0:0:0:0:0:0:1%2"));
+        assertEquals("1:0:0:1::1", SockAddr.compress("1:0:0:1:0:0:0:1"));
+        assertEquals("1::1:0:0:1", SockAddr.compress("1:0:0:0:1:0:0:1"));
+        assertEquals("2001:db8:0:1:1:1:1:1", SockAddr.compress("2001:db8:0:1:1:1:1:1"), "a single zero group stays");
     }
 }

@@ -7,6 +7,8 @@ import io.pollkit.bindings.timeval;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.TestInfo;
+import io.pollkit.testing.Skip;
 
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
@@ -25,7 +27,6 @@ import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
-import static org.junit.jupiter.api.Assumptions.assumeTrue;
 import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
 
 /**
@@ -39,7 +40,7 @@ class ReadinessTest {
 
     @BeforeEach
     void open() throws Exception {
-        arena = Arena.ofConfined();
+        arena = Arena.ofShared();   // shared: the timeout runs each lifecycle method and the test on threads of its own
         pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
     }
 
@@ -120,12 +121,11 @@ class ReadinessTest {
     }
 
     @Test
-    void kqueue() throws Exception {
+    void kqueue(TestInfo test) throws Exception {
         if (!Kqueue.isAvailable()) {
-            System.out.println("SKIPPED ReadinessTest.kqueue: " + Kqueue.unavailableReason());
             UnsupportedOperationException e = assertThrows(UnsupportedOperationException.class, Kqueue::kqueue);
             assertEquals(Kqueue.unavailableReason(), e.getMessage());
-            assumeTrue(false, Kqueue.unavailableReason());
+            Skip.unlessAvailable(test, io.pollkit.poller.Backend.KQUEUE);
         }
         int kq = Kqueue.kqueue();
         try {

@@ -23,10 +23,7 @@ public final class EmfileChild {
     public static void main(String[] args) throws Exception {
         int headroom = Integer.getInteger("emfile.headroom", 16);
         preloadClasses();
-        List<Integer> fds;
-        try (Stream<Path> s = Files.list(Path.of("/proc/self/fd"))) {
-            fds = s.map(p -> Integer.parseInt(p.getFileName().toString())).toList();
-        }
+        List<Integer> fds = Proc.fds();
         long highest = fds.stream().mapToInt(Integer::intValue).max().orElse(2);
         long limit = Math.max(fds.size(), highest + 1) + headroom;
         Rlimit.Limit old = Rlimit.getrlimit(RLIMIT_NOFILE());

@@ -54,10 +54,13 @@ class EmfileTest {
                 while (waiting.size() < 2) waiting.add(new Client(-1, connect(port)));   // these wait in the backlog
                 System.out.println("emfile/" + b.id() + ": " + accepted.size() + " clients accepted before EMFILE");
 
-                Thread.sleep(300);
-                double cpu = cpuShare(child.process.pid(), Duration.ofSeconds(1));
-                System.out.println("emfile/" + b.id() + ": " + Math.round(cpu * 100) + "% of a CPU while paused at the fd limit");
-                assertTrue(cpu < 0.30, "the server used " + Math.round(cpu * 100) + "% of a CPU while paused at the fd limit");
+                // A server that retries accept4 at once spins: one of its threads is runnable in every sample,
+                // however loaded the machine. A paused one waits in its poll between ticks.
+                double runnable = Proc.runnableShare(Proc.threads(child.process.pid()), Duration.ofSeconds(1), 100);
+                System.out.println("emfile/" + b.id() + ": a thread runnable in " + Math.round(runnable * 100)
+                        + "% of samples while paused at the fd limit");
+                assertTrue(runnable < 0.5, "a server thread was runnable in " + Math.round(runnable * 100)
+                        + "% of samples while paused at the fd limit: it spins");
                 assertEquals(1, log.count(PAUSE), "the pause is logged once, not once per retry:\n" + log.tail());
 
                 for (Client c : accepted) c.in.skip(c.in.available());   // the ticks so far
@@ -97,30 +100,5 @@ class EmfileTest {
     private static void awaitEither(LineCapture log, int connected, Duration timeout) {
         log.awaitCount(l -> l.matches("client \\d+ connected") || l.matches(PAUSE), connected + 1, timeout,
                 "a connected line or the EMFILE pause");
-    }
-
-    /** The share of one CPU the process used over {@code window}: (utime + stime) / wall time, from /proc/PID/stat. */
-    private static double cpuShare(long pid, Duration window) throws Exception {
-        long t0 = System.nanoTime(), c0 = cpuTicks(pid);
-        Thread.sleep(window.toMillis());
-        long c1 = cpuTicks(pid), t1 = System.nanoTime();
-        return (c1 - c0) / (double) clockTicksPerSecond() / ((t1 - t0) / 1e9);
-    }
-
-    private static long cpuTicks(long pid) throws IOException {
-        String stat = Files.readString(Path.of("/proc/" + pid + "/stat"), StandardCharsets.US_ASCII);
-        String[] f = stat.substring(stat.lastIndexOf(')') + 2).split(" ");   // from field 3 (state) on
-        return Long.parseLong(f[11]) + Long.parseLong(f[12]);                // fields 14 and 15: utime, stime
-    }
-
-    private static long clockTicksPerSecond() {
-        try {
-            Process p = new ProcessBuilder("getconf", "CLK_TCK").start();
-            String out = new String(p.getInputStream().readAllBytes(), StandardCharsets.US_ASCII).trim();
-            p.waitFor();
-            return Long.parseLong(out);
-        } catch (IOException | InterruptedException | NumberFormatException e) {
-            return 100;   // USER_HZ on every Linux configuration in practice
-        }
     }
 }

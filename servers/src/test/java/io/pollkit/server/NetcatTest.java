@@ -1,7 +1,6 @@
 package io.pollkit.server;
 
 import io.pollkit.poller.Backend;
-import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -32,11 +31,7 @@ class NetcatTest {
     void ncGetsTicks(Backend b, TestInfo info) throws Exception {
         Backends.assumeAvailable(b, info);
         for (String program : List.of("nc", "timeout")) {
-            if (!onPath(program)) {
-                String line = "SKIPPED NetcatTest.ncGetsTicks on " + b.id() + ": no " + program + " on the PATH";
-                System.out.println(line);
-                Assumptions.abort(line);
-            }
+            if (!onPath(program)) Backends.skip(info, "no " + program + " on the PATH");
         }
         try (RunningServer s = RunningServer.start(ServerKind.TICK, b)) {
             Process nc = new ProcessBuilder("timeout", "3", "nc", "127.0.0.1", Integer.toString(s.port))

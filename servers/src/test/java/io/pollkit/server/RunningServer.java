@@ -27,6 +27,8 @@ public final class RunningServer implements AutoCloseable {
     final LineCapture out, log;
     final LoopServer server;
     final int port;
+    /** The address it listens on, from its listening line: 127.0.0.1 unless the options bind another (::1). */
+    final String host;
     private final Thread thread;
     private volatile Throwable failure;
     private boolean closed;
@@ -49,13 +51,14 @@ public final class RunningServer implements AutoCloseable {
         });
         Matcher m;
         try {
-            m = out.await("listening on 127\\.0\\.0\\.1:(\\d+) backend=(\\w+)", WAIT);
+            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind()) + ")]?:(\\d+) backend=(\\w+)", WAIT);
         } catch (AssertionError e) {
             server.stop();
             throw e;
         }
-        this.port = Integer.parseInt(m.group(1));
-        assertEquals(backend.id(), m.group(2), "the backend in the listening line");
+        this.host = m.group(1);
+        this.port = Integer.parseInt(m.group(2));
+        assertEquals(backend.id(), m.group(3), "the backend in the listening line");
     }
 
     public static RunningServer start(ServerKind kind, Backend backend) throws IOException {
@@ -78,7 +81,7 @@ public final class RunningServer implements AutoCloseable {
         if (receiveBuffer > 0) s.setReceiveBufferSize(receiveBuffer);
         s.setSoTimeout((int) WAIT.toMillis());
         s.setTcpNoDelay(true);
-        s.connect(new java.net.InetSocketAddress("127.0.0.1", port), (int) WAIT.toMillis());
+        s.connect(new java.net.InetSocketAddress(host, port), (int) WAIT.toMillis());
         try {
             Client c = new Client(awaitConnected(before), s);
             opened.add(c);
