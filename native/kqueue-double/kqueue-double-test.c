@@ -159,6 +159,8 @@ static int t_disable_enable(void)
 	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
 	CHECK(change(kq, sv[0], EVFILT_WRITE, EV_ADD | EV_ENABLE, NULL) == 0);
 	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && e[0].filter == EVFILT_WRITE);
+	CHECK(change(kq, sv[0], EVFILT_WRITE, EV_DISABLE | EV_ENABLE, NULL) == 0); /* ENABLE wins */
+	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && e[0].filter == EVFILT_WRITE);
 	close(sv[0]), close(sv[1]), close(kq);
 	return 1;
 }

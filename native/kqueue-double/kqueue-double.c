@@ -256,10 +256,10 @@ static int apply_change(struct kq *k, const struct kevent *ch)
 		}
 		kn->udata = ch->udata;
 	}
+	if (ch->flags & EV_DISABLE) /* with both, EV_ENABLE wins, as on the BSDs and XNU */
+		kn->enabled = 0;
 	if (ch->flags & EV_ENABLE)
 		kn->enabled = 1;
-	if (ch->flags & EV_DISABLE)
-		kn->enabled = 0;
 	if (ch->flags & EV_DELETE)
 		memset(kn, 0, sizeof *kn);
 	kn->recheck = 0;
