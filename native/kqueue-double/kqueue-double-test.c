@@ -7,7 +7,12 @@
  * and exits non-zero on any failure.
  */
 #define _GNU_SOURCE
+#ifdef KQUEUE_DOUBLE_FREEBSD
+#include "freebsd.h"
+_Static_assert(sizeof(struct kevent) == 64, "FreeBSD's struct kevent");
+#else
 #include "darwin.h"
+#endif
 
 #include <arpa/inet.h>
 #include <dlfcn.h>
@@ -147,11 +152,16 @@ static int t_disable_enable(void)
 	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
 	CHECK(change(kq, sv[0], EVFILT_READ, EV_ENABLE, NULL) == 0);
 	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && e[0].filter == EVFILT_READ);
-	/* EV_ADD|EV_DISABLE adds a disabled knote; a later plain EV_ADD enables it. */
+	/* EV_ADD|EV_DISABLE adds a disabled knote; a later plain EV_ADD leaves it disabled
+	 * (FreeBSD and XNU enable only on EV_ENABLE); EV_ADD|EV_ENABLE enables it. */
 	CHECK(change(kq, sv[0], EVFILT_WRITE, EV_ADD | EV_DISABLE, NULL) == 0);
 	CHECK(change(kq, sv[0], EVFILT_READ, EV_DISABLE, NULL) == 0);
 	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
 	CHECK(change(kq, sv[0], EVFILT_WRITE, EV_ADD, NULL) == 0);
+	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
+	CHECK(change(kq, sv[0], EVFILT_WRITE, EV_ADD | EV_ENABLE, NULL) == 0);
+	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && e[0].filter == EVFILT_WRITE);
+	CHECK(change(kq, sv[0], EVFILT_WRITE, EV_DISABLE | EV_ENABLE, NULL) == 0); /* ENABLE wins */
 	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && e[0].filter == EVFILT_WRITE);
 	close(sv[0]), close(sv[1]), close(kq);
 	return 1;
@@ -273,6 +283,8 @@ static int t_connect_refused(void)
 	CHECK(change(kq, c, EVFILT_WRITE, EV_ADD, NULL) == 0);
 	CHECK(wait_for(kq, e, 4, &SEC) == 1);
 	CHECK(e[0].filter == EVFILT_WRITE && (e[0].flags & EV_EOF) && e[0].fflags == ECONNREFUSED);
+	/* kqueue leaves so_error in place, so a level knote reports it again. */
+	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && e[0].fflags == ECONNREFUSED);
 	close(c), close(kq);
 	return 1;
 }
@@ -546,6 +558,98 @@ static const char *run_case(int (*fn)(void))
 	return why;
 }
 
+static int t_timeout_limit(void)
+{
+	int sv[2], kq = kq_open();
+	struct kevent e[4];
+	struct timespec most = { 100000000, 0 }, over = { 100000001, 0 };
+	CHECK(kq >= 0 && pair(sv) == 0);
+	CHECK(change(kq, sv[0], EVFILT_WRITE, EV_ADD, NULL) == 0); /* ready: no wait */
+	CHECK(wait_for(kq, e, 4, &most) == 1);
+#ifdef KQUEUE_DOUBLE_FREEBSD
+	CHECK(wait_for(kq, e, 4, &over) == 1); /* FreeBSD: a huge timeout is no limit */
+#else
+	CHECK(wait_for(kq, e, 4, &over) == -1 && errno == EINVAL); /* XNU: over 1e8 s */
+#endif
+	close(sv[0]), close(sv[1]), close(kq);
+	return 1;
+}
+
+static int t_readd_keeps_mode(void)
+{
+	int sv[2], kq = kq_open(), u1, u2;
+	struct kevent e[4];
+	CHECK(kq >= 0 && pair(sv) == 0);
+	CHECK(write(sv[1], "x", 1) == 1);
+	/* A second EV_ADD without EV_ONESHOT: still one-shot, with the new udata. */
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_ADD | EV_ONESHOT, &u1) == 0);
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_ADD, &u2) == 0);
+	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && e[0].udata == &u2 && (e[0].flags & EV_ONESHOT));
+	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_DELETE, NULL) == -1 && errno == ENOENT); /* gone */
+	/* A second EV_ADD without EV_CLEAR: still edge-triggered. */
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_ADD | EV_CLEAR, &u1) == 0);
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_ADD, &u1) == 0);
+	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && (e[0].flags & EV_CLEAR));
+	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
+	/* A level knote does not become one-shot or edge by EV_ADD either. */
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_DELETE, NULL) == 0);
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_ADD, &u1) == 0);
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_ADD | EV_ONESHOT | EV_CLEAR, &u1) == 0);
+	CHECK(wait_for(kq, e, 4, &ZERO) == 1 && !(e[0].flags & (EV_ONESHOT | EV_CLEAR)));
+	CHECK(wait_for(kq, e, 4, &ZERO) == 1);
+	CHECK(wait_for(kq, e, 4, &ZERO) == 1);
+	close(sv[0]), close(sv[1]), close(kq);
+	return 1;
+}
+
+static int t_close_drops_pending(void)
+{
+	int sv[2], kq = kq_open(), d;
+	struct kevent e[4];
+	CHECK(kq >= 0 && pair(sv) == 0);
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_ADD, NULL) == 0);
+	CHECK(write(sv[1], "x", 1) == 1);
+	CHECK((d = dup(sv[0])) >= 0); /* the file stays open: epoll alone would keep reporting */
+	close(sv[0]);
+	long long t0 = now_ms();
+	struct timespec ms100 = { 0, 100000000 };
+	CHECK(wait_for(kq, e, 4, &ms100) == 0);
+	CHECK(now_ms() - t0 >= 90);
+	CHECK(write(sv[1], "y", 1) == 1); /* new data on the dup'd file: still nothing */
+	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
+	/* The same fd number reused for another socket starts without knotes or events. */
+	int b[2];
+	CHECK(pair(b) == 0 && b[0] == sv[0]);
+	CHECK(change(kq, b[0], EVFILT_READ, EV_ADD, &d) == 0);
+	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
+	CHECK(write(b[1], "z", 1) == 1);
+	CHECK(wait_for(kq, e, 4, &SEC) == 1 && e[0].udata == &d && e[0].data == 1);
+	close(d), close(sv[1]), close(b[0]), close(b[1]), close(kq);
+	return 1;
+}
+
+/* The same, with the fd closed while the kqueue holds a registration epoll cannot drop. */
+static int t_close_then_reuse_unregistered(void)
+{
+	int sv[2], kq = kq_open(), d, u;
+	struct kevent e[4];
+	CHECK(kq >= 0 && pair(sv) == 0);
+	CHECK(change(kq, sv[0], EVFILT_READ, EV_ADD, NULL) == 0);
+	CHECK((d = dup(sv[0])) >= 0);
+	close(sv[0]);
+	int b[2];
+	CHECK(pair(b) == 0 && b[0] == sv[0]); /* reused before the double noticed the close */
+	CHECK(change(kq, b[0], EVFILT_READ, EV_ADD, &u) == 0);
+	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
+	CHECK(write(sv[1], "x", 1) == 1); /* the old file becomes readable: not reported */
+	CHECK(wait_for(kq, e, 4, &ZERO) == 0);
+	CHECK(write(b[1], "yz", 2) == 2); /* the new one: reported, with its own data */
+	CHECK(wait_for(kq, e, 4, &SEC) == 1 && e[0].udata == &u && e[0].data == 2);
+	close(d), close(sv[1]), close(b[0]), close(b[1]), close(kq);
+	return 1;
+}
+
 int main(int argc, char **argv)
 {
 	const char *lib = argc > 1 ? argv[1] : getenv("POLLKIT_KQUEUE_LIB");
@@ -585,6 +689,10 @@ int main(int argc, char **argv)
 		{ "several kqueues, closed and reopened", t_several_kqueues },
 		{ "NULL timeout waits until an event", t_wait_forever },
 		{ "EINTR from a signal", t_eintr },
+		{ "timeout over 1e8 s: EINVAL on macOS, no limit on FreeBSD", t_timeout_limit },
+		{ "a second EV_ADD keeps EV_ONESHOT/EV_CLEAR, changes udata", t_readd_keeps_mode },
+		{ "close(2) drops pending events, even with the file dup'd", t_close_drops_pending },
+		{ "fd closed and reused: the old file's events are not reported", t_close_then_reuse_unregistered },
 	};
 	int passed = 0, failed = 0;
 	for (size_t i = 0; i < sizeof tests / sizeof tests[0]; i++) {

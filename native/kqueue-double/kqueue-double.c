@@ -20,7 +20,13 @@
  *  - EV_ONESHOT / EV_DISPATCH / EV_DISABLE are done in user space by recomputing the mask.
  */
 #define _GNU_SOURCE
+/* One source, two ABIs: the default is macOS's 32-byte struct kevent; built with
+ * -DKQUEUE_DOUBLE_FREEBSD it takes FreeBSD's 64-byte one (ext[4]) and FreeBSD's receipt form. */
+#ifdef KQUEUE_DOUBLE_FREEBSD
+#include "freebsd.h"
+#else
 #include "darwin.h"
+#endif
 
 #include <errno.h>
 #include <fcntl.h>
@@ -53,6 +59,8 @@ struct fdent {
 	dev_t dev;       /* identity of the open file the knotes belong to: detects a closed */
 	ino_t ino;       /* fd whose number now names a different file */
 	uint32_t mask;   /* events currently registered with epoll, 0 = not registered */
+	int soerr;       /* the socket error read from SO_ERROR (Linux clears it on read; kqueue
+	                  * keeps reporting it, so the double keeps it for the file's later events) */
 	int next;        /* which knote to report first (fairness when eventlist is short) */
 	struct knote kn[2]; /* [0] = EVFILT_READ, [1] = EVFILT_WRITE */
 };
@@ -156,6 +164,47 @@ static int sync_fd(struct kq *k, int fd, struct fdent *f)
 	return 0;
 }
 
+/* Whether fd is still open on the file whose knotes f holds. */
+static int same_file(int fd, const struct fdent *f)
+{
+	struct stat st;
+	return fstat(fd, &st) == 0 && st.st_dev == f->dev && st.st_ino == f->ino;
+}
+
+/* Replace the kqueue's epoll instance by a new one holding only the registrations of fds
+ * still open on their files, under the same fd number (dup3). epoll keeps watching a closed
+ * fd whose file is open elsewhere (dup, fork, SCM_RIGHTS) and no epoll_ctl can remove that
+ * registration any more; real kqueue drops the knotes at close(2), so the double drops the
+ * whole instance. A thread blocked in epoll_wait on the old instance is not woken: like the
+ * rest of the double, this assumes one thread uses a kqueue at a time. */
+static void rebuild(struct kq *k)
+{
+	int ep = epoll_create1(EPOLL_CLOEXEC);
+	if (ep < 0)
+		return; /* keep the old one: stale events are still refused on delivery */
+	for (int fd = 0; fd < k->nfds; fd++) {
+		struct fdent *f = &k->fds[fd];
+		struct epoll_event ev = { .events = f->mask, .data.fd = fd };
+		if (f->mask && (!same_file(fd, f) || epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev) < 0))
+			memset(f, 0, sizeof *f); /* closed or reused since: its knotes are gone */
+	}
+	if (dup3(ep, k->epfd, O_CLOEXEC) < 0) {
+		close(ep);
+		return;
+	}
+	close(ep);
+}
+
+/* Forget the knotes of a closed (or reused) fd number, as close(2) does on real kqueue. If
+ * epoll may still hold the old file, its registration goes with a rebuilt instance. */
+static void forget_fd(struct kq *k, struct fdent *f)
+{
+	int registered = f->mask != 0;
+	memset(f, 0, sizeof *f);
+	if (registered)
+		rebuild(k);
+}
+
 /* Look up fd's entry, checking that it still describes the file open under that number.
  * Real kqueue deletes an fd's knotes when it is closed; we notice only now, so knotes kept
  * for a different (closed) file are forgotten. Returns 0 or an errno (EBADF: not open). */
@@ -164,14 +213,14 @@ static int lookup_fd(struct kq *k, int fd, struct fdent **out)
 	struct stat st;
 	if (fstat(fd, &st) < 0) {
 		if (fd < k->nfds)
-			memset(&k->fds[fd], 0, sizeof k->fds[fd]); /* closed: epoll dropped it too */
+			forget_fd(k, &k->fds[fd]);
 		return EBADF;
 	}
 	if (grow((void **)&k->fds, &k->nfds, fd, sizeof *k->fds))
 		return ENOMEM;
 	struct fdent *f = &k->fds[fd];
 	if (f->dev != st.st_dev || f->ino != st.st_ino) {
-		memset(f, 0, sizeof *f); /* mask = 0: if epoll still has it, ADD retries as MOD */
+		forget_fd(k, f);
 		f->dev = st.st_dev;
 		f->ino = st.st_ino;
 	}
@@ -195,17 +244,22 @@ static int apply_change(struct kq *k, const struct kevent *ch)
 	if (!kn->on && !(ch->flags & EV_ADD))
 		return ENOENT; /* EV_DELETE/EV_ENABLE/EV_DISABLE of a missing knote */
 	if (ch->flags & EV_ADD) {
-		/* Adding an existing knote modifies it (flags, udata); EV_ADD implies EV_ENABLE
-		 * unless EV_DISABLE comes with it. */
-		kn->on = 1;
-		kn->flags = ch->flags & KN_KEEP;
+		/* A new knote takes its EV_ONESHOT/EV_CLEAR/EV_DISPATCH from this EV_ADD and starts
+		 * enabled unless EV_DISABLE comes with it. Adding an existing knote changes only its
+		 * udata (and fflags/data, which the double ignores), as in FreeBSD's and XNU's
+		 * kevent_register: its flags stay, and a disabled knote stays disabled without
+		 * EV_ENABLE. Changing a knote's mode takes EV_DELETE, then EV_ADD. */
+		if (!kn->on) {
+			kn->on = 1;
+			kn->flags = ch->flags & KN_KEEP;
+			kn->enabled = 1;
+		}
 		kn->udata = ch->udata;
-		kn->enabled = 1;
 	}
+	if (ch->flags & EV_DISABLE) /* with both, EV_ENABLE wins, as on the BSDs and XNU */
+		kn->enabled = 0;
 	if (ch->flags & EV_ENABLE)
 		kn->enabled = 1;
-	if (ch->flags & EV_DISABLE)
-		kn->enabled = 0;
 	if (ch->flags & EV_DELETE)
 		memset(kn, 0, sizeof *kn);
 	kn->recheck = 0;
@@ -249,7 +303,15 @@ static intptr_t write_data(int fd)
 static void deliver(struct kq *k, int fd, struct fdent *f, uint32_t rev, int only_recheck,
 		    struct kevent *out, int *n, int max)
 {
-	int soerr = -1, resync = 0, first = f->next;
+	int resync = 0, first = f->next;
+	if (rev & EPOLLERR) {
+		/* Linux's SO_ERROR is read-and-clear and has no peek: the error is kept here so
+		 * that every later event of this file reports it, as kqueue does (see README). */
+		int soerr = 0;
+		socklen_t len = sizeof soerr;
+		if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) == 0 && soerr)
+			f->soerr = soerr;
+	}
 	for (int j = 0; j < 2; j++) {
 		int i = first ^ j;
 		struct knote *kn = &f->kn[i];
@@ -277,16 +339,10 @@ static void deliver(struct kq *k, int fd, struct fdent *f, uint32_t rev, int onl
 		ev->udata = kn->udata;
 		/* EV_EOF: READ when the peer shut down its write side (RDHUP) or on hangup/error,
 		 * WRITE when the connection is gone (HUP/ERR). Like real kqueue, fflags carries the
-		 * pending socket error. NOTE: Linux SO_ERROR is read-and-clear (see README). */
-		if (rev & (i == 0 ? EPOLLRDHUP | EPOLLHUP | EPOLLERR : EPOLLHUP | EPOLLERR))
+		 * socket error. */
+		if (rev & (i == 0 ? EPOLLRDHUP | EPOLLHUP | EPOLLERR : EPOLLHUP | EPOLLERR)) {
 			ev->flags |= EV_EOF;
-		if (rev & EPOLLERR) {
-			if (soerr < 0) {
-				socklen_t len = sizeof soerr;
-				if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
-					soerr = 0;
-			}
-			ev->fflags = (uint32_t)soerr;
+			ev->fflags = (uint32_t)f->soerr;
 		}
 		ev->data = i == 0 ? read_data(fd) : write_data(fd);
 		kn->seen = k->calls;
@@ -329,6 +385,14 @@ static void recheck(struct kq *k, struct kevent *out, int *n, int max)
 		k->any_recheck = k->fds[fd].kn[0].recheck || k->fds[fd].kn[1].recheck;
 }
 
+/* XNU refuses (EINVAL) a kevent or select timeout over 1e8 seconds, its interval timers'
+ * limit; FreeBSD takes any timeout, a huge one meaning no limit. */
+#ifdef KQUEUE_DOUBLE_FREEBSD
+#define MAX_SEC INT64_MAX
+#else
+#define MAX_SEC 100000000
+#endif
+
 static int64_t now_ns(void)
 {
 	struct timespec t;
@@ -344,7 +408,7 @@ int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent 
 		return -1;
 	}
 	if (nchanges < 0 || nevents < 0 || (timeout && (timeout->tv_sec < 0 || timeout->tv_nsec < 0 ||
-						       timeout->tv_nsec >= 1000000000))) {
+						       timeout->tv_nsec >= 1000000000 || timeout->tv_sec > MAX_SEC))) {
 		errno = EINVAL;
 		return -1;
 	}
@@ -371,7 +435,11 @@ int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent 
 		if (!err && !(ch.flags & EV_RECEIPT))
 			continue;
 		if (n < nevents) {
+#ifdef KQUEUE_DOUBLE_FREEBSD
+			ch.flags = EV_ERROR; /* FreeBSD replaces the flags; macOS adds EV_ERROR */
+#else
 			ch.flags |= EV_ERROR;
+#endif
 			ch.data = err;
 			eventlist[n++] = ch;
 		} else if (err) {
@@ -418,13 +486,23 @@ int kevent(int kq, const struct kevent *changelist, int nchanges, struct kevent 
 		for (int e = 0; e < r; e++) {
 			int fd = evs[e].data.fd, before = n;
 			struct fdent *f = fd < k->nfds ? &k->fds[fd] : NULL;
+			if (f && f->mask && !same_file(fd, f)) {
+				/* Closed since it was registered: real kqueue removed its knotes at
+				 * close(2), so its pending events are never reported. */
+				forget_fd(k, f);
+				continue;
+			}
 			if (f)
 				deliver(k, fd, f, evs[e].events, 0, eventlist, &n, nevents);
-			/* Never keep an epoll registration nobody wants: it would fire forever. */
-			if (n == before && (!f || !want_mask(f))) {
+			/* Never keep an epoll registration nobody wants: it would fire forever. One
+			 * that cannot be removed belongs to a closed fd's file: drop the instance.
+			 * (mask 0 here: an event of this batch from an instance already dropped.) */
+			if (n == before && !f)
 				epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL);
-				if (f)
-					f->mask = 0;
+			else if (n == before && f->mask && !want_mask(f)) {
+				if (epoll_ctl(epfd, EPOLL_CTL_DEL, fd, NULL) < 0)
+					rebuild(k);
+				f->mask = 0;
 			}
 		}
 		/* Spurious wakeups (events nobody is interested in any more) do not end the wait:

@@ -33,15 +33,20 @@ import static io.pollkit.bindings.sys_event_h.EV_RECEIPT;
  * twice in one poll, once per filter. Changes are applied at once with EV_RECEIPT, so each failure is
  * reported by the call that caused it.
  *
+ * <p>A knote keeps the EV_CLEAR/EV_ONESHOT it was added with: a second EV_ADD changes only its udata on
+ * FreeBSD and XNU, and enables it only with EV_ENABLE. So {@link #modify} that changes the mode deletes
+ * both knotes and adds them anew, and every EV_ADD says EV_ENABLE or EV_DISABLE.
+ *
  * <p>Quirks: a hang-up (EV_EOF) arrives only through an enabled filter, so an fd registered with interest
  * 0 hears of none; a socket error arrives in {@code fflags} of an EV_EOF event (read it there: reading
  * SO_ERROR afterwards may give 0). KqueueQuirksTest pins these down.
  */
 final class KqueuePoller implements Poller {
     private final Arena arena = Arena.ofShared();
-    private final MemorySegment changes = kevent.allocateArray(2, arena), receipts = kevent.allocateArray(2, arena);
+    private final MemorySegment changes = kevent.allocateArray(4, arena), receipts = kevent.allocateArray(4, arena);
     private final MemorySegment zero = timespec.allocate(arena), ts = timespec.allocate(arena);
     private final BitSet registered = new BitSet();
+    private final BitSet edge = new BitSet(), oneshot = new BitSet();   // the mode each fd's knotes were added with
     private final int kq;
     private final Waker waker;
     private MemorySegment ready = MemorySegment.NULL;
@@ -54,7 +59,7 @@ final class KqueuePoller implements Poller {
             q = Kqueue.kqueue();
             kq = q;   // apply() below uses it
             w = new Waker();
-            apply(w.fd(), READ, Waker.TOKEN, "register");
+            apply(w.fd(), READ, Waker.TOKEN, "register", false);
         } catch (IOException | RuntimeException e) {
             if (w != null) w.close();
             if (q >= 0) Unistd.closeQuietly(q);
@@ -75,24 +80,39 @@ final class KqueuePoller implements Poller {
         return mode == EDGE || mode == ONESHOT;
     }
 
-    /** EV_ADD both filters, each enabled or disabled by the interest, and checks both receipts. */
-    private void apply(int fd, int interest, long token, String call) throws IOException {
+    /**
+     * EV_ADD both filters, each enabled or disabled by the interest, and checks every receipt; with
+     * {@code replace}, EV_DELETE both first (a one-shot knote that fired is gone: ENOENT is fine there).
+     */
+    private void apply(int fd, int interest, long token, String call, boolean replace) throws IOException {
         int modes = ((interest & EDGE) != 0 ? EV_CLEAR() : 0) | ((interest & ONESHOT) != 0 ? EV_ONESHOT() : 0);
         int read = EV_ADD() | EV_RECEIPT() | modes | ((interest & READ) != 0 ? EV_ENABLE() : EV_DISABLE());
         int write = EV_ADD() | EV_RECEIPT() | modes | ((interest & WRITE) != 0 ? EV_ENABLE() : EV_DISABLE());
-        Kqueue.EV_SET(changes, 0, fd, EVFILT_READ(), read, 0, 0, token);
-        Kqueue.EV_SET(changes, 1, fd, EVFILT_WRITE(), write, 0, 0, token);
-        change(fd, call);
+        int i = 0;
+        if (replace) {
+            Kqueue.EV_SET(changes, i++, fd, EVFILT_READ(), EV_DELETE() | EV_RECEIPT(), 0, 0, 0);
+            Kqueue.EV_SET(changes, i++, fd, EVFILT_WRITE(), EV_DELETE() | EV_RECEIPT(), 0, 0, 0);
+        }
+        Kqueue.EV_SET(changes, i++, fd, EVFILT_READ(), read, 0, 0, token);
+        Kqueue.EV_SET(changes, i++, fd, EVFILT_WRITE(), write, 0, 0, token);
+        change(fd, call, i, replace ? 2 : 0);
+        edge.set(fd, (interest & EDGE) != 0);
+        oneshot.set(fd, (interest & ONESHOT) != 0);
     }
 
-    private void change(int fd, String call) throws IOException {
+    /**
+     * Applies the first {@code count} changes; each carries EV_RECEIPT, so receipt i answers change i. An
+     * ENOENT in the first {@code deletes} (EV_DELETE of a knote already gone) is not an error.
+     */
+    private void change(int fd, String call, int count, int deletes) throws IOException {
         int n;
         do {   // EINTR before the changes were applied: apply them again
-            n = Kqueue.kevent(kq, changes, 2, receipts, 2, zero);
+            n = Kqueue.kevent(kq, changes, count, receipts, count, zero);
         } while (n == Results.INTERRUPTED);
         for (int i = 0; i < n; i++) {
             long err = receipts.get(kevent.data$layout(), i * kevent.sizeof() + kevent.data$offset());
-            if ((receipts.get(kevent.flags$layout(), i * kevent.sizeof() + kevent.flags$offset()) & EV_ERROR()) != 0 && err != 0) {
+            if ((receipts.get(kevent.flags$layout(), i * kevent.sizeof() + kevent.flags$offset()) & EV_ERROR()) != 0 && err != 0
+                    && !(i < deletes && err == ENOENT())) {
                 throw new ErrnoException("kqueue " + call + "(fd=" + fd + ")", (int) err);
             }
         }
@@ -102,7 +122,7 @@ final class KqueuePoller implements Poller {
     public void register(int fd, int interest, long token) throws IOException {
         Waker.checkToken(token);
         if (fd >= 0 && registered.get(fd)) throw new ErrnoException("kqueue register(fd=" + fd + ")", EEXIST());
-        apply(fd, interest, token, "register");
+        apply(fd, interest, token, "register", false);
         registered.set(fd);
     }
 
@@ -110,21 +130,19 @@ final class KqueuePoller implements Poller {
     public void modify(int fd, int interest, long token) throws IOException {
         Waker.checkToken(token);
         if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue modify(fd=" + fd + ")", ENOENT());
-        apply(fd, interest, token, "modify");
+        boolean sameMode = edge.get(fd) == ((interest & EDGE) != 0) && oneshot.get(fd) == ((interest & ONESHOT) != 0);
+        apply(fd, interest, token, "modify", !sameMode);
     }
 
     @Override
     public void unregister(int fd) throws IOException {
         if (fd < 0 || !registered.get(fd)) throw new ErrnoException("kqueue unregister(fd=" + fd + ")", ENOENT());
         registered.clear(fd);
+        edge.clear(fd);
+        oneshot.clear(fd);
         Kqueue.EV_SET(changes, 0, fd, EVFILT_READ(), EV_DELETE() | EV_RECEIPT(), 0, 0, 0);
         Kqueue.EV_SET(changes, 1, fd, EVFILT_WRITE(), EV_DELETE() | EV_RECEIPT(), 0, 0, 0);
-        try {
-            change(fd, "unregister");
-        } catch (ErrnoException e) {
-            // a one-shot knote that fired is gone already: ENOENT is not an error here
-            if (e.errno() != ENOENT()) throw e;
-        }
+        change(fd, "unregister", 2, 2);   // a one-shot knote that fired is gone already
     }
 
     @Override
@@ -134,7 +152,7 @@ final class KqueuePoller implements Poller {
             ready = kevent.allocateArray(capacity, arena);
         }
         events.clear();
-        int n = Kqueue.kevent(kq, null, 0, ready, events.capacity(), timeoutMillis < 0 ? null : Select.timespec(ts, timeoutMillis));
+        int n = Kqueue.kevent(kq, null, 0, ready, events.capacity(), timeoutMillis < 0 ? null : Select.timespec(ts, Timeouts.clamp(timeoutMillis)));
         if (n == Results.INTERRUPTED) return 0;
         for (int i = 0; i < n; i++) {
             long token = ready.get(kevent.udata$layout(), i * kevent.sizeof() + kevent.udata$offset()).address();

@@ -102,8 +102,9 @@ final class SelectPoller implements Poller {
         events.clear();
         MemorySegment.copy(readMaster, 0, readSet, 0, fd_set.sizeof());
         MemorySegment.copy(writeMaster, 0, writeSet, 0, fd_set.sizeof());
-        // Linux select rewrites the timeval with the time left: fill it anew every call.
-        int n = Select.select(maxFd + 1, readSet, writeSet, null, timeoutMillis < 0 ? null : Select.timeval(tv, timeoutMillis));
+        // Linux select rewrites the timeval with the time left: fill it anew every call. macOS refuses a long one.
+        int n = Select.select(maxFd + 1, readSet, writeSet, null,
+                timeoutMillis < 0 ? null : Select.timeval(tv, Timeouts.clamp(timeoutMillis)));
         if (n == Results.INTERRUPTED) return 0;
         if (n > 0 && FdSet.isSet(readSet, waker.fd())) {
             waker.drain();

@@ -3,12 +3,15 @@ package io.pollkit.poller;
 import io.pollkit.poller.PollerTesting.Expect;
 import io.pollkit.poller.PollerTesting.Fds;
 import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.Fcntl;
+import io.pollkit.sys.Unistd;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
 import java.util.Map;
 
 import static io.pollkit.bindings.errno_h.EBADF;
+import static io.pollkit.bindings.fcntl_h.F_DUPFD_CLOEXEC;
 import static io.pollkit.poller.Poller.ERROR;
 import static io.pollkit.poller.Poller.READ;
 import static io.pollkit.poller.Poller.READABLE;
@@ -83,6 +86,29 @@ class ClosedWhileRegisteredTest {
             expectNoEvents(p, events, 50);   // close(2) removed the knotes
             ErrnoException e = assertThrows(ErrnoException.class, () -> p.unregister(pair[0]));
             assertEquals(EBADF(), e.errno(), e.getMessage());
+        }
+    }
+
+    /**
+     * kqueue removes the knotes at close(2) even while the file stays open under another fd, where epoll
+     * keeps reporting the closed number (the Linux double rebuilds its epoll instance to follow kqueue).
+     */
+    @Test
+    void kqueueForgetsAnFdClosedWhileItsFileLivesOn(TestInfo test) throws Exception {
+        try (Poller p = open(test, Backend.KQUEUE); Fds fds = new Fds()) {
+            int[] pair = fds.pair();
+            Events events = new Events(8);
+            p.register(pair[0], READ, 1);
+            int copy = Fcntl.fcntl(pair[0], F_DUPFD_CLOEXEC(), 0);
+            try {
+                PollerTesting.write(pair[1], "x");
+                fds.close(pair[0]);
+                expectNoEvents(p, events, 50);
+                PollerTesting.write(pair[1], "y");   // news on the file still open as copy: still nothing
+                expectNoEvents(p, events, 50);
+            } finally {
+                Unistd.closeQuietly(copy);
+            }
         }
     }
 }

@@ -85,6 +85,18 @@ class KqueueQuirksTest {
         }
     }
 
+    /** kqueue leaves the socket error in place, so a level-triggered filter reports it on every poll. */
+    @Test
+    void theErrorComesWithEveryLaterEvent(TestInfo test) throws Exception {
+        try (Poller p = open(test, KQUEUE); Fds fds = new Fds()) {
+            int[] tcp = fds.tcpPair();
+            Events events = new Events(8);
+            p.register(tcp[0], READ, 1);
+            fds.reset(tcp[1]);
+            for (int i = 0; i < 3; i++) expectEvents(p, events, Expect.all(1, READABLE | HANGUP | ERROR));
+        }
+    }
+
     @Test
     void oneShotThatFiredCanStillBeUnregistered(TestInfo test) throws Exception {
         try (Poller p = open(test, KQUEUE); Fds fds = new Fds()) {
