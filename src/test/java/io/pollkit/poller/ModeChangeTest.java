@@ -33,7 +33,7 @@ class ModeChangeTest {
         Poller p = open(test, backend);
         if (!p.supports(EDGE) || !p.supports(ONESHOT)) {
             p.close();
-            PollerTesting.skip(test, backend, backend.id() + " has no edge-triggered or one-shot mode");
+            io.pollkit.testing.Skip.because(test, backend, backend.id() + " has no edge-triggered or one-shot mode");
         }
         return p;
     }
