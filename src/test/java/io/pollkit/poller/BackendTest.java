@@ -1,6 +1,7 @@
 package io.pollkit.poller;
 
 import io.pollkit.bindings.Platform;
+import io.pollkit.sys.Portable;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -34,6 +35,12 @@ class BackendTest {
         if (!Platform.NAME.startsWith("linux")) {
             System.out.println("SKIPPED BackendTest.epollIsTheDefaultOnLinux on " + Backend.defaultBackend().id() + ": this is " + Platform.NAME);
             org.junit.jupiter.api.Assumptions.abort("not Linux: " + Platform.NAME);
+        }
+        if (Portable.FORCED) {
+            // the portable paths forced (pom.xml: portable-paths): Linux as macOS would be, without epoll
+            assertEquals(Backend.POLL, Backend.defaultBackend());
+            assertTrue(Backend.EPOLL.unavailableReason().contains(Portable.PROPERTY), Backend.EPOLL.unavailableReason());
+            return;
         }
         assertEquals(Backend.EPOLL, Backend.defaultBackend());
         assertNull(Backend.EPOLL.unavailableReason());

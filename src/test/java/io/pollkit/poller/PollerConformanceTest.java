@@ -1,10 +1,12 @@
 package io.pollkit.poller;
 
+import io.pollkit.bindings.Platform;
 import io.pollkit.poller.PollerTesting.Expect;
 import io.pollkit.poller.PollerTesting.Fds;
 import io.pollkit.sys.ErrnoException;
 import io.pollkit.sys.Fcntl;
 import io.pollkit.sys.FdSet;
+import io.pollkit.sys.Portable;
 import io.pollkit.sys.Sockets;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
@@ -322,7 +324,10 @@ class PollerConformanceTest {
             fds.close(pair[1]);
             Sockets.shutdown(tcp[1], SHUT_RDWR());
             int hangUp = backend == Backend.SELECT ? READABLE : HANGUP;
-            Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, hangUp | READABLE), Expect.all(B, hangUp));
+            // Linux's poll without POLLRDHUP (the forced portable paths) sees the TCP peer's FIN only as readable;
+            // macOS's poll reports it as POLLHUP (its poll is built on kevent's EV_EOF).
+            int tcpHangUp = backend == Backend.POLL && !Portable.POLLRDHUP && Platform.NAME.startsWith("linux") ? READABLE : hangUp;
+            Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, hangUp | READABLE), Expect.all(B, tcpHangUp));
             assertEquals(0, seen.get(A) & ERROR, "a clean close is no error: " + Events.describe(seen.get(A)));
             assertEquals(0, seen.get(B) & ERROR, "a clean shutdown is no error: " + Events.describe(seen.get(B)));
             assertEquals(10, read(pair[0]), "the data written before the close is still there");
