@@ -25,9 +25,6 @@ import java.util.concurrent.locks.LockSupport;
 
 import static io.pollkit.bindings.signal_h.SIGWINCH;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -41,6 +38,14 @@ class EventLoopTest {
         if (!b.isAvailable()) {
             System.out.println("SKIPPED " + test + " on " + b.id() + ": " + b.unavailableReason());
             assumeTrue(false, b.unavailableReason());
+        }
+    }
+
+    /** One thread is signalled with gettid and tgkill, which only Linux has (bindings.spec: os:linux). */
+    static void assumeTgkill(Backend b, String test) {
+        if (io.pollkit.bindings.signal_h.tgkill$descriptor() == null) {
+            System.out.println("SKIPPED " + test + " on " + b.id() + ": no tgkill on " + io.pollkit.bindings.Platform.NAME);
+            assumeTrue(false, "no tgkill");
         }
     }
 
@@ -61,7 +66,7 @@ class EventLoopTest {
     void fixedRateTimerStaysOnScheduleWhileAClientFloodsLines(Backend backend) throws Exception {
         assumeAvailable(backend, "timers under a flood");
         final long period = 50, ticks = 30;
-        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         AtomicLong lines = new AtomicLong();
         List<Long> fired = new ArrayList<>();
         CountDownLatch done = new CountDownLatch(1);
@@ -89,7 +94,7 @@ class EventLoopTest {
                 }
                 // Full socket: wait a little rather than spin, so the flood is as fast as the socket, not a CPU hog
                 // competing with the loop for this machine's two cores.
-                if (Sockets.send(pair[1], flood, flood.byteSize(), MSG_NOSIGNAL()) < 0) LockSupport.parkNanos(200_000);
+                if (Sockets.send(pair[1], flood, flood.byteSize(), Sockets.NOSIGNAL) < 0) LockSupport.parkNanos(200_000);
             }
             assertTrue(done.await(1, TimeUnit.SECONDS), "only " + fired.size() + " of " + ticks + " ticks fired");
             loop.stop();
@@ -177,6 +182,7 @@ class EventLoopTest {
     @EnumSource(Backend.class)
     void aSignalDuringAWaitReturnsEarlyWithoutAnError(Backend backend) throws Exception {
         assumeAvailable(backend, "EINTR");
+        assumeTgkill(backend, "aSignalDuringAWaitReturnsEarlyWithoutAnError");
         installSigwinchHandler();
         try (Poller poller = backend.open()) {
             AtomicInteger tid = new AtomicInteger();
@@ -206,6 +212,7 @@ class EventLoopTest {
     @EnumSource(Backend.class)
     void signalsDoNotDisturbTheTimerSchedule(Backend backend) throws Exception {
         assumeAvailable(backend, "EINTR and timers");
+        assumeTgkill(backend, "signalsDoNotDisturbTheTimerSchedule");
         installSigwinchHandler();
         try (EventLoop loop = new EventLoop(backend, NO_LOG)) {
             AtomicInteger tid = new AtomicInteger();
@@ -246,7 +253,7 @@ class EventLoopTest {
 
     @Test
     void closeClosesEveryFdTheLoopOwns() throws Exception {
-        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         EventLoop loop = new EventLoop(Backend.EPOLL.isAvailable() ? Backend.EPOLL : Backend.POLL, NO_LOG);
         loop.register(pair[0], Poller.READ, (fd, ready) -> {});
         loop.register(pair[1], Poller.READ, (fd, ready) -> {});

@@ -33,8 +33,6 @@ import static io.pollkit.bindings.errno_h.ENOENT;
 import static io.pollkit.bindings.fcntl_h.F_DUPFD_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.AF_INET;
 import static io.pollkit.bindings.sys_socket_h.SHUT_RDWR;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static io.pollkit.poller.Poller.EDGE;
 import static io.pollkit.poller.Poller.ERROR;
@@ -132,16 +130,16 @@ class PollerConformanceTest {
     @EnumSource(Backend.class)
     void listenerReadableWithAPendingConnection(Backend backend, TestInfo test) throws Exception {
         try (Poller p = open(test, backend); Fds fds = new Fds()) {
-            int listener = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0));
+            int listener = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0));
             Sockets.bind(listener, new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             Sockets.listen(listener, 4);
             Events events = new Events(8);
             p.register(listener, READ, A);
             expectNoEvents(p, events, 0);
-            int client = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0));
+            int client = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.CLOEXEC, 0));
             assertTrue(Sockets.connect(client, Sockets.getsockname(listener)));
             expectEvents(p, events, Expect.all(A, READABLE));
-            int accepted = Sockets.accept4(listener, null, null, SOCK_CLOEXEC());
+            int accepted = Sockets.accept4(listener, null, null, Sockets.CLOEXEC);
             assertTrue(accepted >= 0, "readable listener: accept4 gave " + accepted);
             fds.add(accepted);
             expectNoEvents(p, events, 0);
