@@ -49,7 +49,8 @@ SERVER := $(if $(filter tick echo http raw-tick backends,$(firstword $(ARGS))),,
 run: build
 	JAVA_HOME=$(JDK) $(JDK)/bin/java -jar target/pollkit.jar $(SERVER) $(ARGS)
 
-# Regenerates bindings/answers and bindings/java from the headers (see bindings/README.md).
+# Regenerates bindings/answers and bindings/java from the headers (see bindings/README.md): every target whose
+# compiler is present; the darwin ones need zig (scripts/install-zig installs it outside the tree).
 bindings:
 	bindings/mkbindings all
 

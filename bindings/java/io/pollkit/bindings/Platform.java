@@ -5,6 +5,8 @@ package io.pollkit.bindings;
 import java.lang.foreign.FunctionDescriptor;
 import java.lang.foreign.GroupLayout;
 import java.lang.foreign.MemoryLayout;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
 import java.util.List;
 import java.util.Locale;
 
@@ -19,7 +21,7 @@ public final class Platform {
     public static final String NAME = detect(System.getProperty("os.name"), System.getProperty("os.arch"));
 
     /** The platforms with generated bindings. */
-    public static final List<String> SUPPORTED = List.of("linux-aarch64", "linux-x86_64");
+    public static final List<String> SUPPORTED = List.of("darwin-aarch64", "darwin-x86_64", "linux-aarch64", "linux-x86_64");
 
     /** Whether the running platform has generated bindings. */
     public static boolean isSupported() { return SUPPORTED.contains(NAME); }
@@ -45,6 +47,40 @@ public final class Platform {
                 + "); generate them on that platform with `make bindings`, which asks its C compiler for the layouts and constants");
     }
 
+    /** Whether the running platform's headers define the constant {@code name} (SOCK_NONBLOCK on Linux, not macOS). */
+    public static boolean defined(String name) {
+        try {
+            constant(name);
+            return true;
+        } catch (IllegalArgumentException e) {
+            return false;
+        }
+    }
+
+    static UnsupportedOperationException undefined(String name) {
+        return new UnsupportedOperationException(name + " is not defined on " + NAME);
+    }
+
+    /** A scalar of {@code layout}'s width (1, 2, 4 or 8 bytes) at {@code offset}, sign-extended. */
+    static long getScalar(MemorySegment s, ValueLayout layout, long offset) {
+        return switch ((int) layout.byteSize()) {
+            case 1 -> s.get((ValueLayout.OfByte) layout, offset);
+            case 2 -> s.get((ValueLayout.OfShort) layout, offset);
+            case 4 -> s.get((ValueLayout.OfInt) layout, offset);
+            default -> s.get((ValueLayout.OfLong) layout, offset);
+        };
+    }
+
+    /** Stores {@code value} narrowed to {@code layout}'s width at {@code offset}. */
+    static void setScalar(MemorySegment s, ValueLayout layout, long offset, long value) {
+        switch ((int) layout.byteSize()) {
+            case 1 -> s.set((ValueLayout.OfByte) layout, offset, (byte) value);
+            case 2 -> s.set((ValueLayout.OfShort) layout, offset, (short) value);
+            case 4 -> s.set((ValueLayout.OfInt) layout, offset, (int) value);
+            default -> s.set((ValueLayout.OfLong) layout, offset, value);
+        }
+    }
+
     /** {@code value}, or UnsatisfiedLinkError naming the symbol this platform's libraries lack. */
     static <T> T symbol(T value, String name) {
         if (value == null) throw new UnsatisfiedLinkError(name + " is not in the libraries loaded on " + NAME);
@@ -59,6 +95,8 @@ public final class Platform {
 
     static GroupLayout struct(String name) {
         return switch (NAME) {
+            case "darwin-aarch64" -> darwin_aarch64.struct(name);
+            case "darwin-x86_64" -> darwin_x86_64.struct(name);
             case "linux-aarch64" -> linux_aarch64.struct(name);
             case "linux-x86_64" -> linux_x86_64.struct(name);
             default -> throw unsupported();
@@ -67,6 +105,8 @@ public final class Platform {
 
     static long constant(String name) {
         return switch (NAME) {
+            case "darwin-aarch64" -> darwin_aarch64.constant(name);
+            case "darwin-x86_64" -> darwin_x86_64.constant(name);
             case "linux-aarch64" -> linux_aarch64.constant(name);
             case "linux-x86_64" -> linux_x86_64.constant(name);
             default -> throw unsupported();
@@ -75,6 +115,8 @@ public final class Platform {
 
     static FunctionDescriptor function(String name) {
         return switch (NAME) {
+            case "darwin-aarch64" -> darwin_aarch64.function(name);
+            case "darwin-x86_64" -> darwin_x86_64.function(name);
             case "linux-aarch64" -> linux_aarch64.function(name);
             case "linux-x86_64" -> linux_x86_64.function(name);
             default -> throw unsupported();
@@ -83,6 +125,8 @@ public final class Platform {
 
     static String name(String group, int value) {
         return switch (NAME) {
+            case "darwin-aarch64" -> darwin_aarch64.name(group, value);
+            case "darwin-x86_64" -> darwin_x86_64.name(group, value);
             case "linux-aarch64" -> linux_aarch64.name(group, value);
             case "linux-x86_64" -> linux_x86_64.name(group, value);
             default -> throw unsupported();
@@ -91,6 +135,8 @@ public final class Platform {
 
     static String source(String header) {
         return switch (NAME) {
+            case "darwin-aarch64" -> darwin_aarch64.source(header);
+            case "darwin-x86_64" -> darwin_x86_64.source(header);
             case "linux-aarch64" -> linux_aarch64.source(header);
             case "linux-x86_64" -> linux_x86_64.source(header);
             default -> throw unsupported();

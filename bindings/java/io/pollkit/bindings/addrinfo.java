@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct addrinfo</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>48</td><td>8</td><td>ai_flags @0, ai_family @4, ai_socktype @8, ai_protocol @12, ai_addrlen @16, ai_addr @32, ai_canonname @24, ai_next @40</td></tr>
+ * <tr><td>darwin-x86_64</td><td>48</td><td>8</td><td>ai_flags @0, ai_family @4, ai_socktype @8, ai_protocol @12, ai_addrlen @16, ai_addr @32, ai_canonname @24, ai_next @40</td></tr>
  * <tr><td>linux-aarch64</td><td>48</td><td>8</td><td>ai_flags @0, ai_family @4, ai_socktype @8, ai_protocol @12, ai_addrlen @16, ai_addr @24, ai_canonname @32, ai_next @40</td></tr>
  * <tr><td>linux-x86_64</td><td>48</td><td>8</td><td>ai_flags @0, ai_family @4, ai_socktype @8, ai_protocol @12, ai_addrlen @16, ai_addr @24, ai_canonname @32, ai_next @40</td></tr>
  * </table>

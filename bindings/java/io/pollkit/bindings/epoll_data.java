@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>union epoll_data</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td colspan="3">not defined</td></tr>
+ * <tr><td>darwin-x86_64</td><td colspan="3">not defined</td></tr>
  * <tr><td>linux-aarch64</td><td>8</td><td>8</td><td>ptr @0, fd @0, u32 @0, u64 @0</td></tr>
  * <tr><td>linux-x86_64</td><td>8</td><td>8</td><td>ptr @0, fd @0, u32 @0, u64 @0</td></tr>
  * </table>

@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct epoll_event</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td colspan="3">not defined</td></tr>
+ * <tr><td>darwin-x86_64</td><td colspan="3">not defined</td></tr>
  * <tr><td>linux-aarch64</td><td>16</td><td>8</td><td>events @0, data @8</td></tr>
  * <tr><td>linux-x86_64</td><td>12</td><td>1</td><td>events @0, data @4</td></tr>
  * </table>

@@ -63,10 +63,12 @@ public class errno_h {
         return EADDRNOTAVAIL;
     }
 
-    private static final int EADV = (int) Platform.constant("EADV");
+    private static final boolean EADV$DEFINED = Platform.defined("EADV");
+    private static final int EADV = EADV$DEFINED ? (int) Platform.constant("EADV") : 0;
 
-    /** {@code #define EADV} */
+    /** {@code #define EADV}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EADV() {
+        if (!EADV$DEFINED) throw Platform.undefined("EADV");
         return EADV;
     }
 
@@ -91,11 +93,40 @@ public class errno_h {
         return EALREADY;
     }
 
-    private static final int EBADE = (int) Platform.constant("EBADE");
+    private static final boolean EAUTH$DEFINED = Platform.defined("EAUTH");
+    private static final int EAUTH = EAUTH$DEFINED ? (int) Platform.constant("EAUTH") : 0;
 
-    /** {@code #define EBADE} */
+    /** {@code #define EAUTH}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EAUTH() {
+        if (!EAUTH$DEFINED) throw Platform.undefined("EAUTH");
+        return EAUTH;
+    }
+
+    private static final boolean EBADARCH$DEFINED = Platform.defined("EBADARCH");
+    private static final int EBADARCH = EBADARCH$DEFINED ? (int) Platform.constant("EBADARCH") : 0;
+
+    /** {@code #define EBADARCH}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EBADARCH() {
+        if (!EBADARCH$DEFINED) throw Platform.undefined("EBADARCH");
+        return EBADARCH;
+    }
+
+    private static final boolean EBADE$DEFINED = Platform.defined("EBADE");
+    private static final int EBADE = EBADE$DEFINED ? (int) Platform.constant("EBADE") : 0;
+
+    /** {@code #define EBADE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EBADE() {
+        if (!EBADE$DEFINED) throw Platform.undefined("EBADE");
         return EBADE;
+    }
+
+    private static final boolean EBADEXEC$DEFINED = Platform.defined("EBADEXEC");
+    private static final int EBADEXEC = EBADEXEC$DEFINED ? (int) Platform.constant("EBADEXEC") : 0;
+
+    /** {@code #define EBADEXEC}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EBADEXEC() {
+        if (!EBADEXEC$DEFINED) throw Platform.undefined("EBADEXEC");
+        return EBADEXEC;
     }
 
     private static final int EBADF = (int) Platform.constant("EBADF");
@@ -105,11 +136,22 @@ public class errno_h {
         return EBADF;
     }
 
-    private static final int EBADFD = (int) Platform.constant("EBADFD");
+    private static final boolean EBADFD$DEFINED = Platform.defined("EBADFD");
+    private static final int EBADFD = EBADFD$DEFINED ? (int) Platform.constant("EBADFD") : 0;
 
-    /** {@code #define EBADFD} */
+    /** {@code #define EBADFD}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EBADFD() {
+        if (!EBADFD$DEFINED) throw Platform.undefined("EBADFD");
         return EBADFD;
+    }
+
+    private static final boolean EBADMACHO$DEFINED = Platform.defined("EBADMACHO");
+    private static final int EBADMACHO = EBADMACHO$DEFINED ? (int) Platform.constant("EBADMACHO") : 0;
+
+    /** {@code #define EBADMACHO}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EBADMACHO() {
+        if (!EBADMACHO$DEFINED) throw Platform.undefined("EBADMACHO");
+        return EBADMACHO;
     }
 
     private static final int EBADMSG = (int) Platform.constant("EBADMSG");
@@ -119,31 +161,48 @@ public class errno_h {
         return EBADMSG;
     }
 
-    private static final int EBADR = (int) Platform.constant("EBADR");
+    private static final boolean EBADR$DEFINED = Platform.defined("EBADR");
+    private static final int EBADR = EBADR$DEFINED ? (int) Platform.constant("EBADR") : 0;
 
-    /** {@code #define EBADR} */
+    /** {@code #define EBADR}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EBADR() {
+        if (!EBADR$DEFINED) throw Platform.undefined("EBADR");
         return EBADR;
     }
 
-    private static final int EBADRQC = (int) Platform.constant("EBADRQC");
+    private static final boolean EBADRPC$DEFINED = Platform.defined("EBADRPC");
+    private static final int EBADRPC = EBADRPC$DEFINED ? (int) Platform.constant("EBADRPC") : 0;
 
-    /** {@code #define EBADRQC} */
+    /** {@code #define EBADRPC}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EBADRPC() {
+        if (!EBADRPC$DEFINED) throw Platform.undefined("EBADRPC");
+        return EBADRPC;
+    }
+
+    private static final boolean EBADRQC$DEFINED = Platform.defined("EBADRQC");
+    private static final int EBADRQC = EBADRQC$DEFINED ? (int) Platform.constant("EBADRQC") : 0;
+
+    /** {@code #define EBADRQC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EBADRQC() {
+        if (!EBADRQC$DEFINED) throw Platform.undefined("EBADRQC");
         return EBADRQC;
     }
 
-    private static final int EBADSLT = (int) Platform.constant("EBADSLT");
+    private static final boolean EBADSLT$DEFINED = Platform.defined("EBADSLT");
+    private static final int EBADSLT = EBADSLT$DEFINED ? (int) Platform.constant("EBADSLT") : 0;
 
-    /** {@code #define EBADSLT} */
+    /** {@code #define EBADSLT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EBADSLT() {
+        if (!EBADSLT$DEFINED) throw Platform.undefined("EBADSLT");
         return EBADSLT;
     }
 
-    private static final int EBFONT = (int) Platform.constant("EBFONT");
+    private static final boolean EBFONT$DEFINED = Platform.defined("EBFONT");
+    private static final int EBFONT = EBFONT$DEFINED ? (int) Platform.constant("EBFONT") : 0;
 
-    /** {@code #define EBFONT} */
+    /** {@code #define EBFONT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EBFONT() {
+        if (!EBFONT$DEFINED) throw Platform.undefined("EBFONT");
         return EBFONT;
     }
 
@@ -168,17 +227,21 @@ public class errno_h {
         return ECHILD;
     }
 
-    private static final int ECHRNG = (int) Platform.constant("ECHRNG");
+    private static final boolean ECHRNG$DEFINED = Platform.defined("ECHRNG");
+    private static final int ECHRNG = ECHRNG$DEFINED ? (int) Platform.constant("ECHRNG") : 0;
 
-    /** {@code #define ECHRNG} */
+    /** {@code #define ECHRNG}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ECHRNG() {
+        if (!ECHRNG$DEFINED) throw Platform.undefined("ECHRNG");
         return ECHRNG;
     }
 
-    private static final int ECOMM = (int) Platform.constant("ECOMM");
+    private static final boolean ECOMM$DEFINED = Platform.defined("ECOMM");
+    private static final int ECOMM = ECOMM$DEFINED ? (int) Platform.constant("ECOMM") : 0;
 
-    /** {@code #define ECOMM} */
+    /** {@code #define ECOMM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ECOMM() {
+        if (!ECOMM$DEFINED) throw Platform.undefined("ECOMM");
         return ECOMM;
     }
 
@@ -210,10 +273,12 @@ public class errno_h {
         return EDEADLK;
     }
 
-    private static final int EDEADLOCK = (int) Platform.constant("EDEADLOCK");
+    private static final boolean EDEADLOCK$DEFINED = Platform.defined("EDEADLOCK");
+    private static final int EDEADLOCK = EDEADLOCK$DEFINED ? (int) Platform.constant("EDEADLOCK") : 0;
 
-    /** {@code #define EDEADLOCK} */
+    /** {@code #define EDEADLOCK}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EDEADLOCK() {
+        if (!EDEADLOCK$DEFINED) throw Platform.undefined("EDEADLOCK");
         return EDEADLOCK;
     }
 
@@ -224,6 +289,15 @@ public class errno_h {
         return EDESTADDRREQ;
     }
 
+    private static final boolean EDEVERR$DEFINED = Platform.defined("EDEVERR");
+    private static final int EDEVERR = EDEVERR$DEFINED ? (int) Platform.constant("EDEVERR") : 0;
+
+    /** {@code #define EDEVERR}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EDEVERR() {
+        if (!EDEVERR$DEFINED) throw Platform.undefined("EDEVERR");
+        return EDEVERR;
+    }
+
     private static final int EDOM = (int) Platform.constant("EDOM");
 
     /** {@code #define EDOM} */
@@ -231,10 +305,12 @@ public class errno_h {
         return EDOM;
     }
 
-    private static final int EDOTDOT = (int) Platform.constant("EDOTDOT");
+    private static final boolean EDOTDOT$DEFINED = Platform.defined("EDOTDOT");
+    private static final int EDOTDOT = EDOTDOT$DEFINED ? (int) Platform.constant("EDOTDOT") : 0;
 
-    /** {@code #define EDOTDOT} */
+    /** {@code #define EDOTDOT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EDOTDOT() {
+        if (!EDOTDOT$DEFINED) throw Platform.undefined("EDOTDOT");
         return EDOTDOT;
     }
 
@@ -266,6 +342,15 @@ public class errno_h {
         return EFBIG;
     }
 
+    private static final boolean EFTYPE$DEFINED = Platform.defined("EFTYPE");
+    private static final int EFTYPE = EFTYPE$DEFINED ? (int) Platform.constant("EFTYPE") : 0;
+
+    /** {@code #define EFTYPE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EFTYPE() {
+        if (!EFTYPE$DEFINED) throw Platform.undefined("EFTYPE");
+        return EFTYPE;
+    }
+
     private static final int EHOSTDOWN = (int) Platform.constant("EHOSTDOWN");
 
     /** {@code #define EHOSTDOWN} */
@@ -280,10 +365,12 @@ public class errno_h {
         return EHOSTUNREACH;
     }
 
-    private static final int EHWPOISON = (int) Platform.constant("EHWPOISON");
+    private static final boolean EHWPOISON$DEFINED = Platform.defined("EHWPOISON");
+    private static final int EHWPOISON = EHWPOISON$DEFINED ? (int) Platform.constant("EHWPOISON") : 0;
 
-    /** {@code #define EHWPOISON} */
+    /** {@code #define EHWPOISON}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EHWPOISON() {
+        if (!EHWPOISON$DEFINED) throw Platform.undefined("EHWPOISON");
         return EHWPOISON;
     }
 
@@ -343,101 +430,138 @@ public class errno_h {
         return EISDIR;
     }
 
-    private static final int EISNAM = (int) Platform.constant("EISNAM");
+    private static final boolean EISNAM$DEFINED = Platform.defined("EISNAM");
+    private static final int EISNAM = EISNAM$DEFINED ? (int) Platform.constant("EISNAM") : 0;
 
-    /** {@code #define EISNAM} */
+    /** {@code #define EISNAM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EISNAM() {
+        if (!EISNAM$DEFINED) throw Platform.undefined("EISNAM");
         return EISNAM;
     }
 
-    private static final int EKEYEXPIRED = (int) Platform.constant("EKEYEXPIRED");
+    private static final boolean EKEYEXPIRED$DEFINED = Platform.defined("EKEYEXPIRED");
+    private static final int EKEYEXPIRED = EKEYEXPIRED$DEFINED ? (int) Platform.constant("EKEYEXPIRED") : 0;
 
-    /** {@code #define EKEYEXPIRED} */
+    /** {@code #define EKEYEXPIRED}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EKEYEXPIRED() {
+        if (!EKEYEXPIRED$DEFINED) throw Platform.undefined("EKEYEXPIRED");
         return EKEYEXPIRED;
     }
 
-    private static final int EKEYREJECTED = (int) Platform.constant("EKEYREJECTED");
+    private static final boolean EKEYREJECTED$DEFINED = Platform.defined("EKEYREJECTED");
+    private static final int EKEYREJECTED = EKEYREJECTED$DEFINED ? (int) Platform.constant("EKEYREJECTED") : 0;
 
-    /** {@code #define EKEYREJECTED} */
+    /** {@code #define EKEYREJECTED}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EKEYREJECTED() {
+        if (!EKEYREJECTED$DEFINED) throw Platform.undefined("EKEYREJECTED");
         return EKEYREJECTED;
     }
 
-    private static final int EKEYREVOKED = (int) Platform.constant("EKEYREVOKED");
+    private static final boolean EKEYREVOKED$DEFINED = Platform.defined("EKEYREVOKED");
+    private static final int EKEYREVOKED = EKEYREVOKED$DEFINED ? (int) Platform.constant("EKEYREVOKED") : 0;
 
-    /** {@code #define EKEYREVOKED} */
+    /** {@code #define EKEYREVOKED}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EKEYREVOKED() {
+        if (!EKEYREVOKED$DEFINED) throw Platform.undefined("EKEYREVOKED");
         return EKEYREVOKED;
     }
 
-    private static final int EL2HLT = (int) Platform.constant("EL2HLT");
+    private static final boolean EL2HLT$DEFINED = Platform.defined("EL2HLT");
+    private static final int EL2HLT = EL2HLT$DEFINED ? (int) Platform.constant("EL2HLT") : 0;
 
-    /** {@code #define EL2HLT} */
+    /** {@code #define EL2HLT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EL2HLT() {
+        if (!EL2HLT$DEFINED) throw Platform.undefined("EL2HLT");
         return EL2HLT;
     }
 
-    private static final int EL2NSYNC = (int) Platform.constant("EL2NSYNC");
+    private static final boolean EL2NSYNC$DEFINED = Platform.defined("EL2NSYNC");
+    private static final int EL2NSYNC = EL2NSYNC$DEFINED ? (int) Platform.constant("EL2NSYNC") : 0;
 
-    /** {@code #define EL2NSYNC} */
+    /** {@code #define EL2NSYNC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EL2NSYNC() {
+        if (!EL2NSYNC$DEFINED) throw Platform.undefined("EL2NSYNC");
         return EL2NSYNC;
     }
 
-    private static final int EL3HLT = (int) Platform.constant("EL3HLT");
+    private static final boolean EL3HLT$DEFINED = Platform.defined("EL3HLT");
+    private static final int EL3HLT = EL3HLT$DEFINED ? (int) Platform.constant("EL3HLT") : 0;
 
-    /** {@code #define EL3HLT} */
+    /** {@code #define EL3HLT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EL3HLT() {
+        if (!EL3HLT$DEFINED) throw Platform.undefined("EL3HLT");
         return EL3HLT;
     }
 
-    private static final int EL3RST = (int) Platform.constant("EL3RST");
+    private static final boolean EL3RST$DEFINED = Platform.defined("EL3RST");
+    private static final int EL3RST = EL3RST$DEFINED ? (int) Platform.constant("EL3RST") : 0;
 
-    /** {@code #define EL3RST} */
+    /** {@code #define EL3RST}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EL3RST() {
+        if (!EL3RST$DEFINED) throw Platform.undefined("EL3RST");
         return EL3RST;
     }
 
-    private static final int ELIBACC = (int) Platform.constant("ELIBACC");
+    private static final boolean ELAST$DEFINED = Platform.defined("ELAST");
+    private static final int ELAST = ELAST$DEFINED ? (int) Platform.constant("ELAST") : 0;
 
-    /** {@code #define ELIBACC} */
+    /** {@code #define ELAST}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int ELAST() {
+        if (!ELAST$DEFINED) throw Platform.undefined("ELAST");
+        return ELAST;
+    }
+
+    private static final boolean ELIBACC$DEFINED = Platform.defined("ELIBACC");
+    private static final int ELIBACC = ELIBACC$DEFINED ? (int) Platform.constant("ELIBACC") : 0;
+
+    /** {@code #define ELIBACC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ELIBACC() {
+        if (!ELIBACC$DEFINED) throw Platform.undefined("ELIBACC");
         return ELIBACC;
     }
 
-    private static final int ELIBBAD = (int) Platform.constant("ELIBBAD");
+    private static final boolean ELIBBAD$DEFINED = Platform.defined("ELIBBAD");
+    private static final int ELIBBAD = ELIBBAD$DEFINED ? (int) Platform.constant("ELIBBAD") : 0;
 
-    /** {@code #define ELIBBAD} */
+    /** {@code #define ELIBBAD}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ELIBBAD() {
+        if (!ELIBBAD$DEFINED) throw Platform.undefined("ELIBBAD");
         return ELIBBAD;
     }
 
-    private static final int ELIBEXEC = (int) Platform.constant("ELIBEXEC");
+    private static final boolean ELIBEXEC$DEFINED = Platform.defined("ELIBEXEC");
+    private static final int ELIBEXEC = ELIBEXEC$DEFINED ? (int) Platform.constant("ELIBEXEC") : 0;
 
-    /** {@code #define ELIBEXEC} */
+    /** {@code #define ELIBEXEC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ELIBEXEC() {
+        if (!ELIBEXEC$DEFINED) throw Platform.undefined("ELIBEXEC");
         return ELIBEXEC;
     }
 
-    private static final int ELIBMAX = (int) Platform.constant("ELIBMAX");
+    private static final boolean ELIBMAX$DEFINED = Platform.defined("ELIBMAX");
+    private static final int ELIBMAX = ELIBMAX$DEFINED ? (int) Platform.constant("ELIBMAX") : 0;
 
-    /** {@code #define ELIBMAX} */
+    /** {@code #define ELIBMAX}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ELIBMAX() {
+        if (!ELIBMAX$DEFINED) throw Platform.undefined("ELIBMAX");
         return ELIBMAX;
     }
 
-    private static final int ELIBSCN = (int) Platform.constant("ELIBSCN");
+    private static final boolean ELIBSCN$DEFINED = Platform.defined("ELIBSCN");
+    private static final int ELIBSCN = ELIBSCN$DEFINED ? (int) Platform.constant("ELIBSCN") : 0;
 
-    /** {@code #define ELIBSCN} */
+    /** {@code #define ELIBSCN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ELIBSCN() {
+        if (!ELIBSCN$DEFINED) throw Platform.undefined("ELIBSCN");
         return ELIBSCN;
     }
 
-    private static final int ELNRNG = (int) Platform.constant("ELNRNG");
+    private static final boolean ELNRNG$DEFINED = Platform.defined("ELNRNG");
+    private static final int ELNRNG = ELNRNG$DEFINED ? (int) Platform.constant("ELNRNG") : 0;
 
-    /** {@code #define ELNRNG} */
+    /** {@code #define ELNRNG}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ELNRNG() {
+        if (!ELNRNG$DEFINED) throw Platform.undefined("ELNRNG");
         return ELNRNG;
     }
 
@@ -448,10 +572,12 @@ public class errno_h {
         return ELOOP;
     }
 
-    private static final int EMEDIUMTYPE = (int) Platform.constant("EMEDIUMTYPE");
+    private static final boolean EMEDIUMTYPE$DEFINED = Platform.defined("EMEDIUMTYPE");
+    private static final int EMEDIUMTYPE = EMEDIUMTYPE$DEFINED ? (int) Platform.constant("EMEDIUMTYPE") : 0;
 
-    /** {@code #define EMEDIUMTYPE} */
+    /** {@code #define EMEDIUMTYPE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EMEDIUMTYPE() {
+        if (!EMEDIUMTYPE$DEFINED) throw Platform.undefined("EMEDIUMTYPE");
         return EMEDIUMTYPE;
     }
 
@@ -490,11 +616,22 @@ public class errno_h {
         return ENAMETOOLONG;
     }
 
-    private static final int ENAVAIL = (int) Platform.constant("ENAVAIL");
+    private static final boolean ENAVAIL$DEFINED = Platform.defined("ENAVAIL");
+    private static final int ENAVAIL = ENAVAIL$DEFINED ? (int) Platform.constant("ENAVAIL") : 0;
 
-    /** {@code #define ENAVAIL} */
+    /** {@code #define ENAVAIL}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENAVAIL() {
+        if (!ENAVAIL$DEFINED) throw Platform.undefined("ENAVAIL");
         return ENAVAIL;
+    }
+
+    private static final boolean ENEEDAUTH$DEFINED = Platform.defined("ENEEDAUTH");
+    private static final int ENEEDAUTH = ENEEDAUTH$DEFINED ? (int) Platform.constant("ENEEDAUTH") : 0;
+
+    /** {@code #define ENEEDAUTH}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int ENEEDAUTH() {
+        if (!ENEEDAUTH$DEFINED) throw Platform.undefined("ENEEDAUTH");
+        return ENEEDAUTH;
     }
 
     private static final int ENETDOWN = (int) Platform.constant("ENETDOWN");
@@ -525,11 +662,22 @@ public class errno_h {
         return ENFILE;
     }
 
-    private static final int ENOANO = (int) Platform.constant("ENOANO");
+    private static final boolean ENOANO$DEFINED = Platform.defined("ENOANO");
+    private static final int ENOANO = ENOANO$DEFINED ? (int) Platform.constant("ENOANO") : 0;
 
-    /** {@code #define ENOANO} */
+    /** {@code #define ENOANO}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENOANO() {
+        if (!ENOANO$DEFINED) throw Platform.undefined("ENOANO");
         return ENOANO;
+    }
+
+    private static final boolean ENOATTR$DEFINED = Platform.defined("ENOATTR");
+    private static final int ENOATTR = ENOATTR$DEFINED ? (int) Platform.constant("ENOATTR") : 0;
+
+    /** {@code #define ENOATTR}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int ENOATTR() {
+        if (!ENOATTR$DEFINED) throw Platform.undefined("ENOATTR");
+        return ENOATTR;
     }
 
     private static final int ENOBUFS = (int) Platform.constant("ENOBUFS");
@@ -539,10 +687,12 @@ public class errno_h {
         return ENOBUFS;
     }
 
-    private static final int ENOCSI = (int) Platform.constant("ENOCSI");
+    private static final boolean ENOCSI$DEFINED = Platform.defined("ENOCSI");
+    private static final int ENOCSI = ENOCSI$DEFINED ? (int) Platform.constant("ENOCSI") : 0;
 
-    /** {@code #define ENOCSI} */
+    /** {@code #define ENOCSI}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENOCSI() {
+        if (!ENOCSI$DEFINED) throw Platform.undefined("ENOCSI");
         return ENOCSI;
     }
 
@@ -574,10 +724,12 @@ public class errno_h {
         return ENOEXEC;
     }
 
-    private static final int ENOKEY = (int) Platform.constant("ENOKEY");
+    private static final boolean ENOKEY$DEFINED = Platform.defined("ENOKEY");
+    private static final int ENOKEY = ENOKEY$DEFINED ? (int) Platform.constant("ENOKEY") : 0;
 
-    /** {@code #define ENOKEY} */
+    /** {@code #define ENOKEY}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENOKEY() {
+        if (!ENOKEY$DEFINED) throw Platform.undefined("ENOKEY");
         return ENOKEY;
     }
 
@@ -595,10 +747,12 @@ public class errno_h {
         return ENOLINK;
     }
 
-    private static final int ENOMEDIUM = (int) Platform.constant("ENOMEDIUM");
+    private static final boolean ENOMEDIUM$DEFINED = Platform.defined("ENOMEDIUM");
+    private static final int ENOMEDIUM = ENOMEDIUM$DEFINED ? (int) Platform.constant("ENOMEDIUM") : 0;
 
-    /** {@code #define ENOMEDIUM} */
+    /** {@code #define ENOMEDIUM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENOMEDIUM() {
+        if (!ENOMEDIUM$DEFINED) throw Platform.undefined("ENOMEDIUM");
         return ENOMEDIUM;
     }
 
@@ -616,18 +770,31 @@ public class errno_h {
         return ENOMSG;
     }
 
-    private static final int ENONET = (int) Platform.constant("ENONET");
+    private static final boolean ENONET$DEFINED = Platform.defined("ENONET");
+    private static final int ENONET = ENONET$DEFINED ? (int) Platform.constant("ENONET") : 0;
 
-    /** {@code #define ENONET} */
+    /** {@code #define ENONET}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENONET() {
+        if (!ENONET$DEFINED) throw Platform.undefined("ENONET");
         return ENONET;
     }
 
-    private static final int ENOPKG = (int) Platform.constant("ENOPKG");
+    private static final boolean ENOPKG$DEFINED = Platform.defined("ENOPKG");
+    private static final int ENOPKG = ENOPKG$DEFINED ? (int) Platform.constant("ENOPKG") : 0;
 
-    /** {@code #define ENOPKG} */
+    /** {@code #define ENOPKG}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENOPKG() {
+        if (!ENOPKG$DEFINED) throw Platform.undefined("ENOPKG");
         return ENOPKG;
+    }
+
+    private static final boolean ENOPOLICY$DEFINED = Platform.defined("ENOPOLICY");
+    private static final int ENOPOLICY = ENOPOLICY$DEFINED ? (int) Platform.constant("ENOPOLICY") : 0;
+
+    /** {@code #define ENOPOLICY}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int ENOPOLICY() {
+        if (!ENOPOLICY$DEFINED) throw Platform.undefined("ENOPOLICY");
+        return ENOPOLICY;
     }
 
     private static final int ENOPROTOOPT = (int) Platform.constant("ENOPROTOOPT");
@@ -693,10 +860,12 @@ public class errno_h {
         return ENOTEMPTY;
     }
 
-    private static final int ENOTNAM = (int) Platform.constant("ENOTNAM");
+    private static final boolean ENOTNAM$DEFINED = Platform.defined("ENOTNAM");
+    private static final int ENOTNAM = ENOTNAM$DEFINED ? (int) Platform.constant("ENOTNAM") : 0;
 
-    /** {@code #define ENOTNAM} */
+    /** {@code #define ENOTNAM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENOTNAM() {
+        if (!ENOTNAM$DEFINED) throw Platform.undefined("ENOTNAM");
         return ENOTNAM;
     }
 
@@ -728,10 +897,12 @@ public class errno_h {
         return ENOTTY;
     }
 
-    private static final int ENOTUNIQ = (int) Platform.constant("ENOTUNIQ");
+    private static final boolean ENOTUNIQ$DEFINED = Platform.defined("ENOTUNIQ");
+    private static final int ENOTUNIQ = ENOTUNIQ$DEFINED ? (int) Platform.constant("ENOTUNIQ") : 0;
 
-    /** {@code #define ENOTUNIQ} */
+    /** {@code #define ENOTUNIQ}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ENOTUNIQ() {
+        if (!ENOTUNIQ$DEFINED) throw Platform.undefined("ENOTUNIQ");
         return ENOTUNIQ;
     }
 
@@ -784,6 +955,42 @@ public class errno_h {
         return EPIPE;
     }
 
+    private static final boolean EPROCLIM$DEFINED = Platform.defined("EPROCLIM");
+    private static final int EPROCLIM = EPROCLIM$DEFINED ? (int) Platform.constant("EPROCLIM") : 0;
+
+    /** {@code #define EPROCLIM}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EPROCLIM() {
+        if (!EPROCLIM$DEFINED) throw Platform.undefined("EPROCLIM");
+        return EPROCLIM;
+    }
+
+    private static final boolean EPROCUNAVAIL$DEFINED = Platform.defined("EPROCUNAVAIL");
+    private static final int EPROCUNAVAIL = EPROCUNAVAIL$DEFINED ? (int) Platform.constant("EPROCUNAVAIL") : 0;
+
+    /** {@code #define EPROCUNAVAIL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EPROCUNAVAIL() {
+        if (!EPROCUNAVAIL$DEFINED) throw Platform.undefined("EPROCUNAVAIL");
+        return EPROCUNAVAIL;
+    }
+
+    private static final boolean EPROGMISMATCH$DEFINED = Platform.defined("EPROGMISMATCH");
+    private static final int EPROGMISMATCH = EPROGMISMATCH$DEFINED ? (int) Platform.constant("EPROGMISMATCH") : 0;
+
+    /** {@code #define EPROGMISMATCH}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EPROGMISMATCH() {
+        if (!EPROGMISMATCH$DEFINED) throw Platform.undefined("EPROGMISMATCH");
+        return EPROGMISMATCH;
+    }
+
+    private static final boolean EPROGUNAVAIL$DEFINED = Platform.defined("EPROGUNAVAIL");
+    private static final int EPROGUNAVAIL = EPROGUNAVAIL$DEFINED ? (int) Platform.constant("EPROGUNAVAIL") : 0;
+
+    /** {@code #define EPROGUNAVAIL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EPROGUNAVAIL() {
+        if (!EPROGUNAVAIL$DEFINED) throw Platform.undefined("EPROGUNAVAIL");
+        return EPROGUNAVAIL;
+    }
+
     private static final int EPROTO = (int) Platform.constant("EPROTO");
 
     /** {@code #define EPROTO} */
@@ -805,6 +1012,24 @@ public class errno_h {
         return EPROTOTYPE;
     }
 
+    private static final boolean EPWROFF$DEFINED = Platform.defined("EPWROFF");
+    private static final int EPWROFF = EPWROFF$DEFINED ? (int) Platform.constant("EPWROFF") : 0;
+
+    /** {@code #define EPWROFF}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EPWROFF() {
+        if (!EPWROFF$DEFINED) throw Platform.undefined("EPWROFF");
+        return EPWROFF;
+    }
+
+    private static final boolean EQFULL$DEFINED = Platform.defined("EQFULL");
+    private static final int EQFULL = EQFULL$DEFINED ? (int) Platform.constant("EQFULL") : 0;
+
+    /** {@code #define EQFULL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EQFULL() {
+        if (!EQFULL$DEFINED) throw Platform.undefined("EQFULL");
+        return EQFULL;
+    }
+
     private static final int ERANGE = (int) Platform.constant("ERANGE");
 
     /** {@code #define ERANGE} */
@@ -812,10 +1037,12 @@ public class errno_h {
         return ERANGE;
     }
 
-    private static final int EREMCHG = (int) Platform.constant("EREMCHG");
+    private static final boolean EREMCHG$DEFINED = Platform.defined("EREMCHG");
+    private static final int EREMCHG = EREMCHG$DEFINED ? (int) Platform.constant("EREMCHG") : 0;
 
-    /** {@code #define EREMCHG} */
+    /** {@code #define EREMCHG}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EREMCHG() {
+        if (!EREMCHG$DEFINED) throw Platform.undefined("EREMCHG");
         return EREMCHG;
     }
 
@@ -826,24 +1053,30 @@ public class errno_h {
         return EREMOTE;
     }
 
-    private static final int EREMOTEIO = (int) Platform.constant("EREMOTEIO");
+    private static final boolean EREMOTEIO$DEFINED = Platform.defined("EREMOTEIO");
+    private static final int EREMOTEIO = EREMOTEIO$DEFINED ? (int) Platform.constant("EREMOTEIO") : 0;
 
-    /** {@code #define EREMOTEIO} */
+    /** {@code #define EREMOTEIO}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EREMOTEIO() {
+        if (!EREMOTEIO$DEFINED) throw Platform.undefined("EREMOTEIO");
         return EREMOTEIO;
     }
 
-    private static final int ERESTART = (int) Platform.constant("ERESTART");
+    private static final boolean ERESTART$DEFINED = Platform.defined("ERESTART");
+    private static final int ERESTART = ERESTART$DEFINED ? (int) Platform.constant("ERESTART") : 0;
 
-    /** {@code #define ERESTART} */
+    /** {@code #define ERESTART}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ERESTART() {
+        if (!ERESTART$DEFINED) throw Platform.undefined("ERESTART");
         return ERESTART;
     }
 
-    private static final int ERFKILL = (int) Platform.constant("ERFKILL");
+    private static final boolean ERFKILL$DEFINED = Platform.defined("ERFKILL");
+    private static final int ERFKILL = ERFKILL$DEFINED ? (int) Platform.constant("ERFKILL") : 0;
 
-    /** {@code #define ERFKILL} */
+    /** {@code #define ERFKILL}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ERFKILL() {
+        if (!ERFKILL$DEFINED) throw Platform.undefined("ERFKILL");
         return ERFKILL;
     }
 
@@ -852,6 +1085,24 @@ public class errno_h {
     /** {@code #define EROFS} */
     public static int EROFS() {
         return EROFS;
+    }
+
+    private static final boolean ERPCMISMATCH$DEFINED = Platform.defined("ERPCMISMATCH");
+    private static final int ERPCMISMATCH = ERPCMISMATCH$DEFINED ? (int) Platform.constant("ERPCMISMATCH") : 0;
+
+    /** {@code #define ERPCMISMATCH}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int ERPCMISMATCH() {
+        if (!ERPCMISMATCH$DEFINED) throw Platform.undefined("ERPCMISMATCH");
+        return ERPCMISMATCH;
+    }
+
+    private static final boolean ESHLIBVERS$DEFINED = Platform.defined("ESHLIBVERS");
+    private static final int ESHLIBVERS = ESHLIBVERS$DEFINED ? (int) Platform.constant("ESHLIBVERS") : 0;
+
+    /** {@code #define ESHLIBVERS}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int ESHLIBVERS() {
+        if (!ESHLIBVERS$DEFINED) throw Platform.undefined("ESHLIBVERS");
+        return ESHLIBVERS;
     }
 
     private static final int ESHUTDOWN = (int) Platform.constant("ESHUTDOWN");
@@ -882,10 +1133,12 @@ public class errno_h {
         return ESRCH;
     }
 
-    private static final int ESRMNT = (int) Platform.constant("ESRMNT");
+    private static final boolean ESRMNT$DEFINED = Platform.defined("ESRMNT");
+    private static final int ESRMNT = ESRMNT$DEFINED ? (int) Platform.constant("ESRMNT") : 0;
 
-    /** {@code #define ESRMNT} */
+    /** {@code #define ESRMNT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ESRMNT() {
+        if (!ESRMNT$DEFINED) throw Platform.undefined("ESRMNT");
         return ESRMNT;
     }
 
@@ -896,10 +1149,12 @@ public class errno_h {
         return ESTALE;
     }
 
-    private static final int ESTRPIPE = (int) Platform.constant("ESTRPIPE");
+    private static final boolean ESTRPIPE$DEFINED = Platform.defined("ESTRPIPE");
+    private static final int ESTRPIPE = ESTRPIPE$DEFINED ? (int) Platform.constant("ESTRPIPE") : 0;
 
-    /** {@code #define ESTRPIPE} */
+    /** {@code #define ESTRPIPE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int ESTRPIPE() {
+        if (!ESTRPIPE$DEFINED) throw Platform.undefined("ESTRPIPE");
         return ESTRPIPE;
     }
 
@@ -931,17 +1186,21 @@ public class errno_h {
         return ETXTBSY;
     }
 
-    private static final int EUCLEAN = (int) Platform.constant("EUCLEAN");
+    private static final boolean EUCLEAN$DEFINED = Platform.defined("EUCLEAN");
+    private static final int EUCLEAN = EUCLEAN$DEFINED ? (int) Platform.constant("EUCLEAN") : 0;
 
-    /** {@code #define EUCLEAN} */
+    /** {@code #define EUCLEAN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EUCLEAN() {
+        if (!EUCLEAN$DEFINED) throw Platform.undefined("EUCLEAN");
         return EUCLEAN;
     }
 
-    private static final int EUNATCH = (int) Platform.constant("EUNATCH");
+    private static final boolean EUNATCH$DEFINED = Platform.defined("EUNATCH");
+    private static final int EUNATCH = EUNATCH$DEFINED ? (int) Platform.constant("EUNATCH") : 0;
 
-    /** {@code #define EUNATCH} */
+    /** {@code #define EUNATCH}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EUNATCH() {
+        if (!EUNATCH$DEFINED) throw Platform.undefined("EUNATCH");
         return EUNATCH;
     }
 
@@ -966,10 +1225,12 @@ public class errno_h {
         return EXDEV;
     }
 
-    private static final int EXFULL = (int) Platform.constant("EXFULL");
+    private static final boolean EXFULL$DEFINED = Platform.defined("EXFULL");
+    private static final int EXFULL = EXFULL$DEFINED ? (int) Platform.constant("EXFULL") : 0;
 
-    /** {@code #define EXFULL} */
+    /** {@code #define EXFULL}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EXFULL() {
+        if (!EXFULL$DEFINED) throw Platform.undefined("EXFULL");
         return EXFULL;
     }
 

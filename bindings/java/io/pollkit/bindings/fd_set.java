@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>fd_set</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>128</td><td>4</td><td>fds_bits @0</td></tr>
+ * <tr><td>darwin-x86_64</td><td>128</td><td>4</td><td>fds_bits @0</td></tr>
  * <tr><td>linux-aarch64</td><td>128</td><td>8</td><td>fds_bits @0</td></tr>
  * <tr><td>linux-x86_64</td><td>128</td><td>8</td><td>fds_bits @0</td></tr>
  * </table>
@@ -54,22 +56,22 @@ public class fd_set {
         MemorySegment.copy(fieldValue, 0L, struct, fds_bits$OFFSET, fds_bits$LAYOUT.byteSize());
     }
 
-    private static long[] fds_bits$DIMS = { 16 };
+    private static long[] fds_bits$DIMS = { fds_bits$LAYOUT.elementCount() };
 
-    /** Dimensions for array field {@code fds_bits}. */
+    /** Dimensions for array field {@code fds_bits}: the running platform's. */
     public static long[] fds_bits$dimensions() {
         return fds_bits$DIMS;
     }
-    private static final VarHandle fds_bits$ELEM_HANDLE = fds_bits$LAYOUT.varHandle(sequenceElement());
+    private static final ValueLayout fds_bits$ELEM = (ValueLayout) fds_bits$LAYOUT.elementLayout();
 
-    /** Indexed getter for field {@code fds_bits}. */
+    /** Indexed getter for field {@code fds_bits}, an element of the running platform's width, sign-extended. */
     public static long fds_bits(MemorySegment struct, long index0) {
-        return (long)fds_bits$ELEM_HANDLE.get(struct, fds_bits$OFFSET, index0);
+        return (long) Platform.getScalar(struct, fds_bits$ELEM, fds_bits$OFFSET + index0 * fds_bits$ELEM.byteSize());
     }
 
-    /** Indexed setter for field {@code fds_bits}. */
+    /** Indexed setter for field {@code fds_bits}, narrowed to the running platform's element width. */
     public static void fds_bits(MemorySegment struct, long index0, long fieldValue) {
-        fds_bits$ELEM_HANDLE.set(struct, fds_bits$OFFSET, index0, fieldValue);
+        Platform.setScalar(struct, fds_bits$ELEM, fds_bits$OFFSET + index0 * fds_bits$ELEM.byteSize(), fieldValue);
     }
 
     /**

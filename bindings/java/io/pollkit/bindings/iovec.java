@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct iovec</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>16</td><td>8</td><td>iov_base @0, iov_len @8</td></tr>
+ * <tr><td>darwin-x86_64</td><td>16</td><td>8</td><td>iov_base @0, iov_len @8</td></tr>
  * <tr><td>linux-aarch64</td><td>16</td><td>8</td><td>iov_base @0, iov_len @8</td></tr>
  * <tr><td>linux-x86_64</td><td>16</td><td>8</td><td>iov_base @0, iov_len @8</td></tr>
  * </table>

@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct kevent</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>64</td><td>8</td><td>ident @0, filter @8, flags @10, fflags @12, data @16, udata @24, ext @32</td></tr>
+ * <tr><td>darwin-x86_64</td><td>64</td><td>8</td><td>ident @0, filter @8, flags @10, fflags @12, data @16, udata @24, ext @32</td></tr>
  * <tr><td>linux-aarch64</td><td>64</td><td>8</td><td>ident @0, filter @8, flags @10, fflags @12, data @16, udata @24, ext @32</td></tr>
  * <tr><td>linux-x86_64</td><td>64</td><td>8</td><td>ident @0, filter @8, flags @10, fflags @12, data @16, udata @24, ext @32</td></tr>
  * </table>

@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct linger</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>8</td><td>4</td><td>l_onoff @0, l_linger @4</td></tr>
+ * <tr><td>darwin-x86_64</td><td>8</td><td>4</td><td>l_onoff @0, l_linger @4</td></tr>
  * <tr><td>linux-aarch64</td><td>8</td><td>4</td><td>l_onoff @0, l_linger @4</td></tr>
  * <tr><td>linux-x86_64</td><td>8</td><td>4</td><td>l_onoff @0, l_linger @4</td></tr>
  * </table>

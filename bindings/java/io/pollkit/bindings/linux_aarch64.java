@@ -105,7 +105,7 @@ final class linux_aarch64 {
             case "timeval" -> MemoryLayout.structLayout(
                     JAVA_LONG.withName("tv_sec"),
                     JAVA_LONG.withName("tv_usec")).withName("timeval");
-            default -> null;
+            default -> throw new UnsupportedOperationException("struct " + name + " is not defined on " + NAME);
         };
     }
 
@@ -537,6 +537,7 @@ final class linux_aarch64 {
             case "kevent" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
             case "kqueue" -> FunctionDescriptor.of(JAVA_INT);
             case "listen" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
+            case "pipe" -> FunctionDescriptor.of(JAVA_INT, ADDRESS);
             case "pipe2" -> FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT);
             case "poll" -> FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
             case "pselect" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);

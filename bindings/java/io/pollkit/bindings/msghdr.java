@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct msghdr</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>48</td><td>8</td><td>msg_name @0, msg_namelen @8, msg_iov @16, msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @44</td></tr>
+ * <tr><td>darwin-x86_64</td><td>48</td><td>8</td><td>msg_name @0, msg_namelen @8, msg_iov @16, msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @44</td></tr>
  * <tr><td>linux-aarch64</td><td>56</td><td>8</td><td>msg_name @0, msg_namelen @8, msg_iov @16, msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @48</td></tr>
  * <tr><td>linux-x86_64</td><td>56</td><td>8</td><td>msg_name @0, msg_namelen @8, msg_iov @16, msg_iovlen @24, msg_control @32, msg_controllen @40, msg_flags @48</td></tr>
  * </table>
@@ -102,10 +104,10 @@ public class msghdr {
         struct.set(msg_iov$LAYOUT, msg_iov$OFFSET, fieldValue);
     }
 
-    private static final ValueLayout.OfLong msg_iovlen$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("msg_iovlen"));
+    private static final ValueLayout msg_iovlen$LAYOUT = (ValueLayout)$LAYOUT.select(groupElement("msg_iovlen"));
 
     /** Layout for field {@code msg_iovlen}. */
-    public static final ValueLayout.OfLong msg_iovlen$layout() {
+    public static final ValueLayout msg_iovlen$layout() {
         return msg_iovlen$LAYOUT;
     }
 
@@ -116,14 +118,14 @@ public class msghdr {
         return msg_iovlen$OFFSET;
     }
 
-    /** Getter for field {@code msg_iovlen}. */
+    /** Getter for field {@code msg_iovlen}, sign-extended from the running platform's width (darwin-aarch64: 4, darwin-x86_64: 4, linux-aarch64: 8, linux-x86_64: 8 bytes). */
     public static long msg_iovlen(MemorySegment struct) {
-        return struct.get(msg_iovlen$LAYOUT, msg_iovlen$OFFSET);
+        return (long) Platform.getScalar(struct, msg_iovlen$LAYOUT, msg_iovlen$OFFSET);
     }
 
-    /** Setter for field {@code msg_iovlen}. */
+    /** Setter for field {@code msg_iovlen}, narrowed to the running platform's width (darwin-aarch64: 4, darwin-x86_64: 4, linux-aarch64: 8, linux-x86_64: 8 bytes). */
     public static void msg_iovlen(MemorySegment struct, long fieldValue) {
-        struct.set(msg_iovlen$LAYOUT, msg_iovlen$OFFSET, fieldValue);
+        Platform.setScalar(struct, msg_iovlen$LAYOUT, msg_iovlen$OFFSET, fieldValue);
     }
 
     private static final AddressLayout msg_control$LAYOUT = (AddressLayout)$LAYOUT.select(groupElement("msg_control"));
@@ -150,10 +152,10 @@ public class msghdr {
         struct.set(msg_control$LAYOUT, msg_control$OFFSET, fieldValue);
     }
 
-    private static final ValueLayout.OfLong msg_controllen$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("msg_controllen"));
+    private static final ValueLayout msg_controllen$LAYOUT = (ValueLayout)$LAYOUT.select(groupElement("msg_controllen"));
 
     /** Layout for field {@code msg_controllen}. */
-    public static final ValueLayout.OfLong msg_controllen$layout() {
+    public static final ValueLayout msg_controllen$layout() {
         return msg_controllen$LAYOUT;
     }
 
@@ -164,14 +166,14 @@ public class msghdr {
         return msg_controllen$OFFSET;
     }
 
-    /** Getter for field {@code msg_controllen}. */
+    /** Getter for field {@code msg_controllen}, sign-extended from the running platform's width (darwin-aarch64: 4, darwin-x86_64: 4, linux-aarch64: 8, linux-x86_64: 8 bytes). */
     public static long msg_controllen(MemorySegment struct) {
-        return struct.get(msg_controllen$LAYOUT, msg_controllen$OFFSET);
+        return (long) Platform.getScalar(struct, msg_controllen$LAYOUT, msg_controllen$OFFSET);
     }
 
-    /** Setter for field {@code msg_controllen}. */
+    /** Setter for field {@code msg_controllen}, narrowed to the running platform's width (darwin-aarch64: 4, darwin-x86_64: 4, linux-aarch64: 8, linux-x86_64: 8 bytes). */
     public static void msg_controllen(MemorySegment struct, long fieldValue) {
-        struct.set(msg_controllen$LAYOUT, msg_controllen$OFFSET, fieldValue);
+        Platform.setScalar(struct, msg_controllen$LAYOUT, msg_controllen$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfInt msg_flags$LAYOUT = (ValueLayout.OfInt)$LAYOUT.select(groupElement("msg_flags"));

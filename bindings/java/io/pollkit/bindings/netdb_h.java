@@ -49,10 +49,12 @@ public class netdb_h {
         return AI_ALL;
     }
 
-    private static final int AI_CANONIDN = (int) Platform.constant("AI_CANONIDN");
+    private static final boolean AI_CANONIDN$DEFINED = Platform.defined("AI_CANONIDN");
+    private static final int AI_CANONIDN = AI_CANONIDN$DEFINED ? (int) Platform.constant("AI_CANONIDN") : 0;
 
-    /** {@code #define AI_CANONIDN} */
+    /** {@code #define AI_CANONIDN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AI_CANONIDN() {
+        if (!AI_CANONIDN$DEFINED) throw Platform.undefined("AI_CANONIDN");
         return AI_CANONIDN;
     }
 
@@ -63,18 +65,40 @@ public class netdb_h {
         return AI_CANONNAME;
     }
 
-    private static final int AI_IDN = (int) Platform.constant("AI_IDN");
+    private static final boolean AI_DEFAULT$DEFINED = Platform.defined("AI_DEFAULT");
+    private static final int AI_DEFAULT = AI_DEFAULT$DEFINED ? (int) Platform.constant("AI_DEFAULT") : 0;
 
-    /** {@code #define AI_IDN} */
+    /** {@code #define AI_DEFAULT}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AI_DEFAULT() {
+        if (!AI_DEFAULT$DEFINED) throw Platform.undefined("AI_DEFAULT");
+        return AI_DEFAULT;
+    }
+
+    private static final boolean AI_IDN$DEFINED = Platform.defined("AI_IDN");
+    private static final int AI_IDN = AI_IDN$DEFINED ? (int) Platform.constant("AI_IDN") : 0;
+
+    /** {@code #define AI_IDN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AI_IDN() {
+        if (!AI_IDN$DEFINED) throw Platform.undefined("AI_IDN");
         return AI_IDN;
     }
 
-    private static final int AI_IDN_ALLOW_UNASSIGNED = (int) Platform.constant("AI_IDN_ALLOW_UNASSIGNED");
+    private static final boolean AI_IDN_ALLOW_UNASSIGNED$DEFINED = Platform.defined("AI_IDN_ALLOW_UNASSIGNED");
+    private static final int AI_IDN_ALLOW_UNASSIGNED = AI_IDN_ALLOW_UNASSIGNED$DEFINED ? (int) Platform.constant("AI_IDN_ALLOW_UNASSIGNED") : 0;
 
-    /** {@code #define AI_IDN_ALLOW_UNASSIGNED} */
+    /** {@code #define AI_IDN_ALLOW_UNASSIGNED}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AI_IDN_ALLOW_UNASSIGNED() {
+        if (!AI_IDN_ALLOW_UNASSIGNED$DEFINED) throw Platform.undefined("AI_IDN_ALLOW_UNASSIGNED");
         return AI_IDN_ALLOW_UNASSIGNED;
+    }
+
+    private static final boolean AI_MASK$DEFINED = Platform.defined("AI_MASK");
+    private static final int AI_MASK = AI_MASK$DEFINED ? (int) Platform.constant("AI_MASK") : 0;
+
+    /** {@code #define AI_MASK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AI_MASK() {
+        if (!AI_MASK$DEFINED) throw Platform.undefined("AI_MASK");
+        return AI_MASK;
     }
 
     private static final int AI_NUMERICHOST = (int) Platform.constant("AI_NUMERICHOST");
@@ -98,6 +122,15 @@ public class netdb_h {
         return AI_PASSIVE;
     }
 
+    private static final boolean AI_UNUSABLE$DEFINED = Platform.defined("AI_UNUSABLE");
+    private static final int AI_UNUSABLE = AI_UNUSABLE$DEFINED ? (int) Platform.constant("AI_UNUSABLE") : 0;
+
+    /** {@code #define AI_UNUSABLE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AI_UNUSABLE() {
+        if (!AI_UNUSABLE$DEFINED) throw Platform.undefined("AI_UNUSABLE");
+        return AI_UNUSABLE;
+    }
+
     private static final int EAI_ADDRFAMILY = (int) Platform.constant("EAI_ADDRFAMILY");
 
     /** {@code #define EAI_ADDRFAMILY} */
@@ -112,10 +145,12 @@ public class netdb_h {
         return EAI_AGAIN;
     }
 
-    private static final int EAI_ALLDONE = (int) Platform.constant("EAI_ALLDONE");
+    private static final boolean EAI_ALLDONE$DEFINED = Platform.defined("EAI_ALLDONE");
+    private static final int EAI_ALLDONE = EAI_ALLDONE$DEFINED ? (int) Platform.constant("EAI_ALLDONE") : 0;
 
-    /** {@code #define EAI_ALLDONE} */
+    /** {@code #define EAI_ALLDONE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EAI_ALLDONE() {
+        if (!EAI_ALLDONE$DEFINED) throw Platform.undefined("EAI_ALLDONE");
         return EAI_ALLDONE;
     }
 
@@ -126,10 +161,21 @@ public class netdb_h {
         return EAI_BADFLAGS;
     }
 
-    private static final int EAI_CANCELED = (int) Platform.constant("EAI_CANCELED");
+    private static final boolean EAI_BADHINTS$DEFINED = Platform.defined("EAI_BADHINTS");
+    private static final int EAI_BADHINTS = EAI_BADHINTS$DEFINED ? (int) Platform.constant("EAI_BADHINTS") : 0;
 
-    /** {@code #define EAI_CANCELED} */
+    /** {@code #define EAI_BADHINTS}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EAI_BADHINTS() {
+        if (!EAI_BADHINTS$DEFINED) throw Platform.undefined("EAI_BADHINTS");
+        return EAI_BADHINTS;
+    }
+
+    private static final boolean EAI_CANCELED$DEFINED = Platform.defined("EAI_CANCELED");
+    private static final int EAI_CANCELED = EAI_CANCELED$DEFINED ? (int) Platform.constant("EAI_CANCELED") : 0;
+
+    /** {@code #define EAI_CANCELED}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EAI_CANCELED() {
+        if (!EAI_CANCELED$DEFINED) throw Platform.undefined("EAI_CANCELED");
         return EAI_CANCELED;
     }
 
@@ -147,25 +193,40 @@ public class netdb_h {
         return EAI_FAMILY;
     }
 
-    private static final int EAI_IDN_ENCODE = (int) Platform.constant("EAI_IDN_ENCODE");
+    private static final boolean EAI_IDN_ENCODE$DEFINED = Platform.defined("EAI_IDN_ENCODE");
+    private static final int EAI_IDN_ENCODE = EAI_IDN_ENCODE$DEFINED ? (int) Platform.constant("EAI_IDN_ENCODE") : 0;
 
-    /** {@code #define EAI_IDN_ENCODE} */
+    /** {@code #define EAI_IDN_ENCODE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EAI_IDN_ENCODE() {
+        if (!EAI_IDN_ENCODE$DEFINED) throw Platform.undefined("EAI_IDN_ENCODE");
         return EAI_IDN_ENCODE;
     }
 
-    private static final int EAI_INPROGRESS = (int) Platform.constant("EAI_INPROGRESS");
+    private static final boolean EAI_INPROGRESS$DEFINED = Platform.defined("EAI_INPROGRESS");
+    private static final int EAI_INPROGRESS = EAI_INPROGRESS$DEFINED ? (int) Platform.constant("EAI_INPROGRESS") : 0;
 
-    /** {@code #define EAI_INPROGRESS} */
+    /** {@code #define EAI_INPROGRESS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EAI_INPROGRESS() {
+        if (!EAI_INPROGRESS$DEFINED) throw Platform.undefined("EAI_INPROGRESS");
         return EAI_INPROGRESS;
     }
 
-    private static final int EAI_INTR = (int) Platform.constant("EAI_INTR");
+    private static final boolean EAI_INTR$DEFINED = Platform.defined("EAI_INTR");
+    private static final int EAI_INTR = EAI_INTR$DEFINED ? (int) Platform.constant("EAI_INTR") : 0;
 
-    /** {@code #define EAI_INTR} */
+    /** {@code #define EAI_INTR}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EAI_INTR() {
+        if (!EAI_INTR$DEFINED) throw Platform.undefined("EAI_INTR");
         return EAI_INTR;
+    }
+
+    private static final boolean EAI_MAX$DEFINED = Platform.defined("EAI_MAX");
+    private static final int EAI_MAX = EAI_MAX$DEFINED ? (int) Platform.constant("EAI_MAX") : 0;
+
+    /** {@code #define EAI_MAX}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EAI_MAX() {
+        if (!EAI_MAX$DEFINED) throw Platform.undefined("EAI_MAX");
+        return EAI_MAX;
     }
 
     private static final int EAI_MEMORY = (int) Platform.constant("EAI_MEMORY");
@@ -189,10 +250,12 @@ public class netdb_h {
         return EAI_NONAME;
     }
 
-    private static final int EAI_NOTCANCELED = (int) Platform.constant("EAI_NOTCANCELED");
+    private static final boolean EAI_NOTCANCELED$DEFINED = Platform.defined("EAI_NOTCANCELED");
+    private static final int EAI_NOTCANCELED = EAI_NOTCANCELED$DEFINED ? (int) Platform.constant("EAI_NOTCANCELED") : 0;
 
-    /** {@code #define EAI_NOTCANCELED} */
+    /** {@code #define EAI_NOTCANCELED}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EAI_NOTCANCELED() {
+        if (!EAI_NOTCANCELED$DEFINED) throw Platform.undefined("EAI_NOTCANCELED");
         return EAI_NOTCANCELED;
     }
 
@@ -201,6 +264,15 @@ public class netdb_h {
     /** {@code #define EAI_OVERFLOW} */
     public static int EAI_OVERFLOW() {
         return EAI_OVERFLOW;
+    }
+
+    private static final boolean EAI_PROTOCOL$DEFINED = Platform.defined("EAI_PROTOCOL");
+    private static final int EAI_PROTOCOL = EAI_PROTOCOL$DEFINED ? (int) Platform.constant("EAI_PROTOCOL") : 0;
+
+    /** {@code #define EAI_PROTOCOL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EAI_PROTOCOL() {
+        if (!EAI_PROTOCOL$DEFINED) throw Platform.undefined("EAI_PROTOCOL");
+        return EAI_PROTOCOL;
     }
 
     private static final int EAI_SERVICE = (int) Platform.constant("EAI_SERVICE");
@@ -231,17 +303,21 @@ public class netdb_h {
         return NI_DGRAM;
     }
 
-    private static final int NI_IDN = (int) Platform.constant("NI_IDN");
+    private static final boolean NI_IDN$DEFINED = Platform.defined("NI_IDN");
+    private static final int NI_IDN = NI_IDN$DEFINED ? (int) Platform.constant("NI_IDN") : 0;
 
-    /** {@code #define NI_IDN} */
+    /** {@code #define NI_IDN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int NI_IDN() {
+        if (!NI_IDN$DEFINED) throw Platform.undefined("NI_IDN");
         return NI_IDN;
     }
 
-    private static final int NI_IDN_ALLOW_UNASSIGNED = (int) Platform.constant("NI_IDN_ALLOW_UNASSIGNED");
+    private static final boolean NI_IDN_ALLOW_UNASSIGNED$DEFINED = Platform.defined("NI_IDN_ALLOW_UNASSIGNED");
+    private static final int NI_IDN_ALLOW_UNASSIGNED = NI_IDN_ALLOW_UNASSIGNED$DEFINED ? (int) Platform.constant("NI_IDN_ALLOW_UNASSIGNED") : 0;
 
-    /** {@code #define NI_IDN_ALLOW_UNASSIGNED} */
+    /** {@code #define NI_IDN_ALLOW_UNASSIGNED}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int NI_IDN_ALLOW_UNASSIGNED() {
+        if (!NI_IDN_ALLOW_UNASSIGNED$DEFINED) throw Platform.undefined("NI_IDN_ALLOW_UNASSIGNED");
         return NI_IDN_ALLOW_UNASSIGNED;
     }
 
@@ -280,6 +356,15 @@ public class netdb_h {
         return NI_NUMERICHOST;
     }
 
+    private static final boolean NI_NUMERICSCOPE$DEFINED = Platform.defined("NI_NUMERICSCOPE");
+    private static final int NI_NUMERICSCOPE = NI_NUMERICSCOPE$DEFINED ? (int) Platform.constant("NI_NUMERICSCOPE") : 0;
+
+    /** {@code #define NI_NUMERICSCOPE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NI_NUMERICSCOPE() {
+        if (!NI_NUMERICSCOPE$DEFINED) throw Platform.undefined("NI_NUMERICSCOPE");
+        return NI_NUMERICSCOPE;
+    }
+
     private static final int NI_NUMERICSERV = (int) Platform.constant("NI_NUMERICSERV");
 
     /** {@code #define NI_NUMERICSERV} */
@@ -287,11 +372,21 @@ public class netdb_h {
         return NI_NUMERICSERV;
     }
 
+    private static final boolean NI_WITHSCOPEID$DEFINED = Platform.defined("NI_WITHSCOPEID");
+    private static final int NI_WITHSCOPEID = NI_WITHSCOPEID$DEFINED ? (int) Platform.constant("NI_WITHSCOPEID") : 0;
+
+    /** {@code #define NI_WITHSCOPEID}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NI_WITHSCOPEID() {
+        if (!NI_WITHSCOPEID$DEFINED) throw Platform.undefined("NI_WITHSCOPEID");
+        return NI_WITHSCOPEID;
+    }
+
     /** The symbolic name of {@code value} among {@code EAI_[A-Z_]+}, or null; aliases give way to the primary name. */
     public static String eaiName(int value) { return Platform.name("netdb_h.eaiName", value); }
 
     private static class getaddrinfo {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getaddrinfo").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("getaddrinfo") == null ? null
+                : SYMBOL_LOOKUP.find("getaddrinfo").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("getaddrinfo"));
     }
@@ -324,7 +419,8 @@ public class netdb_h {
     }
 
     private static class freeaddrinfo {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("freeaddrinfo").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("freeaddrinfo") == null ? null
+                : SYMBOL_LOOKUP.find("freeaddrinfo").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("freeaddrinfo"));
     }
@@ -357,7 +453,8 @@ public class netdb_h {
     }
 
     private static class gai_strerror {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("gai_strerror").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("gai_strerror") == null ? null
+                : SYMBOL_LOOKUP.find("gai_strerror").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("gai_strerror"));
     }
@@ -390,7 +487,8 @@ public class netdb_h {
     }
 
     private static class getnameinfo {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getnameinfo").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("getnameinfo") == null ? null
+                : SYMBOL_LOOKUP.find("getnameinfo").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("getnameinfo"));
     }

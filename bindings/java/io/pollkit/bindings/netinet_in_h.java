@@ -133,10 +133,12 @@ public class netinet_in_h {
         return TCP_KEEPCNT;
     }
 
-    private static final int TCP_KEEPIDLE = (int) Platform.constant("TCP_KEEPIDLE");
+    private static final boolean TCP_KEEPIDLE$DEFINED = Platform.defined("TCP_KEEPIDLE");
+    private static final int TCP_KEEPIDLE = TCP_KEEPIDLE$DEFINED ? (int) Platform.constant("TCP_KEEPIDLE") : 0;
 
-    /** {@code #define TCP_KEEPIDLE} */
+    /** {@code #define TCP_KEEPIDLE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int TCP_KEEPIDLE() {
+        if (!TCP_KEEPIDLE$DEFINED) throw Platform.undefined("TCP_KEEPIDLE");
         return TCP_KEEPIDLE;
     }
 

@@ -35,11 +35,29 @@ public class poll_h {
     public static final AddressLayout C_POINTER = ((AddressLayout) Linker.nativeLinker().canonicalLayouts().get("void*"))
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
 
+    private static final boolean POLLATTRIB$DEFINED = Platform.defined("POLLATTRIB");
+    private static final int POLLATTRIB = POLLATTRIB$DEFINED ? (int) Platform.constant("POLLATTRIB") : 0;
+
+    /** {@code #define POLLATTRIB}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int POLLATTRIB() {
+        if (!POLLATTRIB$DEFINED) throw Platform.undefined("POLLATTRIB");
+        return POLLATTRIB;
+    }
+
     private static final int POLLERR = (int) Platform.constant("POLLERR");
 
     /** {@code #define POLLERR} */
     public static int POLLERR() {
         return POLLERR;
+    }
+
+    private static final boolean POLLEXTEND$DEFINED = Platform.defined("POLLEXTEND");
+    private static final int POLLEXTEND = POLLEXTEND$DEFINED ? (int) Platform.constant("POLLEXTEND") : 0;
+
+    /** {@code #define POLLEXTEND}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int POLLEXTEND() {
+        if (!POLLEXTEND$DEFINED) throw Platform.undefined("POLLEXTEND");
+        return POLLEXTEND;
     }
 
     private static final int POLLHUP = (int) Platform.constant("POLLHUP");
@@ -56,11 +74,22 @@ public class poll_h {
         return POLLIN;
     }
 
-    private static final int POLLMSG = (int) Platform.constant("POLLMSG");
+    private static final boolean POLLMSG$DEFINED = Platform.defined("POLLMSG");
+    private static final int POLLMSG = POLLMSG$DEFINED ? (int) Platform.constant("POLLMSG") : 0;
 
-    /** {@code #define POLLMSG} */
+    /** {@code #define POLLMSG}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int POLLMSG() {
+        if (!POLLMSG$DEFINED) throw Platform.undefined("POLLMSG");
         return POLLMSG;
+    }
+
+    private static final boolean POLLNLINK$DEFINED = Platform.defined("POLLNLINK");
+    private static final int POLLNLINK = POLLNLINK$DEFINED ? (int) Platform.constant("POLLNLINK") : 0;
+
+    /** {@code #define POLLNLINK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int POLLNLINK() {
+        if (!POLLNLINK$DEFINED) throw Platform.undefined("POLLNLINK");
+        return POLLNLINK;
     }
 
     private static final int POLLNVAL = (int) Platform.constant("POLLNVAL");
@@ -91,10 +120,12 @@ public class poll_h {
         return POLLRDBAND;
     }
 
-    private static final int POLLRDHUP = (int) Platform.constant("POLLRDHUP");
+    private static final boolean POLLRDHUP$DEFINED = Platform.defined("POLLRDHUP");
+    private static final int POLLRDHUP = POLLRDHUP$DEFINED ? (int) Platform.constant("POLLRDHUP") : 0;
 
-    /** {@code #define POLLRDHUP} */
+    /** {@code #define POLLRDHUP}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int POLLRDHUP() {
+        if (!POLLRDHUP$DEFINED) throw Platform.undefined("POLLRDHUP");
         return POLLRDHUP;
     }
 
@@ -105,11 +136,22 @@ public class poll_h {
         return POLLRDNORM;
     }
 
-    private static final int POLLREMOVE = (int) Platform.constant("POLLREMOVE");
+    private static final boolean POLLREMOVE$DEFINED = Platform.defined("POLLREMOVE");
+    private static final int POLLREMOVE = POLLREMOVE$DEFINED ? (int) Platform.constant("POLLREMOVE") : 0;
 
-    /** {@code #define POLLREMOVE} */
+    /** {@code #define POLLREMOVE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int POLLREMOVE() {
+        if (!POLLREMOVE$DEFINED) throw Platform.undefined("POLLREMOVE");
         return POLLREMOVE;
+    }
+
+    private static final boolean POLLSTANDARD$DEFINED = Platform.defined("POLLSTANDARD");
+    private static final int POLLSTANDARD = POLLSTANDARD$DEFINED ? (int) Platform.constant("POLLSTANDARD") : 0;
+
+    /** {@code #define POLLSTANDARD}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int POLLSTANDARD() {
+        if (!POLLSTANDARD$DEFINED) throw Platform.undefined("POLLSTANDARD");
+        return POLLSTANDARD;
     }
 
     private static final int POLLWRBAND = (int) Platform.constant("POLLWRBAND");
@@ -117,6 +159,15 @@ public class poll_h {
     /** {@code #define POLLWRBAND} */
     public static int POLLWRBAND() {
         return POLLWRBAND;
+    }
+
+    private static final boolean POLLWRITE$DEFINED = Platform.defined("POLLWRITE");
+    private static final int POLLWRITE = POLLWRITE$DEFINED ? (int) Platform.constant("POLLWRITE") : 0;
+
+    /** {@code #define POLLWRITE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int POLLWRITE() {
+        if (!POLLWRITE$DEFINED) throw Platform.undefined("POLLWRITE");
+        return POLLWRITE;
     }
 
     private static final int POLLWRNORM = (int) Platform.constant("POLLWRNORM");
@@ -127,9 +178,12 @@ public class poll_h {
     }
 
     private static class poll {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("poll").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("poll") == null ? null
+                : SYMBOL_LOOKUP.find("poll").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("poll"));
+        static final MethodHandle WIDE = HANDLE == null ? null
+                : MethodHandles.explicitCastArguments(HANDLE, MethodType.methodType(int.class, MemorySegment.class, long.class, int.class));
     }
 
     /** Function descriptor for {@code int poll(struct pollfd *, nfds_t, int)}. */
@@ -149,7 +203,7 @@ public class poll_h {
 
     /** {@code int poll(struct pollfd *, nfds_t, int)}, without errno capture (io.pollkit.sys links its own, capturing errno). */
     public static int poll(MemorySegment x0, long x1, int x2) {
-        var mh$ = poll$handle();
+        var mh$ = Platform.symbol(poll.WIDE, "poll");
         try {
             return (int)mh$.invokeExact(x0, x1, x2);
         } catch (Error | RuntimeException ex) {

@@ -113,7 +113,8 @@ public class signal_h {
     }
 
     private static class tgkill {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("tgkill").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("tgkill") == null ? null
+                : SYMBOL_LOOKUP.find("tgkill").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("tgkill"));
     }
@@ -146,7 +147,8 @@ public class signal_h {
     }
 
     private static class gettid {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("gettid").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("gettid") == null ? null
+                : SYMBOL_LOOKUP.find("gettid").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("gettid"));
     }

@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct sockaddr</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>16</td><td>1</td><td>sa_family @1, sa_data @2</td></tr>
+ * <tr><td>darwin-x86_64</td><td>16</td><td>1</td><td>sa_family @1, sa_data @2</td></tr>
  * <tr><td>linux-aarch64</td><td>16</td><td>2</td><td>sa_family @0, sa_data @2</td></tr>
  * <tr><td>linux-x86_64</td><td>16</td><td>2</td><td>sa_family @0, sa_data @2</td></tr>
  * </table>
@@ -30,10 +32,10 @@ public class sockaddr {
         return $LAYOUT;
     }
 
-    private static final ValueLayout.OfShort sa_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sa_family"));
+    private static final ValueLayout sa_family$LAYOUT = (ValueLayout)$LAYOUT.select(groupElement("sa_family"));
 
     /** Layout for field {@code sa_family}. */
-    public static final ValueLayout.OfShort sa_family$layout() {
+    public static final ValueLayout sa_family$layout() {
         return sa_family$LAYOUT;
     }
 
@@ -44,14 +46,14 @@ public class sockaddr {
         return sa_family$OFFSET;
     }
 
-    /** Getter for field {@code sa_family}. */
+    /** Getter for field {@code sa_family}, sign-extended from the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static short sa_family(MemorySegment struct) {
-        return struct.get(sa_family$LAYOUT, sa_family$OFFSET);
+        return (short) Platform.getScalar(struct, sa_family$LAYOUT, sa_family$OFFSET);
     }
 
-    /** Setter for field {@code sa_family}. */
+    /** Setter for field {@code sa_family}, narrowed to the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static void sa_family(MemorySegment struct, short fieldValue) {
-        struct.set(sa_family$LAYOUT, sa_family$OFFSET, fieldValue);
+        Platform.setScalar(struct, sa_family$LAYOUT, sa_family$OFFSET, fieldValue);
     }
 
     private static final SequenceLayout sa_data$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("sa_data"));

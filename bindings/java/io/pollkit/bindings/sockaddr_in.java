@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct sockaddr_in</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>16</td><td>4</td><td>sin_family @1, sin_port @2, sin_addr @4, sin_zero @8</td></tr>
+ * <tr><td>darwin-x86_64</td><td>16</td><td>4</td><td>sin_family @1, sin_port @2, sin_addr @4, sin_zero @8</td></tr>
  * <tr><td>linux-aarch64</td><td>16</td><td>4</td><td>sin_family @0, sin_port @2, sin_addr @4, sin_zero @8</td></tr>
  * <tr><td>linux-x86_64</td><td>16</td><td>4</td><td>sin_family @0, sin_port @2, sin_addr @4, sin_zero @8</td></tr>
  * </table>
@@ -30,10 +32,10 @@ public class sockaddr_in {
         return $LAYOUT;
     }
 
-    private static final ValueLayout.OfShort sin_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sin_family"));
+    private static final ValueLayout sin_family$LAYOUT = (ValueLayout)$LAYOUT.select(groupElement("sin_family"));
 
     /** Layout for field {@code sin_family}. */
-    public static final ValueLayout.OfShort sin_family$layout() {
+    public static final ValueLayout sin_family$layout() {
         return sin_family$LAYOUT;
     }
 
@@ -44,14 +46,14 @@ public class sockaddr_in {
         return sin_family$OFFSET;
     }
 
-    /** Getter for field {@code sin_family}. */
+    /** Getter for field {@code sin_family}, sign-extended from the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static short sin_family(MemorySegment struct) {
-        return struct.get(sin_family$LAYOUT, sin_family$OFFSET);
+        return (short) Platform.getScalar(struct, sin_family$LAYOUT, sin_family$OFFSET);
     }
 
-    /** Setter for field {@code sin_family}. */
+    /** Setter for field {@code sin_family}, narrowed to the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static void sin_family(MemorySegment struct, short fieldValue) {
-        struct.set(sin_family$LAYOUT, sin_family$OFFSET, fieldValue);
+        Platform.setScalar(struct, sin_family$LAYOUT, sin_family$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfShort sin_port$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sin_port"));

@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct sockaddr_in6</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>28</td><td>4</td><td>sin6_family @1, sin6_port @2, sin6_flowinfo @4, sin6_addr @8, sin6_scope_id @24</td></tr>
+ * <tr><td>darwin-x86_64</td><td>28</td><td>4</td><td>sin6_family @1, sin6_port @2, sin6_flowinfo @4, sin6_addr @8, sin6_scope_id @24</td></tr>
  * <tr><td>linux-aarch64</td><td>28</td><td>4</td><td>sin6_family @0, sin6_port @2, sin6_flowinfo @4, sin6_addr @8, sin6_scope_id @24</td></tr>
  * <tr><td>linux-x86_64</td><td>28</td><td>4</td><td>sin6_family @0, sin6_port @2, sin6_flowinfo @4, sin6_addr @8, sin6_scope_id @24</td></tr>
  * </table>
@@ -30,10 +32,10 @@ public class sockaddr_in6 {
         return $LAYOUT;
     }
 
-    private static final ValueLayout.OfShort sin6_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sin6_family"));
+    private static final ValueLayout sin6_family$LAYOUT = (ValueLayout)$LAYOUT.select(groupElement("sin6_family"));
 
     /** Layout for field {@code sin6_family}. */
-    public static final ValueLayout.OfShort sin6_family$layout() {
+    public static final ValueLayout sin6_family$layout() {
         return sin6_family$LAYOUT;
     }
 
@@ -44,14 +46,14 @@ public class sockaddr_in6 {
         return sin6_family$OFFSET;
     }
 
-    /** Getter for field {@code sin6_family}. */
+    /** Getter for field {@code sin6_family}, sign-extended from the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static short sin6_family(MemorySegment struct) {
-        return struct.get(sin6_family$LAYOUT, sin6_family$OFFSET);
+        return (short) Platform.getScalar(struct, sin6_family$LAYOUT, sin6_family$OFFSET);
     }
 
-    /** Setter for field {@code sin6_family}. */
+    /** Setter for field {@code sin6_family}, narrowed to the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static void sin6_family(MemorySegment struct, short fieldValue) {
-        struct.set(sin6_family$LAYOUT, sin6_family$OFFSET, fieldValue);
+        Platform.setScalar(struct, sin6_family$LAYOUT, sin6_family$OFFSET, fieldValue);
     }
 
     private static final ValueLayout.OfShort sin6_port$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sin6_port"));

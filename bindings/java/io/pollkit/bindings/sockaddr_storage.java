@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct sockaddr_storage</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>128</td><td>8</td><td>ss_family @1</td></tr>
+ * <tr><td>darwin-x86_64</td><td>128</td><td>8</td><td>ss_family @1</td></tr>
  * <tr><td>linux-aarch64</td><td>128</td><td>8</td><td>ss_family @0</td></tr>
  * <tr><td>linux-x86_64</td><td>128</td><td>8</td><td>ss_family @0</td></tr>
  * </table>
@@ -30,10 +32,10 @@ public class sockaddr_storage {
         return $LAYOUT;
     }
 
-    private static final ValueLayout.OfShort ss_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("ss_family"));
+    private static final ValueLayout ss_family$LAYOUT = (ValueLayout)$LAYOUT.select(groupElement("ss_family"));
 
     /** Layout for field {@code ss_family}. */
-    public static final ValueLayout.OfShort ss_family$layout() {
+    public static final ValueLayout ss_family$layout() {
         return ss_family$LAYOUT;
     }
 
@@ -44,14 +46,14 @@ public class sockaddr_storage {
         return ss_family$OFFSET;
     }
 
-    /** Getter for field {@code ss_family}. */
+    /** Getter for field {@code ss_family}, sign-extended from the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static short ss_family(MemorySegment struct) {
-        return struct.get(ss_family$LAYOUT, ss_family$OFFSET);
+        return (short) Platform.getScalar(struct, ss_family$LAYOUT, ss_family$OFFSET);
     }
 
-    /** Setter for field {@code ss_family}. */
+    /** Setter for field {@code ss_family}, narrowed to the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static void ss_family(MemorySegment struct, short fieldValue) {
-        struct.set(ss_family$LAYOUT, ss_family$OFFSET, fieldValue);
+        Platform.setScalar(struct, ss_family$LAYOUT, ss_family$OFFSET, fieldValue);
     }
 
     /**

@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct sockaddr_un</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>106</td><td>1</td><td>sun_family @1, sun_path @2</td></tr>
+ * <tr><td>darwin-x86_64</td><td>106</td><td>1</td><td>sun_family @1, sun_path @2</td></tr>
  * <tr><td>linux-aarch64</td><td>110</td><td>2</td><td>sun_family @0, sun_path @2</td></tr>
  * <tr><td>linux-x86_64</td><td>110</td><td>2</td><td>sun_family @0, sun_path @2</td></tr>
  * </table>
@@ -30,10 +32,10 @@ public class sockaddr_un {
         return $LAYOUT;
     }
 
-    private static final ValueLayout.OfShort sun_family$LAYOUT = (ValueLayout.OfShort)$LAYOUT.select(groupElement("sun_family"));
+    private static final ValueLayout sun_family$LAYOUT = (ValueLayout)$LAYOUT.select(groupElement("sun_family"));
 
     /** Layout for field {@code sun_family}. */
-    public static final ValueLayout.OfShort sun_family$layout() {
+    public static final ValueLayout sun_family$layout() {
         return sun_family$LAYOUT;
     }
 
@@ -44,14 +46,14 @@ public class sockaddr_un {
         return sun_family$OFFSET;
     }
 
-    /** Getter for field {@code sun_family}. */
+    /** Getter for field {@code sun_family}, sign-extended from the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static short sun_family(MemorySegment struct) {
-        return struct.get(sun_family$LAYOUT, sun_family$OFFSET);
+        return (short) Platform.getScalar(struct, sun_family$LAYOUT, sun_family$OFFSET);
     }
 
-    /** Setter for field {@code sun_family}. */
+    /** Setter for field {@code sun_family}, narrowed to the running platform's width (darwin-aarch64: 1, darwin-x86_64: 1, linux-aarch64: 2, linux-x86_64: 2 bytes). */
     public static void sun_family(MemorySegment struct, short fieldValue) {
-        struct.set(sun_family$LAYOUT, sun_family$OFFSET, fieldValue);
+        Platform.setScalar(struct, sun_family$LAYOUT, sun_family$OFFSET, fieldValue);
     }
 
     private static final SequenceLayout sun_path$LAYOUT = (SequenceLayout)$LAYOUT.select(groupElement("sun_path"));
@@ -78,7 +80,7 @@ public class sockaddr_un {
         MemorySegment.copy(fieldValue, 0L, struct, sun_path$OFFSET, sun_path$LAYOUT.byteSize());
     }
 
-    private static long[] sun_path$DIMS = { 108 };
+    private static long[] sun_path$DIMS = { sun_path$LAYOUT.elementCount() };
 
     /** Dimensions for array field {@code sun_path}. */
     public static long[] sun_path$dimensions() {

@@ -35,162 +35,207 @@ public class sys_epoll_h {
     public static final AddressLayout C_POINTER = ((AddressLayout) Linker.nativeLinker().canonicalLayouts().get("void*"))
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
 
-    private static final int EFD_CLOEXEC = (int) Platform.constant("EFD_CLOEXEC");
+    private static final boolean EFD_CLOEXEC$DEFINED = Platform.defined("EFD_CLOEXEC");
+    private static final int EFD_CLOEXEC = EFD_CLOEXEC$DEFINED ? (int) Platform.constant("EFD_CLOEXEC") : 0;
 
-    /** {@code #define EFD_CLOEXEC} */
+    /** {@code #define EFD_CLOEXEC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EFD_CLOEXEC() {
+        if (!EFD_CLOEXEC$DEFINED) throw Platform.undefined("EFD_CLOEXEC");
         return EFD_CLOEXEC;
     }
 
-    private static final int EFD_NONBLOCK = (int) Platform.constant("EFD_NONBLOCK");
+    private static final boolean EFD_NONBLOCK$DEFINED = Platform.defined("EFD_NONBLOCK");
+    private static final int EFD_NONBLOCK = EFD_NONBLOCK$DEFINED ? (int) Platform.constant("EFD_NONBLOCK") : 0;
 
-    /** {@code #define EFD_NONBLOCK} */
+    /** {@code #define EFD_NONBLOCK}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EFD_NONBLOCK() {
+        if (!EFD_NONBLOCK$DEFINED) throw Platform.undefined("EFD_NONBLOCK");
         return EFD_NONBLOCK;
     }
 
-    private static final int EFD_SEMAPHORE = (int) Platform.constant("EFD_SEMAPHORE");
+    private static final boolean EFD_SEMAPHORE$DEFINED = Platform.defined("EFD_SEMAPHORE");
+    private static final int EFD_SEMAPHORE = EFD_SEMAPHORE$DEFINED ? (int) Platform.constant("EFD_SEMAPHORE") : 0;
 
-    /** {@code #define EFD_SEMAPHORE} */
+    /** {@code #define EFD_SEMAPHORE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EFD_SEMAPHORE() {
+        if (!EFD_SEMAPHORE$DEFINED) throw Platform.undefined("EFD_SEMAPHORE");
         return EFD_SEMAPHORE;
     }
 
-    private static final int EPOLLERR = (int) Platform.constant("EPOLLERR");
+    private static final boolean EPOLLERR$DEFINED = Platform.defined("EPOLLERR");
+    private static final int EPOLLERR = EPOLLERR$DEFINED ? (int) Platform.constant("EPOLLERR") : 0;
 
-    /** {@code #define EPOLLERR} */
+    /** {@code #define EPOLLERR}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLERR() {
+        if (!EPOLLERR$DEFINED) throw Platform.undefined("EPOLLERR");
         return EPOLLERR;
     }
 
-    private static final int EPOLLET = (int) Platform.constant("EPOLLET");
+    private static final boolean EPOLLET$DEFINED = Platform.defined("EPOLLET");
+    private static final int EPOLLET = EPOLLET$DEFINED ? (int) Platform.constant("EPOLLET") : 0;
 
-    /** {@code #define EPOLLET} */
+    /** {@code #define EPOLLET}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLET() {
+        if (!EPOLLET$DEFINED) throw Platform.undefined("EPOLLET");
         return EPOLLET;
     }
 
-    private static final int EPOLLEXCLUSIVE = (int) Platform.constant("EPOLLEXCLUSIVE");
+    private static final boolean EPOLLEXCLUSIVE$DEFINED = Platform.defined("EPOLLEXCLUSIVE");
+    private static final int EPOLLEXCLUSIVE = EPOLLEXCLUSIVE$DEFINED ? (int) Platform.constant("EPOLLEXCLUSIVE") : 0;
 
-    /** {@code #define EPOLLEXCLUSIVE} */
+    /** {@code #define EPOLLEXCLUSIVE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLEXCLUSIVE() {
+        if (!EPOLLEXCLUSIVE$DEFINED) throw Platform.undefined("EPOLLEXCLUSIVE");
         return EPOLLEXCLUSIVE;
     }
 
-    private static final int EPOLLHUP = (int) Platform.constant("EPOLLHUP");
+    private static final boolean EPOLLHUP$DEFINED = Platform.defined("EPOLLHUP");
+    private static final int EPOLLHUP = EPOLLHUP$DEFINED ? (int) Platform.constant("EPOLLHUP") : 0;
 
-    /** {@code #define EPOLLHUP} */
+    /** {@code #define EPOLLHUP}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLHUP() {
+        if (!EPOLLHUP$DEFINED) throw Platform.undefined("EPOLLHUP");
         return EPOLLHUP;
     }
 
-    private static final int EPOLLIN = (int) Platform.constant("EPOLLIN");
+    private static final boolean EPOLLIN$DEFINED = Platform.defined("EPOLLIN");
+    private static final int EPOLLIN = EPOLLIN$DEFINED ? (int) Platform.constant("EPOLLIN") : 0;
 
-    /** {@code #define EPOLLIN} */
+    /** {@code #define EPOLLIN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLIN() {
+        if (!EPOLLIN$DEFINED) throw Platform.undefined("EPOLLIN");
         return EPOLLIN;
     }
 
-    private static final int EPOLLMSG = (int) Platform.constant("EPOLLMSG");
+    private static final boolean EPOLLMSG$DEFINED = Platform.defined("EPOLLMSG");
+    private static final int EPOLLMSG = EPOLLMSG$DEFINED ? (int) Platform.constant("EPOLLMSG") : 0;
 
-    /** {@code #define EPOLLMSG} */
+    /** {@code #define EPOLLMSG}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLMSG() {
+        if (!EPOLLMSG$DEFINED) throw Platform.undefined("EPOLLMSG");
         return EPOLLMSG;
     }
 
-    private static final int EPOLLONESHOT = (int) Platform.constant("EPOLLONESHOT");
+    private static final boolean EPOLLONESHOT$DEFINED = Platform.defined("EPOLLONESHOT");
+    private static final int EPOLLONESHOT = EPOLLONESHOT$DEFINED ? (int) Platform.constant("EPOLLONESHOT") : 0;
 
-    /** {@code #define EPOLLONESHOT} */
+    /** {@code #define EPOLLONESHOT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLONESHOT() {
+        if (!EPOLLONESHOT$DEFINED) throw Platform.undefined("EPOLLONESHOT");
         return EPOLLONESHOT;
     }
 
-    private static final int EPOLLOUT = (int) Platform.constant("EPOLLOUT");
+    private static final boolean EPOLLOUT$DEFINED = Platform.defined("EPOLLOUT");
+    private static final int EPOLLOUT = EPOLLOUT$DEFINED ? (int) Platform.constant("EPOLLOUT") : 0;
 
-    /** {@code #define EPOLLOUT} */
+    /** {@code #define EPOLLOUT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLOUT() {
+        if (!EPOLLOUT$DEFINED) throw Platform.undefined("EPOLLOUT");
         return EPOLLOUT;
     }
 
-    private static final int EPOLLPRI = (int) Platform.constant("EPOLLPRI");
+    private static final boolean EPOLLPRI$DEFINED = Platform.defined("EPOLLPRI");
+    private static final int EPOLLPRI = EPOLLPRI$DEFINED ? (int) Platform.constant("EPOLLPRI") : 0;
 
-    /** {@code #define EPOLLPRI} */
+    /** {@code #define EPOLLPRI}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLPRI() {
+        if (!EPOLLPRI$DEFINED) throw Platform.undefined("EPOLLPRI");
         return EPOLLPRI;
     }
 
-    private static final int EPOLLRDBAND = (int) Platform.constant("EPOLLRDBAND");
+    private static final boolean EPOLLRDBAND$DEFINED = Platform.defined("EPOLLRDBAND");
+    private static final int EPOLLRDBAND = EPOLLRDBAND$DEFINED ? (int) Platform.constant("EPOLLRDBAND") : 0;
 
-    /** {@code #define EPOLLRDBAND} */
+    /** {@code #define EPOLLRDBAND}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLRDBAND() {
+        if (!EPOLLRDBAND$DEFINED) throw Platform.undefined("EPOLLRDBAND");
         return EPOLLRDBAND;
     }
 
-    private static final int EPOLLRDHUP = (int) Platform.constant("EPOLLRDHUP");
+    private static final boolean EPOLLRDHUP$DEFINED = Platform.defined("EPOLLRDHUP");
+    private static final int EPOLLRDHUP = EPOLLRDHUP$DEFINED ? (int) Platform.constant("EPOLLRDHUP") : 0;
 
-    /** {@code #define EPOLLRDHUP} */
+    /** {@code #define EPOLLRDHUP}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLRDHUP() {
+        if (!EPOLLRDHUP$DEFINED) throw Platform.undefined("EPOLLRDHUP");
         return EPOLLRDHUP;
     }
 
-    private static final int EPOLLRDNORM = (int) Platform.constant("EPOLLRDNORM");
+    private static final boolean EPOLLRDNORM$DEFINED = Platform.defined("EPOLLRDNORM");
+    private static final int EPOLLRDNORM = EPOLLRDNORM$DEFINED ? (int) Platform.constant("EPOLLRDNORM") : 0;
 
-    /** {@code #define EPOLLRDNORM} */
+    /** {@code #define EPOLLRDNORM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLRDNORM() {
+        if (!EPOLLRDNORM$DEFINED) throw Platform.undefined("EPOLLRDNORM");
         return EPOLLRDNORM;
     }
 
-    private static final int EPOLLWAKEUP = (int) Platform.constant("EPOLLWAKEUP");
+    private static final boolean EPOLLWAKEUP$DEFINED = Platform.defined("EPOLLWAKEUP");
+    private static final int EPOLLWAKEUP = EPOLLWAKEUP$DEFINED ? (int) Platform.constant("EPOLLWAKEUP") : 0;
 
-    /** {@code #define EPOLLWAKEUP} */
+    /** {@code #define EPOLLWAKEUP}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLWAKEUP() {
+        if (!EPOLLWAKEUP$DEFINED) throw Platform.undefined("EPOLLWAKEUP");
         return EPOLLWAKEUP;
     }
 
-    private static final int EPOLLWRBAND = (int) Platform.constant("EPOLLWRBAND");
+    private static final boolean EPOLLWRBAND$DEFINED = Platform.defined("EPOLLWRBAND");
+    private static final int EPOLLWRBAND = EPOLLWRBAND$DEFINED ? (int) Platform.constant("EPOLLWRBAND") : 0;
 
-    /** {@code #define EPOLLWRBAND} */
+    /** {@code #define EPOLLWRBAND}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLWRBAND() {
+        if (!EPOLLWRBAND$DEFINED) throw Platform.undefined("EPOLLWRBAND");
         return EPOLLWRBAND;
     }
 
-    private static final int EPOLLWRNORM = (int) Platform.constant("EPOLLWRNORM");
+    private static final boolean EPOLLWRNORM$DEFINED = Platform.defined("EPOLLWRNORM");
+    private static final int EPOLLWRNORM = EPOLLWRNORM$DEFINED ? (int) Platform.constant("EPOLLWRNORM") : 0;
 
-    /** {@code #define EPOLLWRNORM} */
+    /** {@code #define EPOLLWRNORM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLLWRNORM() {
+        if (!EPOLLWRNORM$DEFINED) throw Platform.undefined("EPOLLWRNORM");
         return EPOLLWRNORM;
     }
 
-    private static final int EPOLL_CLOEXEC = (int) Platform.constant("EPOLL_CLOEXEC");
+    private static final boolean EPOLL_CLOEXEC$DEFINED = Platform.defined("EPOLL_CLOEXEC");
+    private static final int EPOLL_CLOEXEC = EPOLL_CLOEXEC$DEFINED ? (int) Platform.constant("EPOLL_CLOEXEC") : 0;
 
-    /** {@code #define EPOLL_CLOEXEC} */
+    /** {@code #define EPOLL_CLOEXEC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLL_CLOEXEC() {
+        if (!EPOLL_CLOEXEC$DEFINED) throw Platform.undefined("EPOLL_CLOEXEC");
         return EPOLL_CLOEXEC;
     }
 
-    private static final int EPOLL_CTL_ADD = (int) Platform.constant("EPOLL_CTL_ADD");
+    private static final boolean EPOLL_CTL_ADD$DEFINED = Platform.defined("EPOLL_CTL_ADD");
+    private static final int EPOLL_CTL_ADD = EPOLL_CTL_ADD$DEFINED ? (int) Platform.constant("EPOLL_CTL_ADD") : 0;
 
-    /** {@code #define EPOLL_CTL_ADD} */
+    /** {@code #define EPOLL_CTL_ADD}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLL_CTL_ADD() {
+        if (!EPOLL_CTL_ADD$DEFINED) throw Platform.undefined("EPOLL_CTL_ADD");
         return EPOLL_CTL_ADD;
     }
 
-    private static final int EPOLL_CTL_DEL = (int) Platform.constant("EPOLL_CTL_DEL");
+    private static final boolean EPOLL_CTL_DEL$DEFINED = Platform.defined("EPOLL_CTL_DEL");
+    private static final int EPOLL_CTL_DEL = EPOLL_CTL_DEL$DEFINED ? (int) Platform.constant("EPOLL_CTL_DEL") : 0;
 
-    /** {@code #define EPOLL_CTL_DEL} */
+    /** {@code #define EPOLL_CTL_DEL}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLL_CTL_DEL() {
+        if (!EPOLL_CTL_DEL$DEFINED) throw Platform.undefined("EPOLL_CTL_DEL");
         return EPOLL_CTL_DEL;
     }
 
-    private static final int EPOLL_CTL_MOD = (int) Platform.constant("EPOLL_CTL_MOD");
+    private static final boolean EPOLL_CTL_MOD$DEFINED = Platform.defined("EPOLL_CTL_MOD");
+    private static final int EPOLL_CTL_MOD = EPOLL_CTL_MOD$DEFINED ? (int) Platform.constant("EPOLL_CTL_MOD") : 0;
 
-    /** {@code #define EPOLL_CTL_MOD} */
+    /** {@code #define EPOLL_CTL_MOD}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int EPOLL_CTL_MOD() {
+        if (!EPOLL_CTL_MOD$DEFINED) throw Platform.undefined("EPOLL_CTL_MOD");
         return EPOLL_CTL_MOD;
     }
 
     private static class epoll_create1 {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("epoll_create1").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("epoll_create1") == null ? null
+                : SYMBOL_LOOKUP.find("epoll_create1").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("epoll_create1"));
     }
@@ -223,7 +268,8 @@ public class sys_epoll_h {
     }
 
     private static class epoll_ctl {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("epoll_ctl").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("epoll_ctl") == null ? null
+                : SYMBOL_LOOKUP.find("epoll_ctl").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("epoll_ctl"));
     }
@@ -256,7 +302,8 @@ public class sys_epoll_h {
     }
 
     private static class epoll_wait {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("epoll_wait").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("epoll_wait") == null ? null
+                : SYMBOL_LOOKUP.find("epoll_wait").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("epoll_wait"));
     }
@@ -289,7 +336,8 @@ public class sys_epoll_h {
     }
 
     private static class eventfd {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("eventfd").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("eventfd") == null ? null
+                : SYMBOL_LOOKUP.find("eventfd").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("eventfd"));
     }

@@ -84,6 +84,24 @@ public class sys_event_h {
         return EVFILT_SIGNAL;
     }
 
+    private static final boolean EVFILT_SYSCOUNT$DEFINED = Platform.defined("EVFILT_SYSCOUNT");
+    private static final int EVFILT_SYSCOUNT = EVFILT_SYSCOUNT$DEFINED ? (int) Platform.constant("EVFILT_SYSCOUNT") : 0;
+
+    /** {@code #define EVFILT_SYSCOUNT}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EVFILT_SYSCOUNT() {
+        if (!EVFILT_SYSCOUNT$DEFINED) throw Platform.undefined("EVFILT_SYSCOUNT");
+        return EVFILT_SYSCOUNT;
+    }
+
+    private static final boolean EVFILT_THREADMARKER$DEFINED = Platform.defined("EVFILT_THREADMARKER");
+    private static final int EVFILT_THREADMARKER = EVFILT_THREADMARKER$DEFINED ? (int) Platform.constant("EVFILT_THREADMARKER") : 0;
+
+    /** {@code #define EVFILT_THREADMARKER}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EVFILT_THREADMARKER() {
+        if (!EVFILT_THREADMARKER$DEFINED) throw Platform.undefined("EVFILT_THREADMARKER");
+        return EVFILT_THREADMARKER;
+    }
+
     private static final int EVFILT_TIMER = (int) Platform.constant("EVFILT_TIMER");
 
     /** {@code #define EVFILT_TIMER} */
@@ -154,6 +172,15 @@ public class sys_event_h {
         return EV_DISPATCH;
     }
 
+    private static final boolean EV_DISPATCH2$DEFINED = Platform.defined("EV_DISPATCH2");
+    private static final int EV_DISPATCH2 = EV_DISPATCH2$DEFINED ? (int) Platform.constant("EV_DISPATCH2") : 0;
+
+    /** {@code #define EV_DISPATCH2}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EV_DISPATCH2() {
+        if (!EV_DISPATCH2$DEFINED) throw Platform.undefined("EV_DISPATCH2");
+        return EV_DISPATCH2;
+    }
+
     private static final int EV_ENABLE = (int) Platform.constant("EV_ENABLE");
 
     /** {@code #define EV_ENABLE} */
@@ -196,6 +223,24 @@ public class sys_event_h {
         return EV_ONESHOT;
     }
 
+    private static final boolean EV_OOBAND$DEFINED = Platform.defined("EV_OOBAND");
+    private static final int EV_OOBAND = EV_OOBAND$DEFINED ? (int) Platform.constant("EV_OOBAND") : 0;
+
+    /** {@code #define EV_OOBAND}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EV_OOBAND() {
+        if (!EV_OOBAND$DEFINED) throw Platform.undefined("EV_OOBAND");
+        return EV_OOBAND;
+    }
+
+    private static final boolean EV_POLL$DEFINED = Platform.defined("EV_POLL");
+    private static final int EV_POLL = EV_POLL$DEFINED ? (int) Platform.constant("EV_POLL") : 0;
+
+    /** {@code #define EV_POLL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EV_POLL() {
+        if (!EV_POLL$DEFINED) throw Platform.undefined("EV_POLL");
+        return EV_POLL;
+    }
+
     private static final int EV_RECEIPT = (int) Platform.constant("EV_RECEIPT");
 
     /** {@code #define EV_RECEIPT} */
@@ -210,6 +255,24 @@ public class sys_event_h {
         return EV_SYSFLAGS;
     }
 
+    private static final boolean EV_UDATA_SPECIFIC$DEFINED = Platform.defined("EV_UDATA_SPECIFIC");
+    private static final int EV_UDATA_SPECIFIC = EV_UDATA_SPECIFIC$DEFINED ? (int) Platform.constant("EV_UDATA_SPECIFIC") : 0;
+
+    /** {@code #define EV_UDATA_SPECIFIC}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EV_UDATA_SPECIFIC() {
+        if (!EV_UDATA_SPECIFIC$DEFINED) throw Platform.undefined("EV_UDATA_SPECIFIC");
+        return EV_UDATA_SPECIFIC;
+    }
+
+    private static final boolean EV_VANISHED$DEFINED = Platform.defined("EV_VANISHED");
+    private static final int EV_VANISHED = EV_VANISHED$DEFINED ? (int) Platform.constant("EV_VANISHED") : 0;
+
+    /** {@code #define EV_VANISHED}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int EV_VANISHED() {
+        if (!EV_VANISHED$DEFINED) throw Platform.undefined("EV_VANISHED");
+        return EV_VANISHED;
+    }
+
     private static final int NOTE_ABSOLUTE = (int) Platform.constant("NOTE_ABSOLUTE");
 
     /** {@code #define NOTE_ABSOLUTE} */
@@ -222,6 +285,33 @@ public class sys_event_h {
     /** {@code #define NOTE_ATTRIB} */
     public static int NOTE_ATTRIB() {
         return NOTE_ATTRIB;
+    }
+
+    private static final boolean NOTE_BACKGROUND$DEFINED = Platform.defined("NOTE_BACKGROUND");
+    private static final int NOTE_BACKGROUND = NOTE_BACKGROUND$DEFINED ? (int) Platform.constant("NOTE_BACKGROUND") : 0;
+
+    /** {@code #define NOTE_BACKGROUND}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_BACKGROUND() {
+        if (!NOTE_BACKGROUND$DEFINED) throw Platform.undefined("NOTE_BACKGROUND");
+        return NOTE_BACKGROUND;
+    }
+
+    private static final boolean NOTE_CHILD$DEFINED = Platform.defined("NOTE_CHILD");
+    private static final int NOTE_CHILD = NOTE_CHILD$DEFINED ? (int) Platform.constant("NOTE_CHILD") : 0;
+
+    /** {@code #define NOTE_CHILD}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_CHILD() {
+        if (!NOTE_CHILD$DEFINED) throw Platform.undefined("NOTE_CHILD");
+        return NOTE_CHILD;
+    }
+
+    private static final boolean NOTE_CRITICAL$DEFINED = Platform.defined("NOTE_CRITICAL");
+    private static final int NOTE_CRITICAL = NOTE_CRITICAL$DEFINED ? (int) Platform.constant("NOTE_CRITICAL") : 0;
+
+    /** {@code #define NOTE_CRITICAL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_CRITICAL() {
+        if (!NOTE_CRITICAL$DEFINED) throw Platform.undefined("NOTE_CRITICAL");
+        return NOTE_CRITICAL;
     }
 
     private static final int NOTE_DELETE = (int) Platform.constant("NOTE_DELETE");
@@ -243,6 +333,69 @@ public class sys_event_h {
     /** {@code #define NOTE_EXIT} */
     public static int NOTE_EXIT() {
         return NOTE_EXIT;
+    }
+
+    private static final boolean NOTE_EXITSTATUS$DEFINED = Platform.defined("NOTE_EXITSTATUS");
+    private static final int NOTE_EXITSTATUS = NOTE_EXITSTATUS$DEFINED ? (int) Platform.constant("NOTE_EXITSTATUS") : 0;
+
+    /** {@code #define NOTE_EXITSTATUS}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_EXITSTATUS() {
+        if (!NOTE_EXITSTATUS$DEFINED) throw Platform.undefined("NOTE_EXITSTATUS");
+        return NOTE_EXITSTATUS;
+    }
+
+    private static final boolean NOTE_EXIT_CSERROR$DEFINED = Platform.defined("NOTE_EXIT_CSERROR");
+    private static final int NOTE_EXIT_CSERROR = NOTE_EXIT_CSERROR$DEFINED ? (int) Platform.constant("NOTE_EXIT_CSERROR") : 0;
+
+    /** {@code #define NOTE_EXIT_CSERROR}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_EXIT_CSERROR() {
+        if (!NOTE_EXIT_CSERROR$DEFINED) throw Platform.undefined("NOTE_EXIT_CSERROR");
+        return NOTE_EXIT_CSERROR;
+    }
+
+    private static final boolean NOTE_EXIT_DECRYPTFAIL$DEFINED = Platform.defined("NOTE_EXIT_DECRYPTFAIL");
+    private static final int NOTE_EXIT_DECRYPTFAIL = NOTE_EXIT_DECRYPTFAIL$DEFINED ? (int) Platform.constant("NOTE_EXIT_DECRYPTFAIL") : 0;
+
+    /** {@code #define NOTE_EXIT_DECRYPTFAIL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_EXIT_DECRYPTFAIL() {
+        if (!NOTE_EXIT_DECRYPTFAIL$DEFINED) throw Platform.undefined("NOTE_EXIT_DECRYPTFAIL");
+        return NOTE_EXIT_DECRYPTFAIL;
+    }
+
+    private static final boolean NOTE_EXIT_DETAIL$DEFINED = Platform.defined("NOTE_EXIT_DETAIL");
+    private static final int NOTE_EXIT_DETAIL = NOTE_EXIT_DETAIL$DEFINED ? (int) Platform.constant("NOTE_EXIT_DETAIL") : 0;
+
+    /** {@code #define NOTE_EXIT_DETAIL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_EXIT_DETAIL() {
+        if (!NOTE_EXIT_DETAIL$DEFINED) throw Platform.undefined("NOTE_EXIT_DETAIL");
+        return NOTE_EXIT_DETAIL;
+    }
+
+    private static final boolean NOTE_EXIT_DETAIL_MASK$DEFINED = Platform.defined("NOTE_EXIT_DETAIL_MASK");
+    private static final int NOTE_EXIT_DETAIL_MASK = NOTE_EXIT_DETAIL_MASK$DEFINED ? (int) Platform.constant("NOTE_EXIT_DETAIL_MASK") : 0;
+
+    /** {@code #define NOTE_EXIT_DETAIL_MASK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_EXIT_DETAIL_MASK() {
+        if (!NOTE_EXIT_DETAIL_MASK$DEFINED) throw Platform.undefined("NOTE_EXIT_DETAIL_MASK");
+        return NOTE_EXIT_DETAIL_MASK;
+    }
+
+    private static final boolean NOTE_EXIT_MEMORY$DEFINED = Platform.defined("NOTE_EXIT_MEMORY");
+    private static final int NOTE_EXIT_MEMORY = NOTE_EXIT_MEMORY$DEFINED ? (int) Platform.constant("NOTE_EXIT_MEMORY") : 0;
+
+    /** {@code #define NOTE_EXIT_MEMORY}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_EXIT_MEMORY() {
+        if (!NOTE_EXIT_MEMORY$DEFINED) throw Platform.undefined("NOTE_EXIT_MEMORY");
+        return NOTE_EXIT_MEMORY;
+    }
+
+    private static final boolean NOTE_EXIT_REPARENTED$DEFINED = Platform.defined("NOTE_EXIT_REPARENTED");
+    private static final int NOTE_EXIT_REPARENTED = NOTE_EXIT_REPARENTED$DEFINED ? (int) Platform.constant("NOTE_EXIT_REPARENTED") : 0;
+
+    /** {@code #define NOTE_EXIT_REPARENTED}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_EXIT_REPARENTED() {
+        if (!NOTE_EXIT_REPARENTED$DEFINED) throw Platform.undefined("NOTE_EXIT_REPARENTED");
+        return NOTE_EXIT_REPARENTED;
     }
 
     private static final int NOTE_EXTEND = (int) Platform.constant("NOTE_EXTEND");
@@ -301,6 +454,24 @@ public class sys_event_h {
         return NOTE_FORK;
     }
 
+    private static final boolean NOTE_FUNLOCK$DEFINED = Platform.defined("NOTE_FUNLOCK");
+    private static final int NOTE_FUNLOCK = NOTE_FUNLOCK$DEFINED ? (int) Platform.constant("NOTE_FUNLOCK") : 0;
+
+    /** {@code #define NOTE_FUNLOCK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_FUNLOCK() {
+        if (!NOTE_FUNLOCK$DEFINED) throw Platform.undefined("NOTE_FUNLOCK");
+        return NOTE_FUNLOCK;
+    }
+
+    private static final boolean NOTE_LEEWAY$DEFINED = Platform.defined("NOTE_LEEWAY");
+    private static final int NOTE_LEEWAY = NOTE_LEEWAY$DEFINED ? (int) Platform.constant("NOTE_LEEWAY") : 0;
+
+    /** {@code #define NOTE_LEEWAY}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_LEEWAY() {
+        if (!NOTE_LEEWAY$DEFINED) throw Platform.undefined("NOTE_LEEWAY");
+        return NOTE_LEEWAY;
+    }
+
     private static final int NOTE_LINK = (int) Platform.constant("NOTE_LINK");
 
     /** {@code #define NOTE_LINK} */
@@ -315,11 +486,74 @@ public class sys_event_h {
         return NOTE_LOWAT;
     }
 
+    private static final boolean NOTE_MACHTIME$DEFINED = Platform.defined("NOTE_MACHTIME");
+    private static final int NOTE_MACHTIME = NOTE_MACHTIME$DEFINED ? (int) Platform.constant("NOTE_MACHTIME") : 0;
+
+    /** {@code #define NOTE_MACHTIME}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_MACHTIME() {
+        if (!NOTE_MACHTIME$DEFINED) throw Platform.undefined("NOTE_MACHTIME");
+        return NOTE_MACHTIME;
+    }
+
+    private static final boolean NOTE_MACH_CONTINUOUS_TIME$DEFINED = Platform.defined("NOTE_MACH_CONTINUOUS_TIME");
+    private static final int NOTE_MACH_CONTINUOUS_TIME = NOTE_MACH_CONTINUOUS_TIME$DEFINED ? (int) Platform.constant("NOTE_MACH_CONTINUOUS_TIME") : 0;
+
+    /** {@code #define NOTE_MACH_CONTINUOUS_TIME}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_MACH_CONTINUOUS_TIME() {
+        if (!NOTE_MACH_CONTINUOUS_TIME$DEFINED) throw Platform.undefined("NOTE_MACH_CONTINUOUS_TIME");
+        return NOTE_MACH_CONTINUOUS_TIME;
+    }
+
+    private static final boolean NOTE_NONE$DEFINED = Platform.defined("NOTE_NONE");
+    private static final int NOTE_NONE = NOTE_NONE$DEFINED ? (int) Platform.constant("NOTE_NONE") : 0;
+
+    /** {@code #define NOTE_NONE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_NONE() {
+        if (!NOTE_NONE$DEFINED) throw Platform.undefined("NOTE_NONE");
+        return NOTE_NONE;
+    }
+
     private static final int NOTE_NSECONDS = (int) Platform.constant("NOTE_NSECONDS");
 
     /** {@code #define NOTE_NSECONDS} */
     public static int NOTE_NSECONDS() {
         return NOTE_NSECONDS;
+    }
+
+    private static final boolean NOTE_OOB$DEFINED = Platform.defined("NOTE_OOB");
+    private static final int NOTE_OOB = NOTE_OOB$DEFINED ? (int) Platform.constant("NOTE_OOB") : 0;
+
+    /** {@code #define NOTE_OOB}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_OOB() {
+        if (!NOTE_OOB$DEFINED) throw Platform.undefined("NOTE_OOB");
+        return NOTE_OOB;
+    }
+
+    private static final boolean NOTE_PCTRLMASK$DEFINED = Platform.defined("NOTE_PCTRLMASK");
+    private static final int NOTE_PCTRLMASK = NOTE_PCTRLMASK$DEFINED ? (int) Platform.constant("NOTE_PCTRLMASK") : 0;
+
+    /** {@code #define NOTE_PCTRLMASK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_PCTRLMASK() {
+        if (!NOTE_PCTRLMASK$DEFINED) throw Platform.undefined("NOTE_PCTRLMASK");
+        return NOTE_PCTRLMASK;
+    }
+
+    private static final boolean NOTE_PDATAMASK$DEFINED = Platform.defined("NOTE_PDATAMASK");
+    private static final int NOTE_PDATAMASK = NOTE_PDATAMASK$DEFINED ? (int) Platform.constant("NOTE_PDATAMASK") : 0;
+
+    /** {@code #define NOTE_PDATAMASK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_PDATAMASK() {
+        if (!NOTE_PDATAMASK$DEFINED) throw Platform.undefined("NOTE_PDATAMASK");
+        return NOTE_PDATAMASK;
+    }
+
+    private static final boolean NOTE_REAP$DEFINED = Platform.defined("NOTE_REAP");
+    private static final int NOTE_REAP = NOTE_REAP$DEFINED ? (int) Platform.constant("NOTE_REAP") : 0;
+
+    /** {@code #define NOTE_REAP}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_REAP() {
+        if (!NOTE_REAP$DEFINED) throw Platform.undefined("NOTE_REAP");
+        return NOTE_REAP;
     }
 
     private static final int NOTE_RENAME = (int) Platform.constant("NOTE_RENAME");
@@ -343,6 +577,33 @@ public class sys_event_h {
         return NOTE_SECONDS;
     }
 
+    private static final boolean NOTE_SIGNAL$DEFINED = Platform.defined("NOTE_SIGNAL");
+    private static final int NOTE_SIGNAL = NOTE_SIGNAL$DEFINED ? (int) Platform.constant("NOTE_SIGNAL") : 0;
+
+    /** {@code #define NOTE_SIGNAL}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_SIGNAL() {
+        if (!NOTE_SIGNAL$DEFINED) throw Platform.undefined("NOTE_SIGNAL");
+        return NOTE_SIGNAL;
+    }
+
+    private static final boolean NOTE_TRACK$DEFINED = Platform.defined("NOTE_TRACK");
+    private static final int NOTE_TRACK = NOTE_TRACK$DEFINED ? (int) Platform.constant("NOTE_TRACK") : 0;
+
+    /** {@code #define NOTE_TRACK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_TRACK() {
+        if (!NOTE_TRACK$DEFINED) throw Platform.undefined("NOTE_TRACK");
+        return NOTE_TRACK;
+    }
+
+    private static final boolean NOTE_TRACKERR$DEFINED = Platform.defined("NOTE_TRACKERR");
+    private static final int NOTE_TRACKERR = NOTE_TRACKERR$DEFINED ? (int) Platform.constant("NOTE_TRACKERR") : 0;
+
+    /** {@code #define NOTE_TRACKERR}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_TRACKERR() {
+        if (!NOTE_TRACKERR$DEFINED) throw Platform.undefined("NOTE_TRACKERR");
+        return NOTE_TRACKERR;
+    }
+
     private static final int NOTE_TRIGGER = (int) Platform.constant("NOTE_TRIGGER");
 
     /** {@code #define NOTE_TRIGGER} */
@@ -357,6 +618,42 @@ public class sys_event_h {
         return NOTE_USECONDS;
     }
 
+    private static final boolean NOTE_VM_ERROR$DEFINED = Platform.defined("NOTE_VM_ERROR");
+    private static final int NOTE_VM_ERROR = NOTE_VM_ERROR$DEFINED ? (int) Platform.constant("NOTE_VM_ERROR") : 0;
+
+    /** {@code #define NOTE_VM_ERROR}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_VM_ERROR() {
+        if (!NOTE_VM_ERROR$DEFINED) throw Platform.undefined("NOTE_VM_ERROR");
+        return NOTE_VM_ERROR;
+    }
+
+    private static final boolean NOTE_VM_PRESSURE$DEFINED = Platform.defined("NOTE_VM_PRESSURE");
+    private static final int NOTE_VM_PRESSURE = NOTE_VM_PRESSURE$DEFINED ? (int) Platform.constant("NOTE_VM_PRESSURE") : 0;
+
+    /** {@code #define NOTE_VM_PRESSURE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_VM_PRESSURE() {
+        if (!NOTE_VM_PRESSURE$DEFINED) throw Platform.undefined("NOTE_VM_PRESSURE");
+        return NOTE_VM_PRESSURE;
+    }
+
+    private static final boolean NOTE_VM_PRESSURE_SUDDEN_TERMINATE$DEFINED = Platform.defined("NOTE_VM_PRESSURE_SUDDEN_TERMINATE");
+    private static final int NOTE_VM_PRESSURE_SUDDEN_TERMINATE = NOTE_VM_PRESSURE_SUDDEN_TERMINATE$DEFINED ? (int) Platform.constant("NOTE_VM_PRESSURE_SUDDEN_TERMINATE") : 0;
+
+    /** {@code #define NOTE_VM_PRESSURE_SUDDEN_TERMINATE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_VM_PRESSURE_SUDDEN_TERMINATE() {
+        if (!NOTE_VM_PRESSURE_SUDDEN_TERMINATE$DEFINED) throw Platform.undefined("NOTE_VM_PRESSURE_SUDDEN_TERMINATE");
+        return NOTE_VM_PRESSURE_SUDDEN_TERMINATE;
+    }
+
+    private static final boolean NOTE_VM_PRESSURE_TERMINATE$DEFINED = Platform.defined("NOTE_VM_PRESSURE_TERMINATE");
+    private static final int NOTE_VM_PRESSURE_TERMINATE = NOTE_VM_PRESSURE_TERMINATE$DEFINED ? (int) Platform.constant("NOTE_VM_PRESSURE_TERMINATE") : 0;
+
+    /** {@code #define NOTE_VM_PRESSURE_TERMINATE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int NOTE_VM_PRESSURE_TERMINATE() {
+        if (!NOTE_VM_PRESSURE_TERMINATE$DEFINED) throw Platform.undefined("NOTE_VM_PRESSURE_TERMINATE");
+        return NOTE_VM_PRESSURE_TERMINATE;
+    }
+
     private static final int NOTE_WRITE = (int) Platform.constant("NOTE_WRITE");
 
     /** {@code #define NOTE_WRITE} */
@@ -365,7 +662,8 @@ public class sys_event_h {
     }
 
     private static class kqueue {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("kqueue").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("kqueue") == null ? null
+                : SYMBOL_LOOKUP.find("kqueue").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("kqueue"));
     }
@@ -398,7 +696,8 @@ public class sys_event_h {
     }
 
     private static class kevent {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("kevent").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("kevent") == null ? null
+                : SYMBOL_LOOKUP.find("kevent").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("kevent"));
     }

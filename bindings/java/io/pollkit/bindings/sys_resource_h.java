@@ -43,7 +43,8 @@ public class sys_resource_h {
     }
 
     private static class getrlimit {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getrlimit").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("getrlimit") == null ? null
+                : SYMBOL_LOOKUP.find("getrlimit").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("getrlimit"));
     }
@@ -76,7 +77,8 @@ public class sys_resource_h {
     }
 
     private static class setrlimit {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("setrlimit").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("setrlimit") == null ? null
+                : SYMBOL_LOOKUP.find("setrlimit").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("setrlimit"));
     }

@@ -5,7 +5,7 @@ package io.pollkit.bindings;
 import java.lang.foreign.*;
 import java.lang.invoke.*;
 
-/** Constants and functions of {@code <sys/select.h>} {@code <sys/time.h>} {@code <time.h>}, named exactly as in C. */
+/** Constants and functions of {@code <sys/types.h>} {@code <sys/select.h>} {@code <sys/time.h>} {@code <time.h>}, named exactly as in C. */
 public class sys_select_h {
 
     sys_select_h() {
@@ -50,7 +50,8 @@ public class sys_select_h {
     }
 
     private static class select {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("select").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("select") == null ? null
+                : SYMBOL_LOOKUP.find("select").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("select"));
     }
@@ -83,7 +84,8 @@ public class sys_select_h {
     }
 
     private static class pselect {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("pselect").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("pselect") == null ? null
+                : SYMBOL_LOOKUP.find("pselect").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("pselect"));
     }

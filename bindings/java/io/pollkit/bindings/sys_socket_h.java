@@ -35,10 +35,12 @@ public class sys_socket_h {
     public static final AddressLayout C_POINTER = ((AddressLayout) Linker.nativeLinker().canonicalLayouts().get("void*"))
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
 
-    private static final int AF_ALG = (int) Platform.constant("AF_ALG");
+    private static final boolean AF_ALG$DEFINED = Platform.defined("AF_ALG");
+    private static final int AF_ALG = AF_ALG$DEFINED ? (int) Platform.constant("AF_ALG") : 0;
 
-    /** {@code #define AF_ALG} */
+    /** {@code #define AF_ALG}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_ALG() {
+        if (!AF_ALG$DEFINED) throw Platform.undefined("AF_ALG");
         return AF_ALG;
     }
 
@@ -49,88 +51,211 @@ public class sys_socket_h {
         return AF_APPLETALK;
     }
 
-    private static final int AF_ASH = (int) Platform.constant("AF_ASH");
+    private static final boolean AF_ASH$DEFINED = Platform.defined("AF_ASH");
+    private static final int AF_ASH = AF_ASH$DEFINED ? (int) Platform.constant("AF_ASH") : 0;
 
-    /** {@code #define AF_ASH} */
+    /** {@code #define AF_ASH}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_ASH() {
+        if (!AF_ASH$DEFINED) throw Platform.undefined("AF_ASH");
         return AF_ASH;
     }
 
-    private static final int AF_ATMPVC = (int) Platform.constant("AF_ATMPVC");
+    private static final boolean AF_ATMPVC$DEFINED = Platform.defined("AF_ATMPVC");
+    private static final int AF_ATMPVC = AF_ATMPVC$DEFINED ? (int) Platform.constant("AF_ATMPVC") : 0;
 
-    /** {@code #define AF_ATMPVC} */
+    /** {@code #define AF_ATMPVC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_ATMPVC() {
+        if (!AF_ATMPVC$DEFINED) throw Platform.undefined("AF_ATMPVC");
         return AF_ATMPVC;
     }
 
-    private static final int AF_ATMSVC = (int) Platform.constant("AF_ATMSVC");
+    private static final boolean AF_ATMSVC$DEFINED = Platform.defined("AF_ATMSVC");
+    private static final int AF_ATMSVC = AF_ATMSVC$DEFINED ? (int) Platform.constant("AF_ATMSVC") : 0;
 
-    /** {@code #define AF_ATMSVC} */
+    /** {@code #define AF_ATMSVC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_ATMSVC() {
+        if (!AF_ATMSVC$DEFINED) throw Platform.undefined("AF_ATMSVC");
         return AF_ATMSVC;
     }
 
-    private static final int AF_AX25 = (int) Platform.constant("AF_AX25");
+    private static final boolean AF_AX25$DEFINED = Platform.defined("AF_AX25");
+    private static final int AF_AX25 = AF_AX25$DEFINED ? (int) Platform.constant("AF_AX25") : 0;
 
-    /** {@code #define AF_AX25} */
+    /** {@code #define AF_AX25}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_AX25() {
+        if (!AF_AX25$DEFINED) throw Platform.undefined("AF_AX25");
         return AF_AX25;
     }
 
-    private static final int AF_BLUETOOTH = (int) Platform.constant("AF_BLUETOOTH");
+    private static final boolean AF_BLUETOOTH$DEFINED = Platform.defined("AF_BLUETOOTH");
+    private static final int AF_BLUETOOTH = AF_BLUETOOTH$DEFINED ? (int) Platform.constant("AF_BLUETOOTH") : 0;
 
-    /** {@code #define AF_BLUETOOTH} */
+    /** {@code #define AF_BLUETOOTH}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_BLUETOOTH() {
+        if (!AF_BLUETOOTH$DEFINED) throw Platform.undefined("AF_BLUETOOTH");
         return AF_BLUETOOTH;
     }
 
-    private static final int AF_BRIDGE = (int) Platform.constant("AF_BRIDGE");
+    private static final boolean AF_BRIDGE$DEFINED = Platform.defined("AF_BRIDGE");
+    private static final int AF_BRIDGE = AF_BRIDGE$DEFINED ? (int) Platform.constant("AF_BRIDGE") : 0;
 
-    /** {@code #define AF_BRIDGE} */
+    /** {@code #define AF_BRIDGE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_BRIDGE() {
+        if (!AF_BRIDGE$DEFINED) throw Platform.undefined("AF_BRIDGE");
         return AF_BRIDGE;
     }
 
-    private static final int AF_CAIF = (int) Platform.constant("AF_CAIF");
+    private static final boolean AF_CAIF$DEFINED = Platform.defined("AF_CAIF");
+    private static final int AF_CAIF = AF_CAIF$DEFINED ? (int) Platform.constant("AF_CAIF") : 0;
 
-    /** {@code #define AF_CAIF} */
+    /** {@code #define AF_CAIF}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_CAIF() {
+        if (!AF_CAIF$DEFINED) throw Platform.undefined("AF_CAIF");
         return AF_CAIF;
     }
 
-    private static final int AF_CAN = (int) Platform.constant("AF_CAN");
+    private static final boolean AF_CAN$DEFINED = Platform.defined("AF_CAN");
+    private static final int AF_CAN = AF_CAN$DEFINED ? (int) Platform.constant("AF_CAN") : 0;
 
-    /** {@code #define AF_CAN} */
+    /** {@code #define AF_CAN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_CAN() {
+        if (!AF_CAN$DEFINED) throw Platform.undefined("AF_CAN");
         return AF_CAN;
     }
 
-    private static final int AF_ECONET = (int) Platform.constant("AF_ECONET");
+    private static final boolean AF_CCITT$DEFINED = Platform.defined("AF_CCITT");
+    private static final int AF_CCITT = AF_CCITT$DEFINED ? (int) Platform.constant("AF_CCITT") : 0;
 
-    /** {@code #define AF_ECONET} */
+    /** {@code #define AF_CCITT}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_CCITT() {
+        if (!AF_CCITT$DEFINED) throw Platform.undefined("AF_CCITT");
+        return AF_CCITT;
+    }
+
+    private static final boolean AF_CHAOS$DEFINED = Platform.defined("AF_CHAOS");
+    private static final int AF_CHAOS = AF_CHAOS$DEFINED ? (int) Platform.constant("AF_CHAOS") : 0;
+
+    /** {@code #define AF_CHAOS}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_CHAOS() {
+        if (!AF_CHAOS$DEFINED) throw Platform.undefined("AF_CHAOS");
+        return AF_CHAOS;
+    }
+
+    private static final boolean AF_CNT$DEFINED = Platform.defined("AF_CNT");
+    private static final int AF_CNT = AF_CNT$DEFINED ? (int) Platform.constant("AF_CNT") : 0;
+
+    /** {@code #define AF_CNT}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_CNT() {
+        if (!AF_CNT$DEFINED) throw Platform.undefined("AF_CNT");
+        return AF_CNT;
+    }
+
+    private static final boolean AF_COIP$DEFINED = Platform.defined("AF_COIP");
+    private static final int AF_COIP = AF_COIP$DEFINED ? (int) Platform.constant("AF_COIP") : 0;
+
+    /** {@code #define AF_COIP}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_COIP() {
+        if (!AF_COIP$DEFINED) throw Platform.undefined("AF_COIP");
+        return AF_COIP;
+    }
+
+    private static final boolean AF_DATAKIT$DEFINED = Platform.defined("AF_DATAKIT");
+    private static final int AF_DATAKIT = AF_DATAKIT$DEFINED ? (int) Platform.constant("AF_DATAKIT") : 0;
+
+    /** {@code #define AF_DATAKIT}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_DATAKIT() {
+        if (!AF_DATAKIT$DEFINED) throw Platform.undefined("AF_DATAKIT");
+        return AF_DATAKIT;
+    }
+
+    private static final boolean AF_DLI$DEFINED = Platform.defined("AF_DLI");
+    private static final int AF_DLI = AF_DLI$DEFINED ? (int) Platform.constant("AF_DLI") : 0;
+
+    /** {@code #define AF_DLI}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_DLI() {
+        if (!AF_DLI$DEFINED) throw Platform.undefined("AF_DLI");
+        return AF_DLI;
+    }
+
+    private static final boolean AF_E164$DEFINED = Platform.defined("AF_E164");
+    private static final int AF_E164 = AF_E164$DEFINED ? (int) Platform.constant("AF_E164") : 0;
+
+    /** {@code #define AF_E164}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_E164() {
+        if (!AF_E164$DEFINED) throw Platform.undefined("AF_E164");
+        return AF_E164;
+    }
+
+    private static final boolean AF_ECMA$DEFINED = Platform.defined("AF_ECMA");
+    private static final int AF_ECMA = AF_ECMA$DEFINED ? (int) Platform.constant("AF_ECMA") : 0;
+
+    /** {@code #define AF_ECMA}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_ECMA() {
+        if (!AF_ECMA$DEFINED) throw Platform.undefined("AF_ECMA");
+        return AF_ECMA;
+    }
+
+    private static final boolean AF_ECONET$DEFINED = Platform.defined("AF_ECONET");
+    private static final int AF_ECONET = AF_ECONET$DEFINED ? (int) Platform.constant("AF_ECONET") : 0;
+
+    /** {@code #define AF_ECONET}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_ECONET() {
+        if (!AF_ECONET$DEFINED) throw Platform.undefined("AF_ECONET");
         return AF_ECONET;
     }
 
-    private static final int AF_FILE = (int) Platform.constant("AF_FILE");
+    private static final boolean AF_FILE$DEFINED = Platform.defined("AF_FILE");
+    private static final int AF_FILE = AF_FILE$DEFINED ? (int) Platform.constant("AF_FILE") : 0;
 
-    /** {@code #define AF_FILE} */
+    /** {@code #define AF_FILE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_FILE() {
+        if (!AF_FILE$DEFINED) throw Platform.undefined("AF_FILE");
         return AF_FILE;
     }
 
-    private static final int AF_IB = (int) Platform.constant("AF_IB");
+    private static final boolean AF_HYLINK$DEFINED = Platform.defined("AF_HYLINK");
+    private static final int AF_HYLINK = AF_HYLINK$DEFINED ? (int) Platform.constant("AF_HYLINK") : 0;
 
-    /** {@code #define AF_IB} */
+    /** {@code #define AF_HYLINK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_HYLINK() {
+        if (!AF_HYLINK$DEFINED) throw Platform.undefined("AF_HYLINK");
+        return AF_HYLINK;
+    }
+
+    private static final boolean AF_IB$DEFINED = Platform.defined("AF_IB");
+    private static final int AF_IB = AF_IB$DEFINED ? (int) Platform.constant("AF_IB") : 0;
+
+    /** {@code #define AF_IB}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_IB() {
+        if (!AF_IB$DEFINED) throw Platform.undefined("AF_IB");
         return AF_IB;
     }
 
-    private static final int AF_IEEE802154 = (int) Platform.constant("AF_IEEE802154");
+    private static final boolean AF_IEEE80211$DEFINED = Platform.defined("AF_IEEE80211");
+    private static final int AF_IEEE80211 = AF_IEEE80211$DEFINED ? (int) Platform.constant("AF_IEEE80211") : 0;
 
-    /** {@code #define AF_IEEE802154} */
+    /** {@code #define AF_IEEE80211}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_IEEE80211() {
+        if (!AF_IEEE80211$DEFINED) throw Platform.undefined("AF_IEEE80211");
+        return AF_IEEE80211;
+    }
+
+    private static final boolean AF_IEEE802154$DEFINED = Platform.defined("AF_IEEE802154");
+    private static final int AF_IEEE802154 = AF_IEEE802154$DEFINED ? (int) Platform.constant("AF_IEEE802154") : 0;
+
+    /** {@code #define AF_IEEE802154}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_IEEE802154() {
+        if (!AF_IEEE802154$DEFINED) throw Platform.undefined("AF_IEEE802154");
         return AF_IEEE802154;
+    }
+
+    private static final boolean AF_IMPLINK$DEFINED = Platform.defined("AF_IMPLINK");
+    private static final int AF_IMPLINK = AF_IMPLINK$DEFINED ? (int) Platform.constant("AF_IMPLINK") : 0;
+
+    /** {@code #define AF_IMPLINK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_IMPLINK() {
+        if (!AF_IMPLINK$DEFINED) throw Platform.undefined("AF_IMPLINK");
+        return AF_IMPLINK;
     }
 
     private static final int AF_INET = (int) Platform.constant("AF_INET");
@@ -154,10 +279,12 @@ public class sys_socket_h {
         return AF_IPX;
     }
 
-    private static final int AF_IRDA = (int) Platform.constant("AF_IRDA");
+    private static final boolean AF_IRDA$DEFINED = Platform.defined("AF_IRDA");
+    private static final int AF_IRDA = AF_IRDA$DEFINED ? (int) Platform.constant("AF_IRDA") : 0;
 
-    /** {@code #define AF_IRDA} */
+    /** {@code #define AF_IRDA}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_IRDA() {
+        if (!AF_IRDA$DEFINED) throw Platform.undefined("AF_IRDA");
         return AF_IRDA;
     }
 
@@ -168,31 +295,66 @@ public class sys_socket_h {
         return AF_ISDN;
     }
 
-    private static final int AF_IUCV = (int) Platform.constant("AF_IUCV");
+    private static final boolean AF_ISO$DEFINED = Platform.defined("AF_ISO");
+    private static final int AF_ISO = AF_ISO$DEFINED ? (int) Platform.constant("AF_ISO") : 0;
 
-    /** {@code #define AF_IUCV} */
+    /** {@code #define AF_ISO}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_ISO() {
+        if (!AF_ISO$DEFINED) throw Platform.undefined("AF_ISO");
+        return AF_ISO;
+    }
+
+    private static final boolean AF_IUCV$DEFINED = Platform.defined("AF_IUCV");
+    private static final int AF_IUCV = AF_IUCV$DEFINED ? (int) Platform.constant("AF_IUCV") : 0;
+
+    /** {@code #define AF_IUCV}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_IUCV() {
+        if (!AF_IUCV$DEFINED) throw Platform.undefined("AF_IUCV");
         return AF_IUCV;
     }
 
-    private static final int AF_KCM = (int) Platform.constant("AF_KCM");
+    private static final boolean AF_KCM$DEFINED = Platform.defined("AF_KCM");
+    private static final int AF_KCM = AF_KCM$DEFINED ? (int) Platform.constant("AF_KCM") : 0;
 
-    /** {@code #define AF_KCM} */
+    /** {@code #define AF_KCM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_KCM() {
+        if (!AF_KCM$DEFINED) throw Platform.undefined("AF_KCM");
         return AF_KCM;
     }
 
-    private static final int AF_KEY = (int) Platform.constant("AF_KEY");
+    private static final boolean AF_KEY$DEFINED = Platform.defined("AF_KEY");
+    private static final int AF_KEY = AF_KEY$DEFINED ? (int) Platform.constant("AF_KEY") : 0;
 
-    /** {@code #define AF_KEY} */
+    /** {@code #define AF_KEY}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_KEY() {
+        if (!AF_KEY$DEFINED) throw Platform.undefined("AF_KEY");
         return AF_KEY;
     }
 
-    private static final int AF_LLC = (int) Platform.constant("AF_LLC");
+    private static final boolean AF_LAT$DEFINED = Platform.defined("AF_LAT");
+    private static final int AF_LAT = AF_LAT$DEFINED ? (int) Platform.constant("AF_LAT") : 0;
 
-    /** {@code #define AF_LLC} */
+    /** {@code #define AF_LAT}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_LAT() {
+        if (!AF_LAT$DEFINED) throw Platform.undefined("AF_LAT");
+        return AF_LAT;
+    }
+
+    private static final boolean AF_LINK$DEFINED = Platform.defined("AF_LINK");
+    private static final int AF_LINK = AF_LINK$DEFINED ? (int) Platform.constant("AF_LINK") : 0;
+
+    /** {@code #define AF_LINK}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_LINK() {
+        if (!AF_LINK$DEFINED) throw Platform.undefined("AF_LINK");
+        return AF_LINK;
+    }
+
+    private static final boolean AF_LLC$DEFINED = Platform.defined("AF_LLC");
+    private static final int AF_LLC = AF_LLC$DEFINED ? (int) Platform.constant("AF_LLC") : 0;
+
+    /** {@code #define AF_LLC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_LLC() {
+        if (!AF_LLC$DEFINED) throw Platform.undefined("AF_LLC");
         return AF_LLC;
     }
 
@@ -210,87 +372,183 @@ public class sys_socket_h {
         return AF_MAX;
     }
 
-    private static final int AF_MCTP = (int) Platform.constant("AF_MCTP");
+    private static final boolean AF_MCTP$DEFINED = Platform.defined("AF_MCTP");
+    private static final int AF_MCTP = AF_MCTP$DEFINED ? (int) Platform.constant("AF_MCTP") : 0;
 
-    /** {@code #define AF_MCTP} */
+    /** {@code #define AF_MCTP}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_MCTP() {
+        if (!AF_MCTP$DEFINED) throw Platform.undefined("AF_MCTP");
         return AF_MCTP;
     }
 
-    private static final int AF_MPLS = (int) Platform.constant("AF_MPLS");
+    private static final boolean AF_MPLS$DEFINED = Platform.defined("AF_MPLS");
+    private static final int AF_MPLS = AF_MPLS$DEFINED ? (int) Platform.constant("AF_MPLS") : 0;
 
-    /** {@code #define AF_MPLS} */
+    /** {@code #define AF_MPLS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_MPLS() {
+        if (!AF_MPLS$DEFINED) throw Platform.undefined("AF_MPLS");
         return AF_MPLS;
     }
 
-    private static final int AF_NETBEUI = (int) Platform.constant("AF_NETBEUI");
+    private static final boolean AF_NATM$DEFINED = Platform.defined("AF_NATM");
+    private static final int AF_NATM = AF_NATM$DEFINED ? (int) Platform.constant("AF_NATM") : 0;
 
-    /** {@code #define AF_NETBEUI} */
+    /** {@code #define AF_NATM}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_NATM() {
+        if (!AF_NATM$DEFINED) throw Platform.undefined("AF_NATM");
+        return AF_NATM;
+    }
+
+    private static final boolean AF_NDRV$DEFINED = Platform.defined("AF_NDRV");
+    private static final int AF_NDRV = AF_NDRV$DEFINED ? (int) Platform.constant("AF_NDRV") : 0;
+
+    /** {@code #define AF_NDRV}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_NDRV() {
+        if (!AF_NDRV$DEFINED) throw Platform.undefined("AF_NDRV");
+        return AF_NDRV;
+    }
+
+    private static final boolean AF_NETBEUI$DEFINED = Platform.defined("AF_NETBEUI");
+    private static final int AF_NETBEUI = AF_NETBEUI$DEFINED ? (int) Platform.constant("AF_NETBEUI") : 0;
+
+    /** {@code #define AF_NETBEUI}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_NETBEUI() {
+        if (!AF_NETBEUI$DEFINED) throw Platform.undefined("AF_NETBEUI");
         return AF_NETBEUI;
     }
 
-    private static final int AF_NETLINK = (int) Platform.constant("AF_NETLINK");
+    private static final boolean AF_NETBIOS$DEFINED = Platform.defined("AF_NETBIOS");
+    private static final int AF_NETBIOS = AF_NETBIOS$DEFINED ? (int) Platform.constant("AF_NETBIOS") : 0;
 
-    /** {@code #define AF_NETLINK} */
+    /** {@code #define AF_NETBIOS}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_NETBIOS() {
+        if (!AF_NETBIOS$DEFINED) throw Platform.undefined("AF_NETBIOS");
+        return AF_NETBIOS;
+    }
+
+    private static final boolean AF_NETLINK$DEFINED = Platform.defined("AF_NETLINK");
+    private static final int AF_NETLINK = AF_NETLINK$DEFINED ? (int) Platform.constant("AF_NETLINK") : 0;
+
+    /** {@code #define AF_NETLINK}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_NETLINK() {
+        if (!AF_NETLINK$DEFINED) throw Platform.undefined("AF_NETLINK");
         return AF_NETLINK;
     }
 
-    private static final int AF_NETROM = (int) Platform.constant("AF_NETROM");
+    private static final boolean AF_NETROM$DEFINED = Platform.defined("AF_NETROM");
+    private static final int AF_NETROM = AF_NETROM$DEFINED ? (int) Platform.constant("AF_NETROM") : 0;
 
-    /** {@code #define AF_NETROM} */
+    /** {@code #define AF_NETROM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_NETROM() {
+        if (!AF_NETROM$DEFINED) throw Platform.undefined("AF_NETROM");
         return AF_NETROM;
     }
 
-    private static final int AF_NFC = (int) Platform.constant("AF_NFC");
+    private static final boolean AF_NFC$DEFINED = Platform.defined("AF_NFC");
+    private static final int AF_NFC = AF_NFC$DEFINED ? (int) Platform.constant("AF_NFC") : 0;
 
-    /** {@code #define AF_NFC} */
+    /** {@code #define AF_NFC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_NFC() {
+        if (!AF_NFC$DEFINED) throw Platform.undefined("AF_NFC");
         return AF_NFC;
     }
 
-    private static final int AF_PACKET = (int) Platform.constant("AF_PACKET");
+    private static final boolean AF_NS$DEFINED = Platform.defined("AF_NS");
+    private static final int AF_NS = AF_NS$DEFINED ? (int) Platform.constant("AF_NS") : 0;
 
-    /** {@code #define AF_PACKET} */
+    /** {@code #define AF_NS}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_NS() {
+        if (!AF_NS$DEFINED) throw Platform.undefined("AF_NS");
+        return AF_NS;
+    }
+
+    private static final boolean AF_OSI$DEFINED = Platform.defined("AF_OSI");
+    private static final int AF_OSI = AF_OSI$DEFINED ? (int) Platform.constant("AF_OSI") : 0;
+
+    /** {@code #define AF_OSI}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_OSI() {
+        if (!AF_OSI$DEFINED) throw Platform.undefined("AF_OSI");
+        return AF_OSI;
+    }
+
+    private static final boolean AF_PACKET$DEFINED = Platform.defined("AF_PACKET");
+    private static final int AF_PACKET = AF_PACKET$DEFINED ? (int) Platform.constant("AF_PACKET") : 0;
+
+    /** {@code #define AF_PACKET}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_PACKET() {
+        if (!AF_PACKET$DEFINED) throw Platform.undefined("AF_PACKET");
         return AF_PACKET;
     }
 
-    private static final int AF_PHONET = (int) Platform.constant("AF_PHONET");
+    private static final boolean AF_PHONET$DEFINED = Platform.defined("AF_PHONET");
+    private static final int AF_PHONET = AF_PHONET$DEFINED ? (int) Platform.constant("AF_PHONET") : 0;
 
-    /** {@code #define AF_PHONET} */
+    /** {@code #define AF_PHONET}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_PHONET() {
+        if (!AF_PHONET$DEFINED) throw Platform.undefined("AF_PHONET");
         return AF_PHONET;
     }
 
-    private static final int AF_PPPOX = (int) Platform.constant("AF_PPPOX");
+    private static final boolean AF_PPP$DEFINED = Platform.defined("AF_PPP");
+    private static final int AF_PPP = AF_PPP$DEFINED ? (int) Platform.constant("AF_PPP") : 0;
 
-    /** {@code #define AF_PPPOX} */
+    /** {@code #define AF_PPP}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_PPP() {
+        if (!AF_PPP$DEFINED) throw Platform.undefined("AF_PPP");
+        return AF_PPP;
+    }
+
+    private static final boolean AF_PPPOX$DEFINED = Platform.defined("AF_PPPOX");
+    private static final int AF_PPPOX = AF_PPPOX$DEFINED ? (int) Platform.constant("AF_PPPOX") : 0;
+
+    /** {@code #define AF_PPPOX}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_PPPOX() {
+        if (!AF_PPPOX$DEFINED) throw Platform.undefined("AF_PPPOX");
         return AF_PPPOX;
     }
 
-    private static final int AF_QIPCRTR = (int) Platform.constant("AF_QIPCRTR");
+    private static final boolean AF_PUP$DEFINED = Platform.defined("AF_PUP");
+    private static final int AF_PUP = AF_PUP$DEFINED ? (int) Platform.constant("AF_PUP") : 0;
 
-    /** {@code #define AF_QIPCRTR} */
+    /** {@code #define AF_PUP}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_PUP() {
+        if (!AF_PUP$DEFINED) throw Platform.undefined("AF_PUP");
+        return AF_PUP;
+    }
+
+    private static final boolean AF_QIPCRTR$DEFINED = Platform.defined("AF_QIPCRTR");
+    private static final int AF_QIPCRTR = AF_QIPCRTR$DEFINED ? (int) Platform.constant("AF_QIPCRTR") : 0;
+
+    /** {@code #define AF_QIPCRTR}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_QIPCRTR() {
+        if (!AF_QIPCRTR$DEFINED) throw Platform.undefined("AF_QIPCRTR");
         return AF_QIPCRTR;
     }
 
-    private static final int AF_RDS = (int) Platform.constant("AF_RDS");
+    private static final boolean AF_RDS$DEFINED = Platform.defined("AF_RDS");
+    private static final int AF_RDS = AF_RDS$DEFINED ? (int) Platform.constant("AF_RDS") : 0;
 
-    /** {@code #define AF_RDS} */
+    /** {@code #define AF_RDS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_RDS() {
+        if (!AF_RDS$DEFINED) throw Platform.undefined("AF_RDS");
         return AF_RDS;
     }
 
-    private static final int AF_ROSE = (int) Platform.constant("AF_ROSE");
+    private static final boolean AF_RESERVED_36$DEFINED = Platform.defined("AF_RESERVED_36");
+    private static final int AF_RESERVED_36 = AF_RESERVED_36$DEFINED ? (int) Platform.constant("AF_RESERVED_36") : 0;
 
-    /** {@code #define AF_ROSE} */
+    /** {@code #define AF_RESERVED_36}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_RESERVED_36() {
+        if (!AF_RESERVED_36$DEFINED) throw Platform.undefined("AF_RESERVED_36");
+        return AF_RESERVED_36;
+    }
+
+    private static final boolean AF_ROSE$DEFINED = Platform.defined("AF_ROSE");
+    private static final int AF_ROSE = AF_ROSE$DEFINED ? (int) Platform.constant("AF_ROSE") : 0;
+
+    /** {@code #define AF_ROSE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_ROSE() {
+        if (!AF_ROSE$DEFINED) throw Platform.undefined("AF_ROSE");
         return AF_ROSE;
     }
 
@@ -301,24 +559,39 @@ public class sys_socket_h {
         return AF_ROUTE;
     }
 
-    private static final int AF_RXRPC = (int) Platform.constant("AF_RXRPC");
+    private static final boolean AF_RXRPC$DEFINED = Platform.defined("AF_RXRPC");
+    private static final int AF_RXRPC = AF_RXRPC$DEFINED ? (int) Platform.constant("AF_RXRPC") : 0;
 
-    /** {@code #define AF_RXRPC} */
+    /** {@code #define AF_RXRPC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_RXRPC() {
+        if (!AF_RXRPC$DEFINED) throw Platform.undefined("AF_RXRPC");
         return AF_RXRPC;
     }
 
-    private static final int AF_SECURITY = (int) Platform.constant("AF_SECURITY");
+    private static final boolean AF_SECURITY$DEFINED = Platform.defined("AF_SECURITY");
+    private static final int AF_SECURITY = AF_SECURITY$DEFINED ? (int) Platform.constant("AF_SECURITY") : 0;
 
-    /** {@code #define AF_SECURITY} */
+    /** {@code #define AF_SECURITY}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_SECURITY() {
+        if (!AF_SECURITY$DEFINED) throw Platform.undefined("AF_SECURITY");
         return AF_SECURITY;
     }
 
-    private static final int AF_SMC = (int) Platform.constant("AF_SMC");
+    private static final boolean AF_SIP$DEFINED = Platform.defined("AF_SIP");
+    private static final int AF_SIP = AF_SIP$DEFINED ? (int) Platform.constant("AF_SIP") : 0;
 
-    /** {@code #define AF_SMC} */
+    /** {@code #define AF_SIP}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_SIP() {
+        if (!AF_SIP$DEFINED) throw Platform.undefined("AF_SIP");
+        return AF_SIP;
+    }
+
+    private static final boolean AF_SMC$DEFINED = Platform.defined("AF_SMC");
+    private static final int AF_SMC = AF_SMC$DEFINED ? (int) Platform.constant("AF_SMC") : 0;
+
+    /** {@code #define AF_SMC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_SMC() {
+        if (!AF_SMC$DEFINED) throw Platform.undefined("AF_SMC");
         return AF_SMC;
     }
 
@@ -329,10 +602,21 @@ public class sys_socket_h {
         return AF_SNA;
     }
 
-    private static final int AF_TIPC = (int) Platform.constant("AF_TIPC");
+    private static final boolean AF_SYSTEM$DEFINED = Platform.defined("AF_SYSTEM");
+    private static final int AF_SYSTEM = AF_SYSTEM$DEFINED ? (int) Platform.constant("AF_SYSTEM") : 0;
 
-    /** {@code #define AF_TIPC} */
+    /** {@code #define AF_SYSTEM}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_SYSTEM() {
+        if (!AF_SYSTEM$DEFINED) throw Platform.undefined("AF_SYSTEM");
+        return AF_SYSTEM;
+    }
+
+    private static final boolean AF_TIPC$DEFINED = Platform.defined("AF_TIPC");
+    private static final int AF_TIPC = AF_TIPC$DEFINED ? (int) Platform.constant("AF_TIPC") : 0;
+
+    /** {@code #define AF_TIPC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_TIPC() {
+        if (!AF_TIPC$DEFINED) throw Platform.undefined("AF_TIPC");
         return AF_TIPC;
     }
 
@@ -350,6 +634,15 @@ public class sys_socket_h {
         return AF_UNSPEC;
     }
 
+    private static final boolean AF_UTUN$DEFINED = Platform.defined("AF_UTUN");
+    private static final int AF_UTUN = AF_UTUN$DEFINED ? (int) Platform.constant("AF_UTUN") : 0;
+
+    /** {@code #define AF_UTUN}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int AF_UTUN() {
+        if (!AF_UTUN$DEFINED) throw Platform.undefined("AF_UTUN");
+        return AF_UTUN;
+    }
+
     private static final int AF_VSOCK = (int) Platform.constant("AF_VSOCK");
 
     /** {@code #define AF_VSOCK} */
@@ -357,45 +650,57 @@ public class sys_socket_h {
         return AF_VSOCK;
     }
 
-    private static final int AF_WANPIPE = (int) Platform.constant("AF_WANPIPE");
+    private static final boolean AF_WANPIPE$DEFINED = Platform.defined("AF_WANPIPE");
+    private static final int AF_WANPIPE = AF_WANPIPE$DEFINED ? (int) Platform.constant("AF_WANPIPE") : 0;
 
-    /** {@code #define AF_WANPIPE} */
+    /** {@code #define AF_WANPIPE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_WANPIPE() {
+        if (!AF_WANPIPE$DEFINED) throw Platform.undefined("AF_WANPIPE");
         return AF_WANPIPE;
     }
 
-    private static final int AF_X25 = (int) Platform.constant("AF_X25");
+    private static final boolean AF_X25$DEFINED = Platform.defined("AF_X25");
+    private static final int AF_X25 = AF_X25$DEFINED ? (int) Platform.constant("AF_X25") : 0;
 
-    /** {@code #define AF_X25} */
+    /** {@code #define AF_X25}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_X25() {
+        if (!AF_X25$DEFINED) throw Platform.undefined("AF_X25");
         return AF_X25;
     }
 
-    private static final int AF_XDP = (int) Platform.constant("AF_XDP");
+    private static final boolean AF_XDP$DEFINED = Platform.defined("AF_XDP");
+    private static final int AF_XDP = AF_XDP$DEFINED ? (int) Platform.constant("AF_XDP") : 0;
 
-    /** {@code #define AF_XDP} */
+    /** {@code #define AF_XDP}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int AF_XDP() {
+        if (!AF_XDP$DEFINED) throw Platform.undefined("AF_XDP");
         return AF_XDP;
     }
 
-    private static final int MSG_BATCH = (int) Platform.constant("MSG_BATCH");
+    private static final boolean MSG_BATCH$DEFINED = Platform.defined("MSG_BATCH");
+    private static final int MSG_BATCH = MSG_BATCH$DEFINED ? (int) Platform.constant("MSG_BATCH") : 0;
 
-    /** {@code #define MSG_BATCH} */
+    /** {@code #define MSG_BATCH}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_BATCH() {
+        if (!MSG_BATCH$DEFINED) throw Platform.undefined("MSG_BATCH");
         return MSG_BATCH;
     }
 
-    private static final int MSG_CMSG_CLOEXEC = (int) Platform.constant("MSG_CMSG_CLOEXEC");
+    private static final boolean MSG_CMSG_CLOEXEC$DEFINED = Platform.defined("MSG_CMSG_CLOEXEC");
+    private static final int MSG_CMSG_CLOEXEC = MSG_CMSG_CLOEXEC$DEFINED ? (int) Platform.constant("MSG_CMSG_CLOEXEC") : 0;
 
-    /** {@code #define MSG_CMSG_CLOEXEC} */
+    /** {@code #define MSG_CMSG_CLOEXEC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_CMSG_CLOEXEC() {
+        if (!MSG_CMSG_CLOEXEC$DEFINED) throw Platform.undefined("MSG_CMSG_CLOEXEC");
         return MSG_CMSG_CLOEXEC;
     }
 
-    private static final int MSG_CONFIRM = (int) Platform.constant("MSG_CONFIRM");
+    private static final boolean MSG_CONFIRM$DEFINED = Platform.defined("MSG_CONFIRM");
+    private static final int MSG_CONFIRM = MSG_CONFIRM$DEFINED ? (int) Platform.constant("MSG_CONFIRM") : 0;
 
-    /** {@code #define MSG_CONFIRM} */
+    /** {@code #define MSG_CONFIRM}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_CONFIRM() {
+        if (!MSG_CONFIRM$DEFINED) throw Platform.undefined("MSG_CONFIRM");
         return MSG_CONFIRM;
     }
 
@@ -420,6 +725,15 @@ public class sys_socket_h {
         return MSG_DONTWAIT;
     }
 
+    private static final boolean MSG_EOF$DEFINED = Platform.defined("MSG_EOF");
+    private static final int MSG_EOF = MSG_EOF$DEFINED ? (int) Platform.constant("MSG_EOF") : 0;
+
+    /** {@code #define MSG_EOF}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int MSG_EOF() {
+        if (!MSG_EOF$DEFINED) throw Platform.undefined("MSG_EOF");
+        return MSG_EOF;
+    }
+
     private static final int MSG_EOR = (int) Platform.constant("MSG_EOR");
 
     /** {@code #define MSG_EOR} */
@@ -427,32 +741,76 @@ public class sys_socket_h {
         return MSG_EOR;
     }
 
-    private static final int MSG_ERRQUEUE = (int) Platform.constant("MSG_ERRQUEUE");
+    private static final boolean MSG_ERRQUEUE$DEFINED = Platform.defined("MSG_ERRQUEUE");
+    private static final int MSG_ERRQUEUE = MSG_ERRQUEUE$DEFINED ? (int) Platform.constant("MSG_ERRQUEUE") : 0;
 
-    /** {@code #define MSG_ERRQUEUE} */
+    /** {@code #define MSG_ERRQUEUE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_ERRQUEUE() {
+        if (!MSG_ERRQUEUE$DEFINED) throw Platform.undefined("MSG_ERRQUEUE");
         return MSG_ERRQUEUE;
     }
 
-    private static final int MSG_FASTOPEN = (int) Platform.constant("MSG_FASTOPEN");
+    private static final boolean MSG_FASTOPEN$DEFINED = Platform.defined("MSG_FASTOPEN");
+    private static final int MSG_FASTOPEN = MSG_FASTOPEN$DEFINED ? (int) Platform.constant("MSG_FASTOPEN") : 0;
 
-    /** {@code #define MSG_FASTOPEN} */
+    /** {@code #define MSG_FASTOPEN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_FASTOPEN() {
+        if (!MSG_FASTOPEN$DEFINED) throw Platform.undefined("MSG_FASTOPEN");
         return MSG_FASTOPEN;
     }
 
-    private static final int MSG_FIN = (int) Platform.constant("MSG_FIN");
+    private static final boolean MSG_FIN$DEFINED = Platform.defined("MSG_FIN");
+    private static final int MSG_FIN = MSG_FIN$DEFINED ? (int) Platform.constant("MSG_FIN") : 0;
 
-    /** {@code #define MSG_FIN} */
+    /** {@code #define MSG_FIN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_FIN() {
+        if (!MSG_FIN$DEFINED) throw Platform.undefined("MSG_FIN");
         return MSG_FIN;
     }
 
-    private static final int MSG_MORE = (int) Platform.constant("MSG_MORE");
+    private static final boolean MSG_FLUSH$DEFINED = Platform.defined("MSG_FLUSH");
+    private static final int MSG_FLUSH = MSG_FLUSH$DEFINED ? (int) Platform.constant("MSG_FLUSH") : 0;
 
-    /** {@code #define MSG_MORE} */
+    /** {@code #define MSG_FLUSH}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int MSG_FLUSH() {
+        if (!MSG_FLUSH$DEFINED) throw Platform.undefined("MSG_FLUSH");
+        return MSG_FLUSH;
+    }
+
+    private static final boolean MSG_HAVEMORE$DEFINED = Platform.defined("MSG_HAVEMORE");
+    private static final int MSG_HAVEMORE = MSG_HAVEMORE$DEFINED ? (int) Platform.constant("MSG_HAVEMORE") : 0;
+
+    /** {@code #define MSG_HAVEMORE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int MSG_HAVEMORE() {
+        if (!MSG_HAVEMORE$DEFINED) throw Platform.undefined("MSG_HAVEMORE");
+        return MSG_HAVEMORE;
+    }
+
+    private static final boolean MSG_HOLD$DEFINED = Platform.defined("MSG_HOLD");
+    private static final int MSG_HOLD = MSG_HOLD$DEFINED ? (int) Platform.constant("MSG_HOLD") : 0;
+
+    /** {@code #define MSG_HOLD}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int MSG_HOLD() {
+        if (!MSG_HOLD$DEFINED) throw Platform.undefined("MSG_HOLD");
+        return MSG_HOLD;
+    }
+
+    private static final boolean MSG_MORE$DEFINED = Platform.defined("MSG_MORE");
+    private static final int MSG_MORE = MSG_MORE$DEFINED ? (int) Platform.constant("MSG_MORE") : 0;
+
+    /** {@code #define MSG_MORE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_MORE() {
+        if (!MSG_MORE$DEFINED) throw Platform.undefined("MSG_MORE");
         return MSG_MORE;
+    }
+
+    private static final boolean MSG_NEEDSA$DEFINED = Platform.defined("MSG_NEEDSA");
+    private static final int MSG_NEEDSA = MSG_NEEDSA$DEFINED ? (int) Platform.constant("MSG_NEEDSA") : 0;
+
+    /** {@code #define MSG_NEEDSA}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int MSG_NEEDSA() {
+        if (!MSG_NEEDSA$DEFINED) throw Platform.undefined("MSG_NEEDSA");
+        return MSG_NEEDSA;
     }
 
     private static final int MSG_NOSIGNAL = (int) Platform.constant("MSG_NOSIGNAL");
@@ -476,24 +834,48 @@ public class sys_socket_h {
         return MSG_PEEK;
     }
 
-    private static final int MSG_PROXY = (int) Platform.constant("MSG_PROXY");
+    private static final boolean MSG_PROXY$DEFINED = Platform.defined("MSG_PROXY");
+    private static final int MSG_PROXY = MSG_PROXY$DEFINED ? (int) Platform.constant("MSG_PROXY") : 0;
 
-    /** {@code #define MSG_PROXY} */
+    /** {@code #define MSG_PROXY}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_PROXY() {
+        if (!MSG_PROXY$DEFINED) throw Platform.undefined("MSG_PROXY");
         return MSG_PROXY;
     }
 
-    private static final int MSG_RST = (int) Platform.constant("MSG_RST");
+    private static final boolean MSG_RCVMORE$DEFINED = Platform.defined("MSG_RCVMORE");
+    private static final int MSG_RCVMORE = MSG_RCVMORE$DEFINED ? (int) Platform.constant("MSG_RCVMORE") : 0;
 
-    /** {@code #define MSG_RST} */
+    /** {@code #define MSG_RCVMORE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int MSG_RCVMORE() {
+        if (!MSG_RCVMORE$DEFINED) throw Platform.undefined("MSG_RCVMORE");
+        return MSG_RCVMORE;
+    }
+
+    private static final boolean MSG_RST$DEFINED = Platform.defined("MSG_RST");
+    private static final int MSG_RST = MSG_RST$DEFINED ? (int) Platform.constant("MSG_RST") : 0;
+
+    /** {@code #define MSG_RST}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_RST() {
+        if (!MSG_RST$DEFINED) throw Platform.undefined("MSG_RST");
         return MSG_RST;
     }
 
-    private static final int MSG_SYN = (int) Platform.constant("MSG_SYN");
+    private static final boolean MSG_SEND$DEFINED = Platform.defined("MSG_SEND");
+    private static final int MSG_SEND = MSG_SEND$DEFINED ? (int) Platform.constant("MSG_SEND") : 0;
 
-    /** {@code #define MSG_SYN} */
+    /** {@code #define MSG_SEND}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int MSG_SEND() {
+        if (!MSG_SEND$DEFINED) throw Platform.undefined("MSG_SEND");
+        return MSG_SEND;
+    }
+
+    private static final boolean MSG_SYN$DEFINED = Platform.defined("MSG_SYN");
+    private static final int MSG_SYN = MSG_SYN$DEFINED ? (int) Platform.constant("MSG_SYN") : 0;
+
+    /** {@code #define MSG_SYN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_SYN() {
+        if (!MSG_SYN$DEFINED) throw Platform.undefined("MSG_SYN");
         return MSG_SYN;
     }
 
@@ -504,10 +886,12 @@ public class sys_socket_h {
         return MSG_TRUNC;
     }
 
-    private static final int MSG_TRYHARD = (int) Platform.constant("MSG_TRYHARD");
+    private static final boolean MSG_TRYHARD$DEFINED = Platform.defined("MSG_TRYHARD");
+    private static final int MSG_TRYHARD = MSG_TRYHARD$DEFINED ? (int) Platform.constant("MSG_TRYHARD") : 0;
 
-    /** {@code #define MSG_TRYHARD} */
+    /** {@code #define MSG_TRYHARD}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_TRYHARD() {
+        if (!MSG_TRYHARD$DEFINED) throw Platform.undefined("MSG_TRYHARD");
         return MSG_TRYHARD;
     }
 
@@ -518,17 +902,30 @@ public class sys_socket_h {
         return MSG_WAITALL;
     }
 
-    private static final int MSG_WAITFORONE = (int) Platform.constant("MSG_WAITFORONE");
+    private static final boolean MSG_WAITFORONE$DEFINED = Platform.defined("MSG_WAITFORONE");
+    private static final int MSG_WAITFORONE = MSG_WAITFORONE$DEFINED ? (int) Platform.constant("MSG_WAITFORONE") : 0;
 
-    /** {@code #define MSG_WAITFORONE} */
+    /** {@code #define MSG_WAITFORONE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_WAITFORONE() {
+        if (!MSG_WAITFORONE$DEFINED) throw Platform.undefined("MSG_WAITFORONE");
         return MSG_WAITFORONE;
     }
 
-    private static final int MSG_ZEROCOPY = (int) Platform.constant("MSG_ZEROCOPY");
+    private static final boolean MSG_WAITSTREAM$DEFINED = Platform.defined("MSG_WAITSTREAM");
+    private static final int MSG_WAITSTREAM = MSG_WAITSTREAM$DEFINED ? (int) Platform.constant("MSG_WAITSTREAM") : 0;
 
-    /** {@code #define MSG_ZEROCOPY} */
+    /** {@code #define MSG_WAITSTREAM}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int MSG_WAITSTREAM() {
+        if (!MSG_WAITSTREAM$DEFINED) throw Platform.undefined("MSG_WAITSTREAM");
+        return MSG_WAITSTREAM;
+    }
+
+    private static final boolean MSG_ZEROCOPY$DEFINED = Platform.defined("MSG_ZEROCOPY");
+    private static final int MSG_ZEROCOPY = MSG_ZEROCOPY$DEFINED ? (int) Platform.constant("MSG_ZEROCOPY") : 0;
+
+    /** {@code #define MSG_ZEROCOPY}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int MSG_ZEROCOPY() {
+        if (!MSG_ZEROCOPY$DEFINED) throw Platform.undefined("MSG_ZEROCOPY");
         return MSG_ZEROCOPY;
     }
 
@@ -595,10 +992,12 @@ public class sys_socket_h {
         return SHUT_WR;
     }
 
-    private static final int SOCK_CLOEXEC = (int) Platform.constant("SOCK_CLOEXEC");
+    private static final boolean SOCK_CLOEXEC$DEFINED = Platform.defined("SOCK_CLOEXEC");
+    private static final int SOCK_CLOEXEC = SOCK_CLOEXEC$DEFINED ? (int) Platform.constant("SOCK_CLOEXEC") : 0;
 
-    /** {@code #define SOCK_CLOEXEC} */
+    /** {@code #define SOCK_CLOEXEC}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int SOCK_CLOEXEC() {
+        if (!SOCK_CLOEXEC$DEFINED) throw Platform.undefined("SOCK_CLOEXEC");
         return SOCK_CLOEXEC;
     }
 
@@ -609,10 +1008,12 @@ public class sys_socket_h {
         return SOCK_DGRAM;
     }
 
-    private static final int SOCK_NONBLOCK = (int) Platform.constant("SOCK_NONBLOCK");
+    private static final boolean SOCK_NONBLOCK$DEFINED = Platform.defined("SOCK_NONBLOCK");
+    private static final int SOCK_NONBLOCK = SOCK_NONBLOCK$DEFINED ? (int) Platform.constant("SOCK_NONBLOCK") : 0;
 
-    /** {@code #define SOCK_NONBLOCK} */
+    /** {@code #define SOCK_NONBLOCK}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int SOCK_NONBLOCK() {
+        if (!SOCK_NONBLOCK$DEFINED) throw Platform.undefined("SOCK_NONBLOCK");
         return SOCK_NONBLOCK;
     }
 
@@ -665,10 +1066,12 @@ public class sys_socket_h {
         return SO_BROADCAST;
     }
 
-    private static final int SO_DOMAIN = (int) Platform.constant("SO_DOMAIN");
+    private static final boolean SO_DOMAIN$DEFINED = Platform.defined("SO_DOMAIN");
+    private static final int SO_DOMAIN = SO_DOMAIN$DEFINED ? (int) Platform.constant("SO_DOMAIN") : 0;
 
-    /** {@code #define SO_DOMAIN} */
+    /** {@code #define SO_DOMAIN}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int SO_DOMAIN() {
+        if (!SO_DOMAIN$DEFINED) throw Platform.undefined("SO_DOMAIN");
         return SO_DOMAIN;
     }
 
@@ -693,10 +1096,21 @@ public class sys_socket_h {
         return SO_LINGER;
     }
 
-    private static final int SO_PROTOCOL = (int) Platform.constant("SO_PROTOCOL");
+    private static final boolean SO_NOSIGPIPE$DEFINED = Platform.defined("SO_NOSIGPIPE");
+    private static final int SO_NOSIGPIPE = SO_NOSIGPIPE$DEFINED ? (int) Platform.constant("SO_NOSIGPIPE") : 0;
 
-    /** {@code #define SO_PROTOCOL} */
+    /** {@code #define SO_NOSIGPIPE}; not defined on linux-aarch64, linux-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int SO_NOSIGPIPE() {
+        if (!SO_NOSIGPIPE$DEFINED) throw Platform.undefined("SO_NOSIGPIPE");
+        return SO_NOSIGPIPE;
+    }
+
+    private static final boolean SO_PROTOCOL$DEFINED = Platform.defined("SO_PROTOCOL");
+    private static final int SO_PROTOCOL = SO_PROTOCOL$DEFINED ? (int) Platform.constant("SO_PROTOCOL") : 0;
+
+    /** {@code #define SO_PROTOCOL}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
     public static int SO_PROTOCOL() {
+        if (!SO_PROTOCOL$DEFINED) throw Platform.undefined("SO_PROTOCOL");
         return SO_PROTOCOL;
     }
 
@@ -750,7 +1164,8 @@ public class sys_socket_h {
     }
 
     private static class socket {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("socket").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("socket") == null ? null
+                : SYMBOL_LOOKUP.find("socket").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("socket"));
     }
@@ -783,7 +1198,8 @@ public class sys_socket_h {
     }
 
     private static class socketpair {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("socketpair").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("socketpair") == null ? null
+                : SYMBOL_LOOKUP.find("socketpair").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("socketpair"));
     }
@@ -816,7 +1232,8 @@ public class sys_socket_h {
     }
 
     private static class bind {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("bind").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("bind") == null ? null
+                : SYMBOL_LOOKUP.find("bind").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("bind"));
     }
@@ -849,7 +1266,8 @@ public class sys_socket_h {
     }
 
     private static class listen {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("listen").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("listen") == null ? null
+                : SYMBOL_LOOKUP.find("listen").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("listen"));
     }
@@ -882,7 +1300,8 @@ public class sys_socket_h {
     }
 
     private static class accept {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("accept").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("accept") == null ? null
+                : SYMBOL_LOOKUP.find("accept").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("accept"));
     }
@@ -915,7 +1334,8 @@ public class sys_socket_h {
     }
 
     private static class accept4 {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("accept4").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("accept4") == null ? null
+                : SYMBOL_LOOKUP.find("accept4").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("accept4"));
     }
@@ -948,7 +1368,8 @@ public class sys_socket_h {
     }
 
     private static class connect {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("connect").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("connect") == null ? null
+                : SYMBOL_LOOKUP.find("connect").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("connect"));
     }
@@ -981,7 +1402,8 @@ public class sys_socket_h {
     }
 
     private static class shutdown {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("shutdown").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("shutdown") == null ? null
+                : SYMBOL_LOOKUP.find("shutdown").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("shutdown"));
     }
@@ -1014,7 +1436,8 @@ public class sys_socket_h {
     }
 
     private static class getsockname {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getsockname").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("getsockname") == null ? null
+                : SYMBOL_LOOKUP.find("getsockname").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("getsockname"));
     }
@@ -1047,7 +1470,8 @@ public class sys_socket_h {
     }
 
     private static class getpeername {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getpeername").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("getpeername") == null ? null
+                : SYMBOL_LOOKUP.find("getpeername").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("getpeername"));
     }
@@ -1080,7 +1504,8 @@ public class sys_socket_h {
     }
 
     private static class setsockopt {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("setsockopt").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("setsockopt") == null ? null
+                : SYMBOL_LOOKUP.find("setsockopt").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("setsockopt"));
     }
@@ -1113,7 +1538,8 @@ public class sys_socket_h {
     }
 
     private static class getsockopt {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getsockopt").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("getsockopt") == null ? null
+                : SYMBOL_LOOKUP.find("getsockopt").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("getsockopt"));
     }
@@ -1146,7 +1572,8 @@ public class sys_socket_h {
     }
 
     private static class recv {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("recv").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("recv") == null ? null
+                : SYMBOL_LOOKUP.find("recv").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("recv"));
     }
@@ -1179,7 +1606,8 @@ public class sys_socket_h {
     }
 
     private static class send {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("send").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("send") == null ? null
+                : SYMBOL_LOOKUP.find("send").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("send"));
     }
@@ -1212,7 +1640,8 @@ public class sys_socket_h {
     }
 
     private static class recvfrom {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("recvfrom").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("recvfrom") == null ? null
+                : SYMBOL_LOOKUP.find("recvfrom").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("recvfrom"));
     }
@@ -1245,7 +1674,8 @@ public class sys_socket_h {
     }
 
     private static class sendto {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("sendto").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("sendto") == null ? null
+                : SYMBOL_LOOKUP.find("sendto").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("sendto"));
     }
@@ -1278,7 +1708,8 @@ public class sys_socket_h {
     }
 
     private static class recvmsg {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("recvmsg").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("recvmsg") == null ? null
+                : SYMBOL_LOOKUP.find("recvmsg").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("recvmsg"));
     }
@@ -1311,7 +1742,8 @@ public class sys_socket_h {
     }
 
     private static class sendmsg {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("sendmsg").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("sendmsg") == null ? null
+                : SYMBOL_LOOKUP.find("sendmsg").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("sendmsg"));
     }

@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct timespec</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>16</td><td>8</td><td>tv_sec @0, tv_nsec @8</td></tr>
+ * <tr><td>darwin-x86_64</td><td>16</td><td>8</td><td>tv_sec @0, tv_nsec @8</td></tr>
  * <tr><td>linux-aarch64</td><td>16</td><td>8</td><td>tv_sec @0, tv_nsec @8</td></tr>
  * <tr><td>linux-x86_64</td><td>16</td><td>8</td><td>tv_sec @0, tv_nsec @8</td></tr>
  * </table>

@@ -13,6 +13,8 @@ import static java.lang.foreign.MemoryLayout.PathElement.*;
  * <table>
  * <caption>struct timeval</caption>
  * <tr><th>platform</th><th>size</th><th>align</th><th>offsets</th></tr>
+ * <tr><td>darwin-aarch64</td><td>16</td><td>8</td><td>tv_sec @0, tv_usec @8</td></tr>
+ * <tr><td>darwin-x86_64</td><td>16</td><td>8</td><td>tv_sec @0, tv_usec @8</td></tr>
  * <tr><td>linux-aarch64</td><td>16</td><td>8</td><td>tv_sec @0, tv_usec @8</td></tr>
  * <tr><td>linux-x86_64</td><td>16</td><td>8</td><td>tv_sec @0, tv_usec @8</td></tr>
  * </table>
@@ -54,10 +56,10 @@ public class timeval {
         struct.set(tv_sec$LAYOUT, tv_sec$OFFSET, fieldValue);
     }
 
-    private static final ValueLayout.OfLong tv_usec$LAYOUT = (ValueLayout.OfLong)$LAYOUT.select(groupElement("tv_usec"));
+    private static final ValueLayout tv_usec$LAYOUT = (ValueLayout)$LAYOUT.select(groupElement("tv_usec"));
 
     /** Layout for field {@code tv_usec}. */
-    public static final ValueLayout.OfLong tv_usec$layout() {
+    public static final ValueLayout tv_usec$layout() {
         return tv_usec$LAYOUT;
     }
 
@@ -68,14 +70,14 @@ public class timeval {
         return tv_usec$OFFSET;
     }
 
-    /** Getter for field {@code tv_usec}. */
+    /** Getter for field {@code tv_usec}, sign-extended from the running platform's width (darwin-aarch64: 4, darwin-x86_64: 4, linux-aarch64: 8, linux-x86_64: 8 bytes). */
     public static long tv_usec(MemorySegment struct) {
-        return struct.get(tv_usec$LAYOUT, tv_usec$OFFSET);
+        return (long) Platform.getScalar(struct, tv_usec$LAYOUT, tv_usec$OFFSET);
     }
 
-    /** Setter for field {@code tv_usec}. */
+    /** Setter for field {@code tv_usec}, narrowed to the running platform's width (darwin-aarch64: 4, darwin-x86_64: 4, linux-aarch64: 8, linux-x86_64: 8 bytes). */
     public static void tv_usec(MemorySegment struct, long fieldValue) {
-        struct.set(tv_usec$LAYOUT, tv_usec$OFFSET, fieldValue);
+        Platform.setScalar(struct, tv_usec$LAYOUT, tv_usec$OFFSET, fieldValue);
     }
 
     /**

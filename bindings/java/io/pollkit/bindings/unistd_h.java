@@ -36,7 +36,8 @@ public class unistd_h {
             .withTargetLayout(MemoryLayout.sequenceLayout(java.lang.Long.MAX_VALUE, C_CHAR));
 
     private static class close {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("close").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("close") == null ? null
+                : SYMBOL_LOOKUP.find("close").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("close"));
     }
@@ -69,7 +70,8 @@ public class unistd_h {
     }
 
     private static class read {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("read").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("read") == null ? null
+                : SYMBOL_LOOKUP.find("read").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("read"));
     }
@@ -102,7 +104,8 @@ public class unistd_h {
     }
 
     private static class write {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("write").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("write") == null ? null
+                : SYMBOL_LOOKUP.find("write").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("write"));
     }
@@ -135,7 +138,8 @@ public class unistd_h {
     }
 
     private static class readv {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("readv").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("readv") == null ? null
+                : SYMBOL_LOOKUP.find("readv").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("readv"));
     }
@@ -168,7 +172,8 @@ public class unistd_h {
     }
 
     private static class writev {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("writev").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("writev") == null ? null
+                : SYMBOL_LOOKUP.find("writev").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("writev"));
     }
@@ -200,8 +205,43 @@ public class unistd_h {
         }
     }
 
+    private static class pipe {
+        public static final MemorySegment ADDR = Platform.function("pipe") == null ? null
+                : SYMBOL_LOOKUP.find("pipe").orElse(null);
+        public static final MethodHandle HANDLE = ADDR == null ? null
+                : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("pipe"));
+    }
+
+    /** Function descriptor for {@code int pipe(int *)}. */
+    public static FunctionDescriptor pipe$descriptor() {
+        return Platform.function("pipe");
+    }
+
+    /** Downcall method handle for {@code int pipe(int *)}; UnsatisfiedLinkError where the symbol is missing. */
+    public static MethodHandle pipe$handle() {
+        return Platform.symbol(pipe.HANDLE, "pipe");
+    }
+
+    /** Address for {@code int pipe(int *)}; UnsatisfiedLinkError where the symbol is missing. */
+    public static MemorySegment pipe$address() {
+        return Platform.symbol(pipe.ADDR, "pipe");
+    }
+
+    /** {@code int pipe(int *)}, without errno capture (io.pollkit.sys links its own, capturing errno). */
+    public static int pipe(MemorySegment x0) {
+        var mh$ = pipe$handle();
+        try {
+            return (int)mh$.invokeExact(x0);
+        } catch (Error | RuntimeException ex) {
+            throw ex;
+        } catch (Throwable ex$) {
+            throw new AssertionError("should not reach here", ex$);
+        }
+    }
+
     private static class pipe2 {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("pipe2").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("pipe2") == null ? null
+                : SYMBOL_LOOKUP.find("pipe2").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("pipe2"));
     }
@@ -234,7 +274,8 @@ public class unistd_h {
     }
 
     private static class getpid {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("getpid").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("getpid") == null ? null
+                : SYMBOL_LOOKUP.find("getpid").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("getpid"));
     }
@@ -267,7 +308,8 @@ public class unistd_h {
     }
 
     private static class strerror {
-        public static final MemorySegment ADDR = SYMBOL_LOOKUP.find("strerror").orElse(null);
+        public static final MemorySegment ADDR = Platform.function("strerror") == null ? null
+                : SYMBOL_LOOKUP.find("strerror").orElse(null);
         public static final MethodHandle HANDLE = ADDR == null ? null
                 : Linker.nativeLinker().downcallHandle(ADDR, Platform.function("strerror"));
     }

@@ -451,8 +451,24 @@ final class Ffm {
         }
     }
 
+    private static final class pipe {
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "pipe",
+                io.pollkit.bindings.unistd_h.pipe$descriptor(),
+                MethodType.methodType(int.class, MemorySegment.class), true, -1);
+    }
+
+    /** {@code int pipe(int *)}: the result, or -errno. */
+    static int pipe(MemorySegment x0) {
+        MemorySegment errno$ = Native.errnoState();
+        try {
+            return Native.orErrno((int) pipe.HANDLE.invokeExact(errno$, x0), errno$);
+        } catch (Throwable t$) {
+            throw Native.rethrow(t$);
+        }
+    }
+
     private static final class pipe2 {
-        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "pipe2",
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "pipe2: not in the C library of " + Platform.NAME, "pipe2",
                 io.pollkit.bindings.unistd_h.pipe2$descriptor(),
                 MethodType.methodType(int.class, MemorySegment.class, int.class), true, -1);
     }
@@ -626,7 +642,7 @@ final class Ffm {
     }
 
     private static final class tgkill {
-        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "tgkill",
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "tgkill: not in the C library of " + Platform.NAME, "tgkill",
                 io.pollkit.bindings.signal_h.tgkill$descriptor(),
                 MethodType.methodType(int.class, int.class, int.class, int.class), true, -1);
     }
@@ -642,7 +658,7 @@ final class Ffm {
     }
 
     private static final class gettid {
-        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "gettid",
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "gettid: not in the C library of " + Platform.NAME, "gettid",
                 io.pollkit.bindings.signal_h.gettid$descriptor(),
                 MethodType.methodType(int.class), false, -1);
     }

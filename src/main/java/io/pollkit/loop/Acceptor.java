@@ -78,7 +78,7 @@ public final class Acceptor {
     public static Acceptor listen(EventLoop loop, String host, int port, Accepted accepted, Broken broken, PrintStream log)
             throws IOException {
         Netdb.AddrInfo ai = Netdb.getaddrinfo(host, Integer.toString(port), AF_UNSPEC(), SOCK_STREAM(), 0).get(0);
-        int fd = Sockets.socket(ai.family(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int fd = Sockets.socket(ai.family(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         try {
             Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);
             Sockets.bind(fd, ai.address());
@@ -129,7 +129,7 @@ public final class Acceptor {
         for (int i = 0; i < ACCEPTS_PER_EVENT; i++) {
             int client;
             try {
-                client = Sockets.accept4(fd, null, null, SOCK_NONBLOCK() | SOCK_CLOEXEC());
+                client = Sockets.accept4(fd, null, null, Sockets.NONBLOCK | Sockets.CLOEXEC);
             } catch (ErrnoException e) {
                 // No switch on the enum: javac compiles one into a class of its own, loaded at the first failure,
                 // and out of fds (EMFILE) no class file can be opened.

@@ -7,7 +7,6 @@ import java.io.IOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
-import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
 
 /**
  * The bytes queued for a connection that could not take them yet, in one native buffer. The buffer is
@@ -67,7 +66,7 @@ final class ByteQueue implements AutoCloseable {
     /** Sends what it can; true when empty afterwards. */
     boolean flush(int fd) throws IOException {
         while (head < tail) {
-            long n = Sockets.send(fd, buf.asSlice(head), tail - head, MSG_NOSIGNAL());
+            long n = Sockets.send(fd, buf.asSlice(head), tail - head, Sockets.NOSIGNAL);
             if (n == Results.WOULD_BLOCK) return false;
             head += n;
         }

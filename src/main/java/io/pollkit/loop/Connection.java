@@ -11,7 +11,6 @@ import java.util.Objects;
 
 import static io.pollkit.bindings.errno_h.ECONNRESET;
 import static io.pollkit.bindings.errno_h.EPIPE;
-import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
 
 /**
  * A non-blocking stream connection on an {@link EventLoop}: reads hand bytes to a {@link Handler}; writes
@@ -124,7 +123,7 @@ public final class Connection {
         if (out.isEmpty()) {
             try {
                 // No slice for a whole segment: a slice is an object per write, where escape analysis fails.
-                long n = Sockets.send(fd, offset == 0 ? data : data.asSlice(offset, length), length, MSG_NOSIGNAL());
+                long n = Sockets.send(fd, offset == 0 ? data : data.asSlice(offset, length), length, Sockets.NOSIGNAL);
                 sent = n == Results.WOULD_BLOCK ? 0 : n;
             } catch (ErrnoException e) {
                 close(e.errno() == EPIPE() || e.errno() == ECONNRESET() ? "connection reset" : e.getMessage());

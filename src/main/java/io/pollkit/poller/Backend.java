@@ -2,6 +2,7 @@ package io.pollkit.poller;
 
 import io.pollkit.bindings.Platform;
 import io.pollkit.sys.Epoll;
+import io.pollkit.sys.Portable;
 import io.pollkit.sys.Kqueue;
 
 import java.io.IOException;
@@ -25,7 +26,9 @@ public enum Backend {
     public String unavailableReason() {
         return switch (this) {
             case SELECT, POLL -> null;
-            case EPOLL -> Epoll.isAvailable() ? null : "epoll: Linux only; this is " + Platform.NAME;
+            case EPOLL -> Epoll.isAvailable() ? null : Portable.FORCED && Platform.NAME.startsWith("linux")
+                    ? "epoll: off, the portable paths are forced (-D" + Portable.PROPERTY + "=true)"
+                    : "epoll: Linux only; this is " + Platform.NAME;
             case KQUEUE -> Kqueue.unavailableReason();
         };
     }
@@ -53,9 +56,9 @@ public enum Backend {
                 + Arrays.stream(values()).map(Backend::id).collect(Collectors.joining(", ")));
     }
 
-    /** The default here: epoll on Linux, kqueue on macOS and the BSDs, else poll. */
+    /** The default here: epoll on Linux, kqueue on macOS and the BSDs, else poll (Linux with the portable paths forced). */
     public static Backend defaultBackend() {
-        if (Platform.NAME.startsWith("linux")) return EPOLL;
+        if (Epoll.isAvailable()) return EPOLL;
         if (Platform.NAME.startsWith("darwin") || Platform.NAME.contains("bsd")) return KQUEUE;
         return POLL;
     }

@@ -3,6 +3,7 @@ package io.pollkit.poller;
 import io.pollkit.bindings.pollfd;
 import io.pollkit.sys.ErrnoException;
 import io.pollkit.sys.Poll;
+import io.pollkit.sys.Portable;
 import io.pollkit.sys.Results;
 
 import java.io.IOException;
@@ -25,6 +26,9 @@ import static io.pollkit.bindings.poll_h.POLLRDHUP;
  * hole, so the array stays dense.
  */
 final class PollPoller implements Poller {
+    /** POLLRDHUP where poll has it (Linux, {@link Portable#POLLRDHUP}), else nothing. */
+    private static final int RDHUP = Portable.POLLRDHUP ? POLLRDHUP() : 0;
+
     private final Arena arena = Arena.ofShared();
     private final Waker waker;
     private MemorySegment fds;            // pollfd[slots]
@@ -64,8 +68,8 @@ final class PollPoller implements Poller {
         }
         int e = 0;
         // POLLRDHUP (Linux), as epoll's EPOLLRDHUP: a peer that shut down writing (a TCP FIN) is a hang-up;
-        // POLLHUP alone comes only once both directions are down.
-        if ((interest & READ) != 0) e |= POLLIN() | POLLRDHUP();
+        // POLLHUP alone comes only once both directions are down. Without it (macOS) a FIN is readable, 0 bytes.
+        if ((interest & READ) != 0) e |= POLLIN() | RDHUP;
         if ((interest & WRITE) != 0) e |= POLLOUT();
         return (short) e;   // POLLHUP, POLLERR and POLLNVAL are always reported
     }
@@ -140,7 +144,7 @@ final class PollPoller implements Poller {
             int bits = 0;
             if ((r & POLLIN()) != 0) bits |= READABLE;
             if ((r & POLLOUT()) != 0) bits |= WRITABLE;
-            if ((r & (POLLHUP() | POLLRDHUP())) != 0) bits |= HANGUP;
+            if ((r & (POLLHUP() | RDHUP)) != 0) bits |= HANGUP;
             if ((r & (POLLERR() | POLLNVAL())) != 0) bits |= ERROR;   // POLLNVAL: closed while registered
             if (!events.add(tokens[s], bits)) {
                 next = s;   // full: level-triggered, this slot and the rest come first next time

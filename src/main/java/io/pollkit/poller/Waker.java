@@ -18,7 +18,7 @@ import static java.lang.foreign.ValueLayout.JAVA_LONG;
 
 /**
  * The fd a backend watches so that another thread can wake its poll: an eventfd on Linux, a pipe
- * elsewhere. {@link #wake()} writes only when no wakeup is pending, so repeated wakeups collapse into one
+ * elsewhere ({@link io.pollkit.sys.Portable#EVENTFD}; the pipe path runs on Linux under the forced portable paths). {@link #wake()} writes only when no wakeup is pending, so repeated wakeups collapse into one
  * write and one drain. Every backend registers {@link #fd()} for reading with the token {@link #TOKEN}
  * and calls {@link #drain()} instead of reporting it.
  */

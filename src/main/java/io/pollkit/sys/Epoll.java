@@ -33,7 +33,7 @@ public final class Epoll {
 
     /** Whether epoll exists here. */
     public static boolean isAvailable() {
-        return Native.LIBC.find("epoll_create1").isPresent();
+        return Portable.EPOLL;
     }
 
     /** epoll_create1(2), with EPOLL_CLOEXEC or 0. */

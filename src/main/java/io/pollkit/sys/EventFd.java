@@ -8,7 +8,7 @@ public final class EventFd {
 
     /** Whether eventfd exists here. */
     public static boolean isAvailable() {
-        return Native.LIBC.find("eventfd").isPresent();
+        return Portable.EVENTFD;
     }
 
     /** eventfd(2) with EFD_NONBLOCK, EFD_CLOEXEC, EFD_SEMAPHORE in {@code flags}. */

@@ -7,8 +7,6 @@ import static io.pollkit.bindings.fcntl_h.F_GETFL;
 import static io.pollkit.bindings.fcntl_h.F_SETFD;
 import static io.pollkit.bindings.fcntl_h.F_SETFL;
 import static io.pollkit.bindings.fcntl_h.O_NONBLOCK;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 
 /** {@code <fcntl.h>}: fcntl(2), a variadic function (bindings.spec says where its variadic part starts). */
 public final class Fcntl {
@@ -41,9 +39,9 @@ public final class Fcntl {
         if (want != flags) fcntl(fd, F_SETFD(), want);
     }
 
-    /** Applies accept4's SOCK_NONBLOCK/SOCK_CLOEXEC with fcntl, where accept4 does not exist. */
+    /** Applies {@link Portable#NONBLOCK} and {@link Portable#CLOEXEC} with fcntl, on the portable paths. */
     static void applySocketFlags(int fd, int flags) throws ErrnoException {
-        if ((flags & SOCK_NONBLOCK()) != 0) setNonBlocking(fd, true);
-        if ((flags & SOCK_CLOEXEC()) != 0) setCloseOnExec(fd, true);
+        if ((flags & Portable.NONBLOCK) != 0) setNonBlocking(fd, true);
+        if ((flags & Portable.CLOEXEC) != 0) setCloseOnExec(fd, true);
     }
 }

@@ -28,6 +28,7 @@ public final class Kqueue {
     // Where Ffm's kqueue and kevent come from (bindings.spec: "lookup Kqueue"): null when unavailable, and why.
     static final SymbolLookup LOOKUP;
     static final String REASON;
+    private static final String LIBRARY;   // the kqueue library's path on Linux; null: the C library
 
     static {
         SymbolLookup lookup = null;
@@ -63,6 +64,7 @@ public final class Kqueue {
         }
         REASON = reason;
         LOOKUP = lookup;
+        LIBRARY = lib;
     }
 
     /** Whether kqueue can be called here. */
@@ -73,6 +75,11 @@ public final class Kqueue {
     /** Why kqueue cannot be called here, or null when it can. */
     public static String unavailableReason() {
         return REASON;
+    }
+
+    /** Where kqueue and kevent come from: the C library (macOS, the BSDs), or the library named on Linux. */
+    public static String origin() {
+        return LIBRARY == null ? "the C library" : LIBRARY;
     }
 
     /** kqueue(2): a new kernel event queue. */

@@ -95,7 +95,8 @@ final class Native {
     static MethodHandle downcall(SymbolLookup lookup, String missing, String name, FunctionDescriptor descriptor,
                                  MethodType javaType, boolean captureErrno, int firstVariadic) {
         MethodType type = captureErrno ? javaType.insertParameterTypes(0, MemorySegment.class) : javaType;
-        Optional<MemorySegment> address = lookup == null ? Optional.empty() : lookup.find(name);
+        // No descriptor: the platform's headers do not declare it (os:linux functions on macOS).
+        Optional<MemorySegment> address = lookup == null || descriptor == null ? Optional.empty() : lookup.find(name);
         if (address.isEmpty()) {
             if (missing == null) {
                 throw new UnsatisfiedLinkError(name + " not found in the C library of " + Platform.NAME);

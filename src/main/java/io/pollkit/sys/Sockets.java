@@ -11,6 +11,8 @@ import static io.pollkit.bindings.errno_h.ECONNABORTED;
 import static io.pollkit.bindings.errno_h.EINPROGRESS;
 import static io.pollkit.bindings.errno_h.EINTR;
 import static io.pollkit.bindings.errno_h.EWOULDBLOCK;
+import static io.pollkit.bindings.sys_socket_h.SOL_SOCKET;
+import static io.pollkit.bindings.sys_socket_h.SO_NOSIGPIPE;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -25,24 +27,60 @@ import static java.lang.foreign.ValueLayout.JAVA_INT;
 public final class Sockets {
     private Sockets() {}
 
-    private static final boolean HAS_ACCEPT4 = Native.LIBC.find("accept4").isPresent();
+    /** O_NONBLOCK for the type of {@link #socket}/{@link #socketpair} and the flags of {@link #accept4}: {@link Portable#NONBLOCK}. */
+    public static final int NONBLOCK = Portable.NONBLOCK;
+    /** FD_CLOEXEC for the type of {@link #socket}/{@link #socketpair} and the flags of {@link #accept4}: {@link Portable#CLOEXEC}. */
+    public static final int CLOEXEC = Portable.CLOEXEC;
+    /** The flags to pass to every send so that a reset peer is EPIPE, never SIGPIPE: {@link Portable#SEND_FLAGS}. */
+    public static final int NOSIGNAL = Portable.SEND_FLAGS;
 
-    /** socket(2): a new socket fd. */
+    /**
+     * socket(2): a new socket fd. {@link #NONBLOCK} and {@link #CLOEXEC} may be or-ed into {@code type}
+     * (SOCK_NONBLOCK and SOCK_CLOEXEC on Linux, fcntl after the call on macOS); where SO_NOSIGPIPE exists
+     * the socket gets it.
+     */
     public static int socket(int domain, int type, int protocol) throws ErrnoException {
         int fd;
-        do fd = Ffm.socket(domain, type, protocol); while (fd == -EINTR());
+        int t = Portable.OWN_FLAGS ? type & ~(NONBLOCK | CLOEXEC) : type;
+        do fd = Ffm.socket(domain, t, protocol); while (fd == -EINTR());
         if (fd < 0) throw new ErrnoException("socket(domain=" + domain + ", type=" + type + ", protocol=" + protocol + ")", -fd);
-        return fd;
+        return configure(fd, type);
     }
 
-    /** socketpair(2): two connected sockets, returned as {@code {fds[0], fds[1]}}. */
+    /** socketpair(2): two connected sockets, returned as {@code {fds[0], fds[1]}}; {@code type} as for {@link #socket}. */
     public static int[] socketpair(int domain, int type, int protocol) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             int r;
-            do r = Ffm.socketpair(domain, type, protocol, fds); while (r == -EINTR());
+            int t = Portable.OWN_FLAGS ? type & ~(NONBLOCK | CLOEXEC) : type;
+            do r = Ffm.socketpair(domain, t, protocol, fds); while (r == -EINTR());
             if (r < 0) throw new ErrnoException("socketpair(domain=" + domain + ", type=" + type + ")", -r);
-            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+            int[] sv = {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+            try {
+                configure(sv[0], type);
+                configure(sv[1], type);
+            } catch (ErrnoException e) {
+                Unistd.closeQuietly(sv[0]);
+                Unistd.closeQuietly(sv[1]);
+                throw e;
+            }
+            return sv;
+        }
+    }
+
+    /**
+     * The portable half of socket(), socketpair() and accept(): pollkit's own NONBLOCK/CLOEXEC bits as
+     * fcntl calls, SO_NOSIGPIPE where it exists. Nothing on Linux's own paths.
+     */
+    private static int configure(int fd, int flags) throws ErrnoException {
+        if (!Portable.OWN_FLAGS && !Portable.SO_NOSIGPIPE) return fd;
+        try {
+            if (Portable.OWN_FLAGS) Fcntl.applySocketFlags(fd, flags);
+            if (Portable.SO_NOSIGPIPE) setsockopt(fd, SOL_SOCKET(), SO_NOSIGPIPE(), 1);
+            return fd;
+        } catch (ErrnoException e) {
+            Unistd.closeQuietly(fd);
+            throw e;
         }
     }
 
@@ -70,7 +108,8 @@ public final class Sockets {
     }
 
     /**
-     * accept4(2), or accept(2) and fcntl(2) where accept4 does not exist. {@code addr} and
+     * accept4(2), or accept(2) and fcntl(2) where accept4 does not exist ({@link Portable#ACCEPT4}); {@code flags}:
+     * {@link #NONBLOCK}, {@link #CLOEXEC}. {@code addr} and
      * {@code addrlen} may be null; when given, {@code addrlen} holds the room in {@code addr} on entry
      * (at most {@code addr}'s size). Retries EINTR and ECONNABORTED (a connection reset while queued).
      *
@@ -81,11 +120,8 @@ public final class Sockets {
         addressRoom(addr, addrlen, "accept4");
         MemorySegment a = Native.orNull(addr), l = Native.orNull(addrlen);
         for (;;) {
-            int r = HAS_ACCEPT4 ? Ffm.accept4(fd, a, l, flags) : Ffm.accept(fd, a, l);
-            if (r >= 0) {
-                if (!HAS_ACCEPT4) Fcntl.applySocketFlags(r, flags);
-                return r;
-            }
+            int r = Portable.ACCEPT4 ? Ffm.accept4(fd, a, l, flags) : Ffm.accept(fd, a, l);
+            if (r >= 0) return Portable.ACCEPT4 ? r : configure(r, flags);
             if (r == -EAGAIN() || r == -EWOULDBLOCK()) return Results.WOULD_BLOCK;
             if (r != -EINTR() && r != -ECONNABORTED()) throw new ErrnoException("accept4(fd=" + fd + ")", -r);
         }

@@ -6,6 +6,8 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.pollkit.bindings.errno_h.EINTR;
+import static io.pollkit.bindings.fcntl_h.O_CLOEXEC;
+import static io.pollkit.bindings.fcntl_h.O_NONBLOCK;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 
 /**
@@ -74,14 +76,30 @@ public final class Unistd {
         }
     }
 
-    /** pipe2(2): {@code {read end, write end}}, with O_NONBLOCK and/or O_CLOEXEC in {@code flags}. */
+    /**
+     * pipe2(2): {@code {read end, write end}}, with O_NONBLOCK and/or O_CLOEXEC in {@code flags}; where pipe2
+     * does not exist (macOS, {@link Portable#PIPE2}), pipe(2) and then fcntl on both ends.
+     */
     public static int[] pipe2(int flags) throws ErrnoException {
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment fds = arena.allocate(JAVA_INT, 2);
             int r;
-            do r = Ffm.pipe2(fds, flags); while (r == -EINTR());
-            if (r < 0) throw new ErrnoException("pipe2(flags=" + flags + ")", -r);
-            return new int[] {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+            do r = Portable.PIPE2 ? Ffm.pipe2(fds, flags) : Ffm.pipe(fds); while (r == -EINTR());
+            if (r < 0) throw new ErrnoException((Portable.PIPE2 ? "pipe2" : "pipe") + "(flags=" + flags + ")", -r);
+            int[] p = {fds.getAtIndex(JAVA_INT, 0), fds.getAtIndex(JAVA_INT, 1)};
+            if (!Portable.PIPE2) {
+                try {
+                    for (int fd : p) {
+                        if ((flags & O_NONBLOCK()) != 0) Fcntl.setNonBlocking(fd, true);
+                        if ((flags & O_CLOEXEC()) != 0) Fcntl.setCloseOnExec(fd, true);
+                    }
+                } catch (ErrnoException e) {
+                    closeQuietly(p[0]);
+                    closeQuietly(p[1]);
+                    throw e;
+                }
+            }
+            return p;
         }
     }
 

@@ -98,7 +98,11 @@ class LayoutProbeTest {
             String[] w = line.trim().split("\\s+");
             if (w[0].equals("header")) {
                 unit = units.computeIfAbsent("main", k -> new Unit());
-                for (int i = 2; i < w.length; i++) unit.includes.append("#include ").append(w[i]).append('\n');
+                // os:linux sections (epoll) are compiled on that OS only; this probe runs on the host, Linux
+                if (w.length > 2 && w[2].startsWith("os:") && !Platform.NAME.startsWith(w[2].substring(3) + "-")) continue;
+                for (int i = 2; i < w.length; i++) {
+                    if (!w[i].startsWith("os:")) unit.includes.append("#include ").append(w[i]).append('\n');
+                }
                 unit.classes.add(w[1]);
             } else if (w[0].equals("kqueue")) {
                 unit = units.computeIfAbsent("main", k -> new Unit());
@@ -146,8 +150,10 @@ class LayoutProbeTest {
             for (Field f : Class.forName("io.pollkit.bindings." + cls).getDeclaredFields()) {
                 if (Modifier.isStatic(f.getModifiers()) && Modifier.isPrivate(f.getModifiers())
                         && (f.getType() == int.class || f.getType() == long.class)) {
+                    // a constant defined on some platforms only (SO_NOSIGPIPE) is printed where the header defines it
+                    c.append("#ifdef ").append(f.getName()).append('\n');
                     c.append("  printf(\"const ").append(cls).append(' ').append(f.getName()).append(" %lld\\n\", (long long)(")
-                            .append(f.getName()).append("));\n");
+                            .append(f.getName()).append("));\n#endif\n");
                 }
             }
         }

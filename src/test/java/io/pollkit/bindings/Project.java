@@ -24,6 +24,18 @@ final class Project {
         return out;
     }
 
+    /** The zig that bindings/mkbindings uses for the darwin targets ($ZIG, on PATH, or scripts/install-zig's), or null. */
+    static String zig() {
+        String env = System.getenv("ZIG");
+        if (env != null && Path.of(env).toFile().canExecute()) return env;
+        if (onPath("zig")) return "zig";
+        try {
+            return run(List.of("scripts/install-zig", "--print")).strip();
+        } catch (IOException | InterruptedException e) {
+            return null;
+        }
+    }
+
     static boolean onPath(String program) {
         for (String dir : System.getenv().getOrDefault("PATH", "").split(":")) {
             if (Path.of(dir, program).toFile().canExecute()) return true;

@@ -12,8 +12,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -26,7 +24,7 @@ import static org.junit.jupiter.api.Assertions.assertThrows;
 class ConnectionBoundsTest {
     @Test
     void writeOutsideTheSegmentSendsAndQueuesNothing() throws Exception {
-        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         try (EventLoop loop = new EventLoop(Backend.POLL, new PrintStream(OutputStream.nullOutputStream()));
              Arena arena = Arena.ofConfined()) {
             Connection c = new Connection(loop, pair[0], 1, arena.allocate(64), 1 << 16, (conn, bytes, n) -> {});

@@ -27,8 +27,6 @@ import java.util.concurrent.atomic.AtomicReference;
 
 import static io.pollkit.bindings.fcntl_h.F_DUPFD_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -38,7 +36,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(60)
 class EventLoopDefectsTest {
     private static int[] pair() throws IOException {
-        return Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        return Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
     }
 
     /** A stop() before run() (a SIGTERM during start-up) is not forgotten: run() returns at once. */

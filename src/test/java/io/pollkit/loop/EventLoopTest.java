@@ -30,9 +30,6 @@ import java.util.concurrent.locks.LockSupport;
 
 import static io.pollkit.bindings.signal_h.SIGWINCH;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertTrue;
@@ -68,6 +65,13 @@ class EventLoopTest {
         }
     }
 
+    /** One thread is signalled with gettid and tgkill, which only Linux has (bindings.spec: os:linux). */
+    static void assumeTgkill(TestInfo test) {
+        if (io.pollkit.bindings.signal_h.tgkill$descriptor() == null) {
+            Skip.because(test, "no tgkill on " + io.pollkit.bindings.Platform.NAME);
+        }
+    }
+
     /**
      * Timers keep firing, in order and never early, while a client floods the loop with lines: the flood
      * does not starve them. How punctual they are under a flood is measured in make bench (W3), not here,
@@ -78,7 +82,7 @@ class EventLoopTest {
     void fixedRateTimerKeepsFiringWhileAClientFloodsLines(Backend backend, TestInfo test) throws Exception {
         Skip.unlessAvailable(test, backend);
         final long period = 50, ticks = 30;
-        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         AtomicLong lines = new AtomicLong(), linesAtFirstTick = new AtomicLong(-1), linesAtLastTick = new AtomicLong(-1);
         List<Long> fired = new ArrayList<>();   // only the loop's thread touches it until the loop has stopped
         CountDownLatch done = new CountDownLatch(1);
@@ -104,7 +108,7 @@ class EventLoopTest {
             // waits a little rather than spins, so the flood does not take a core from the loop on a small machine.
             long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(60);
             while (done.getCount() > 0 && System.nanoTime() < deadline) {
-                if (Sockets.send(pair[1], flood, flood.byteSize(), MSG_NOSIGNAL()) < 0) LockSupport.parkNanos(200_000);
+                if (Sockets.send(pair[1], flood, flood.byteSize(), Sockets.NOSIGNAL) < 0) LockSupport.parkNanos(200_000);
             }
             assertEquals(0, done.getCount(), "only " + fired.size() + " of " + ticks + " ticks fired in 60 s of flood");
             loop.stop();
@@ -201,6 +205,7 @@ class EventLoopTest {
     @EnumSource(Backend.class)
     void aSignalDuringAWaitReturnsEarlyWithoutAnError(Backend backend, TestInfo test) throws Exception {
         Skip.unlessAvailable(test, backend);
+        assumeTgkill(test);
         installSigwinchHandler();
         final long timeout = TimeUnit.MINUTES.toMillis(10);   // far past the class timeout: only the signal ends it
         try (Poller poller = backend.open()) {
@@ -238,6 +243,7 @@ class EventLoopTest {
     @EnumSource(Backend.class)
     void signalsDoNotDisturbTheTimerSchedule(Backend backend, TestInfo test) throws Exception {
         Skip.unlessAvailable(test, backend);
+        assumeTgkill(test);
         installSigwinchHandler();
         try (EventLoop loop = new EventLoop(backend, NO_LOG)) {
             AtomicInteger tid = new AtomicInteger(), runs = new AtomicInteger();
@@ -288,7 +294,7 @@ class EventLoopTest {
 
     @Test
     void closeClosesEveryFdTheLoopOwns() throws Exception {
-        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         EventLoop loop = new EventLoop(Backend.EPOLL.isAvailable() ? Backend.EPOLL : Backend.POLL, NO_LOG);
         loop.register(pair[0], Poller.READ, (fd, ready) -> {});
         loop.register(pair[1], Poller.READ, (fd, ready) -> {});

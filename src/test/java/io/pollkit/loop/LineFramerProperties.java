@@ -22,8 +22,6 @@ import java.util.List;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -56,7 +54,7 @@ class LineFramerProperties {
         byte[] bytes = text.toString().getBytes(StandardCharsets.UTF_8);
         List<String> got = new ArrayList<>();
         AtomicReference<String> reason = new AtomicReference<>();
-        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         try (EventLoop loop = new EventLoop(Backend.POLL, new PrintStream(new ByteArrayOutputStream()));
              Arena arena = Arena.ofConfined()) {
             LineFramer framer = new LineFramer(maxLine, new LineFramer.Lines() {

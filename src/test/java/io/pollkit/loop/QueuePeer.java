@@ -7,8 +7,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static io.pollkit.bindings.sys_socket_h.SOL_SOCKET;
 import static io.pollkit.bindings.sys_socket_h.SO_SNDBUF;
@@ -25,7 +23,7 @@ final class QueuePeer implements AutoCloseable {
     private final MemorySegment buf = arena.allocate(1 << 20);
 
     QueuePeer() throws Exception {
-        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         writer = fds[0];
         reader = fds[1];
         Sockets.setsockopt(writer, SOL_SOCKET(), SO_SNDBUF(), 4096);

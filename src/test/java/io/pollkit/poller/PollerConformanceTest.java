@@ -1,10 +1,12 @@
 package io.pollkit.poller;
 
+import io.pollkit.bindings.Platform;
 import io.pollkit.poller.PollerTesting.Expect;
 import io.pollkit.poller.PollerTesting.Fds;
 import io.pollkit.sys.ErrnoException;
 import io.pollkit.sys.Fcntl;
 import io.pollkit.sys.FdSet;
+import io.pollkit.sys.Portable;
 import io.pollkit.sys.Sockets;
 import io.pollkit.testing.Proc;
 import org.junit.jupiter.api.TestInfo;
@@ -32,8 +34,6 @@ import static io.pollkit.bindings.errno_h.ENOENT;
 import static io.pollkit.bindings.fcntl_h.F_DUPFD_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.AF_INET;
 import static io.pollkit.bindings.sys_socket_h.SHUT_RDWR;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static io.pollkit.poller.Poller.EDGE;
 import static io.pollkit.poller.Poller.ERROR;
@@ -134,16 +134,16 @@ class PollerConformanceTest {
     @EnumSource(Backend.class)
     void listenerReadableWithAPendingConnection(Backend backend, TestInfo test) throws Exception {
         try (Poller p = open(test, backend); Fds fds = new Fds()) {
-            int listener = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0));
+            int listener = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0));
             Sockets.bind(listener, new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
             Sockets.listen(listener, 4);
             Events events = new Events(8);
             p.register(listener, READ, A);
             expectNoEvents(p, events, 0);
-            int client = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0));
+            int client = fds.add(Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.CLOEXEC, 0));
             assertTrue(Sockets.connect(client, Sockets.getsockname(listener)));
             expectEvents(p, events, Expect.all(A, READABLE));
-            int accepted = Sockets.accept4(listener, null, null, SOCK_CLOEXEC());
+            int accepted = Sockets.accept4(listener, null, null, Sockets.CLOEXEC);
             assertTrue(accepted >= 0, "readable listener: accept4 gave " + accepted);
             fds.add(accepted);
             expectNoEvents(p, events, 0);
@@ -350,7 +350,10 @@ class PollerConformanceTest {
             fds.close(pair[1]);
             Sockets.shutdown(tcp[1], SHUT_RDWR());
             int hangUp = backend == Backend.SELECT ? READABLE : HANGUP;
-            Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, hangUp | READABLE), Expect.all(B, hangUp));
+            // Linux's poll without POLLRDHUP (the forced portable paths) sees the TCP peer's FIN only as readable;
+            // macOS's poll reports it as POLLHUP (its poll is built on kevent's EV_EOF).
+            int tcpHangUp = backend == Backend.POLL && !Portable.POLLRDHUP && Platform.NAME.startsWith("linux") ? READABLE : hangUp;
+            Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, hangUp | READABLE), Expect.all(B, tcpHangUp));
             assertEquals(0, seen.get(A) & ERROR, "a clean close is no error: " + Events.describe(seen.get(A)));
             assertEquals(0, seen.get(B) & ERROR, "a clean shutdown is no error: " + Events.describe(seen.get(B)));
             assertEquals(10, read(pair[0]), "the data written before the close is still there");

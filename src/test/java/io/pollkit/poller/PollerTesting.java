@@ -28,8 +28,6 @@ import static io.pollkit.bindings.fcntl_h.F_GETFD;
 import static io.pollkit.bindings.sys_resource_h.RLIMIT_NOFILE;
 import static io.pollkit.bindings.sys_socket_h.AF_INET;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static io.pollkit.bindings.sys_socket_h.SOL_SOCKET;
 import static io.pollkit.bindings.sys_socket_h.SO_LINGER;
@@ -72,7 +70,7 @@ final class PollerTesting {
 
         /** A connected, non-blocking AF_UNIX stream pair. */
         int[] pair() throws ErrnoException {
-            int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+            int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
             add(p[0]);
             add(p[1]);
             return p;
@@ -80,13 +78,13 @@ final class PollerTesting {
 
         /** A connected, non-blocking TCP pair over 127.0.0.1: {@code {client, accepted}}. */
         int[] tcpPair() throws Exception {
-            int listener = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+            int listener = Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
             try {
                 Sockets.bind(listener, new InetSocketAddress(InetAddress.getByName("127.0.0.1"), 0));
                 Sockets.listen(listener, 4);
-                int client = add(Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0));
+                int client = add(Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.CLOEXEC, 0));
                 assertTrue(Sockets.connect(client, Sockets.getsockname(listener)), "a blocking connect over loopback completes");
-                int accepted = Sockets.accept4(listener, null, null, SOCK_NONBLOCK() | SOCK_CLOEXEC());
+                int accepted = Sockets.accept4(listener, null, null, Sockets.NONBLOCK | Sockets.CLOEXEC);
                 assertTrue(accepted >= 0, "accept4 on a blocking listener with a queued connection: " + accepted);
                 add(accepted);
                 Fcntl.setNonBlocking(client, true);

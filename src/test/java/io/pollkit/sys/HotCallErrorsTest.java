@@ -16,8 +16,6 @@ import java.lang.foreign.MemorySegment;
 import static io.pollkit.bindings.errno_h.EBADF;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertThrows;
@@ -61,7 +59,7 @@ class HotCallErrorsTest {
 
     @Test
     void wouldBlockIsAValue() throws Exception {
-        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         try {
             assertEquals(Results.WOULD_BLOCK, Unistd.read(pair[0], buf, 8), "nothing to read");
             MemorySegment big = arena.allocate(1 << 16);
@@ -82,7 +80,7 @@ class HotCallErrorsTest {
         IndexOutOfBoundsException negative = assertThrows(IndexOutOfBoundsException.class,
                 () -> Select.select(-1, null, null, null, null));
         assertEquals("select: nfds=-1 is outside [0, FD_SETSIZE=" + FdSet.FD_SETSIZE + "]", negative.getMessage());
-        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         Unistd.close(pair[1]);
         try {
             MemorySegment set = FdSet.allocate(arena);

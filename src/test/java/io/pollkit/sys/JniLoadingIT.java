@@ -119,6 +119,16 @@ class JniLoadingIT {
                 + "`make jni` and name it with -Dpollkit.jni.lib=PATH\n"), run.err());
     }
 
+    /** macOS has bindings (Platform.SUPPORTED) but the JNI twin is built for the host only: the jar has none for it. */
+    @Test
+    void noLibraryForASupportedPlatformIsOneClearError() throws Exception {
+        Run run = probe(true, "-Dos.name=Mac OS X", "-Dos.arch=aarch64");
+        assertEquals(1, run.exit(), run.out());
+        assertTrue(run.err().contains(PREFIX + "darwin-aarch64: the resource META-INF/native/darwin-aarch64/libpollkit-jni.so of the "
+                + "pollkit jar (-Dpollkit.jni.lib is not set): this jar has no JNI library for darwin-aarch64; build one there with "
+                + "`make jni` and name it with -Dpollkit.jni.lib=PATH\n"), run.err());
+    }
+
     @Test
     void aMissingFileIsOneClearError() throws Exception {
         Run run = probe(false, "-Dpollkit.jni.lib=/nonexistent/libpollkit-jni.so");

@@ -24,8 +24,6 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_DEL;
 import static io.pollkit.bindings.sys_event_h.EVFILT_READ;
 import static io.pollkit.bindings.sys_event_h.EV_ADD;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
@@ -43,7 +41,7 @@ class JniTransportTest {
     @BeforeEach
     void open() throws Exception {
         arena = Arena.ofShared();   // shared: the timeout runs each lifecycle method and the test on threads of its own
-        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
     }
 
     @AfterEach

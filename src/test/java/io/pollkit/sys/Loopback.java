@@ -7,7 +7,6 @@ import java.net.InetSocketAddress;
 import java.net.SocketAddress;
 import java.nio.charset.StandardCharsets;
 
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 
@@ -25,7 +24,7 @@ final class Loopback {
 
     /** A listening socket bound to {@code address}; returns the fd. */
     static int listener(int family, SocketAddress address) throws ErrnoException {
-        int fd = Sockets.socket(family, SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int fd = Sockets.socket(family, SOCK_STREAM() | Sockets.CLOEXEC, 0);
         Sockets.bind(fd, address);
         Sockets.listen(fd, 16);
         return fd;

@@ -21,7 +21,6 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_event_h.EVFILT_READ;
 import static io.pollkit.bindings.sys_event_h.EV_ADD;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
@@ -41,7 +40,7 @@ class ReadinessTest {
     @BeforeEach
     void open() throws Exception {
         arena = Arena.ofShared();   // shared: the timeout runs each lifecycle method and the test on threads of its own
-        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
     }
 
     @AfterEach

@@ -27,9 +27,6 @@ import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_ADD;
 import static io.pollkit.bindings.sys_epoll_h.EPOLL_CTL_DEL;
 import static io.pollkit.bindings.sys_socket_h.AF_INET;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static java.lang.foreign.ValueLayout.JAVA_INT;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -49,7 +46,7 @@ class SegmentBoundsTest {
     @BeforeEach
     void open() throws Exception {
         arena = Arena.ofShared();   // shared: the timeout runs each lifecycle method and the test on threads of its own
-        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
     }
 
     @AfterEach
@@ -101,11 +98,11 @@ class SegmentBoundsTest {
         MemorySegment four = arena.allocate(4);
         refused(() -> Unistd.write(pair[1], four, 5));
         refused(() -> Unistd.write(pair[1], four, -1));
-        refused(() -> Sockets.send(pair[1], four, 5, MSG_NOSIGNAL()));
-        refused(() -> Sockets.sendto(pair[1], four, 5, MSG_NOSIGNAL(), null, 0));
-        refused(() -> Sockets.sendto(pair[1], four, 4, MSG_NOSIGNAL(), null, 16));
+        refused(() -> Sockets.send(pair[1], four, 5, Sockets.NOSIGNAL));
+        refused(() -> Sockets.sendto(pair[1], four, 5, Sockets.NOSIGNAL, null, 0));
+        refused(() -> Sockets.sendto(pair[1], four, 4, Sockets.NOSIGNAL, null, 16));
         MemorySegment addr = arena.allocate(8);
-        refused(() -> Sockets.sendto(pair[1], four, 4, MSG_NOSIGNAL(), addr, 9));
+        refused(() -> Sockets.sendto(pair[1], four, 4, Sockets.NOSIGNAL, addr, 9));
         nothingWaiting();
     }
 
@@ -121,14 +118,14 @@ class SegmentBoundsTest {
         refused(() -> Unistd.writev(pair[1], iov, 2));
         MemorySegment small = arena.allocate(msghdr.sizeof() - 1, 8);
         refused(() -> Sockets.recvmsg(pair[0], small, 0));
-        refused(() -> Sockets.sendmsg(pair[1], small, MSG_NOSIGNAL()));
+        refused(() -> Sockets.sendmsg(pair[1], small, Sockets.NOSIGNAL));
         helloStillWaiting();
     }
 
     @Test
     void bindAndConnect() throws Exception {
         int listener = Loopback.listener(AF_INET(), Loopback.any4());
-        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         try {
             MemorySegment here = SockAddr.allocate(Loopback.any4(), arena);
             refused(() -> Sockets.bind(fd, here, (int) here.byteSize() + 1));
@@ -140,7 +137,7 @@ class SegmentBoundsTest {
             ErrnoException notConnected = assertThrows(ErrnoException.class, () -> Sockets.getpeername(fd));
             assertEquals(ENOTCONN(), notConnected.errno());
             Fcntl.setNonBlocking(listener, true);
-            assertEquals(Results.WOULD_BLOCK, Sockets.accept4(listener, null, null, SOCK_CLOEXEC()), "no connection was made");
+            assertEquals(Results.WOULD_BLOCK, Sockets.accept4(listener, null, null, Sockets.CLOEXEC), "no connection was made");
         } finally {
             Unistd.closeQuietly(fd);
             Unistd.closeQuietly(listener);
@@ -150,15 +147,15 @@ class SegmentBoundsTest {
     @Test
     void accept4() throws Exception {
         int listener = Loopback.listener(AF_INET(), Loopback.any4());
-        int client = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int client = Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         try {
             Sockets.connect(client, Sockets.getsockname(listener));
             MemorySegment addr = arena.allocate(SockAddr.STORAGE_SIZE, 8);
             MemorySegment addrlen = arena.allocateFrom(JAVA_INT, SockAddr.STORAGE_SIZE + 1);
-            refused(() -> Sockets.accept4(listener, addr, addrlen, SOCK_CLOEXEC()));
-            refused(() -> Sockets.accept4(listener, addr, arena.allocate(2), SOCK_CLOEXEC()));
+            refused(() -> Sockets.accept4(listener, addr, addrlen, Sockets.CLOEXEC));
+            refused(() -> Sockets.accept4(listener, addr, arena.allocate(2), Sockets.CLOEXEC));
             addrlen.set(JAVA_INT, 0, SockAddr.STORAGE_SIZE);
-            int accepted = Sockets.accept4(listener, addr, addrlen, SOCK_CLOEXEC());
+            int accepted = Sockets.accept4(listener, addr, addrlen, Sockets.CLOEXEC);
             assertTrue(accepted >= 0, "the connection was still queued");
             Unistd.close(accepted);
         } finally {

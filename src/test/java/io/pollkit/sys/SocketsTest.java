@@ -19,11 +19,8 @@ import static io.pollkit.bindings.netinet_in_h.TCP_NODELAY;
 import static io.pollkit.bindings.sys_socket_h.AF_INET;
 import static io.pollkit.bindings.sys_socket_h.AF_INET6;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
 import static io.pollkit.bindings.sys_socket_h.MSG_PEEK;
 import static io.pollkit.bindings.sys_socket_h.SHUT_WR;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static io.pollkit.bindings.sys_socket_h.SOL_SOCKET;
 import static io.pollkit.bindings.sys_socket_h.SO_ERROR;
@@ -43,9 +40,9 @@ class SocketsTest {
         int client = -1, server = -1;
         try {
             SocketAddress bound = Sockets.getsockname(listener);
-            client = Sockets.socket(family, SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+            client = Sockets.socket(family, SOCK_STREAM() | Sockets.CLOEXEC, 0);
             assertTrue(Sockets.connect(client, bound), "a blocking connect completes");
-            server = Sockets.accept4(listener, null, null, SOCK_CLOEXEC());
+            server = Sockets.accept4(listener, null, null, Sockets.CLOEXEC);
             assertTrue(server >= 0);
             assertEquals(Sockets.getsockname(client), Sockets.getpeername(server));
 
@@ -82,10 +79,10 @@ class SocketsTest {
 
     @Test
     void socketpairRoundTripWithSendAndRecv() throws Exception {
-        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = arena.allocateFrom("hello");
-            assertEquals(5, Sockets.send(fds[0], out, 5, MSG_NOSIGNAL()));
+            assertEquals(5, Sockets.send(fds[0], out, 5, Sockets.NOSIGNAL));
             MemorySegment in = arena.allocate(16);
             assertEquals(5, Sockets.recv(fds[1], in, 16, MSG_PEEK()), "MSG_PEEK leaves the bytes queued");
             assertEquals(5, Sockets.recv(fds[1], in, 16, 0));
@@ -98,14 +95,14 @@ class SocketsTest {
 
     @Test
     void nonBlockingReadReturnsTheWouldBlockSentinel() throws Exception {
-        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment buf = arena.allocate(8);
             assertEquals(Results.WOULD_BLOCK, Unistd.read(fds[0], buf, 8));
             assertEquals(Results.WOULD_BLOCK, Sockets.recv(fds[0], buf, 8, 0));
             int listener = Loopback.listener(AF_INET(), Loopback.any4());
             Fcntl.setNonBlocking(listener, true);
-            assertEquals(Results.WOULD_BLOCK, Sockets.accept4(listener, null, null, SOCK_NONBLOCK()));
+            assertEquals(Results.WOULD_BLOCK, Sockets.accept4(listener, null, null, Sockets.NONBLOCK));
             Unistd.close(listener);
         } finally {
             Unistd.close(fds[0]);
@@ -116,7 +113,7 @@ class SocketsTest {
     @Test
     void bindTwiceIsEaddrinuseWithTheCallAndAddressInTheMessage() throws Exception {
         int first = Loopback.listener(AF_INET(), Loopback.any4());
-        int second = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int second = Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         try {
             InetSocketAddress taken = (InetSocketAddress) Sockets.getsockname(first);
             ErrnoException e = assertThrows(ErrnoException.class, () -> Sockets.bind(second, taken));
@@ -135,7 +132,7 @@ class SocketsTest {
         int probe = Loopback.listener(AF_INET(), Loopback.any4());
         SocketAddress closed = Sockets.getsockname(probe);
         Unistd.close(probe);   // nothing listens there now
-        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         try {
             ErrnoException e = assertThrows(ErrnoException.class, () -> Sockets.connect(fd, closed));
             assertEquals(ECONNREFUSED(), e.errno());
@@ -150,7 +147,7 @@ class SocketsTest {
         int probe = Loopback.listener(AF_INET(), Loopback.any4());
         SocketAddress closed = Sockets.getsockname(probe);
         Unistd.close(probe);
-        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             if (!Sockets.connect(fd, closed)) {
                 MemorySegment pfd = io.pollkit.bindings.pollfd.allocate(arena);
@@ -179,7 +176,7 @@ class SocketsTest {
 
     @Test
     void listenOnAConnectedSocketOrABadShutdownIsEinval() throws Exception {
-        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         try {
             ErrnoException e = assertThrows(ErrnoException.class, () -> Sockets.shutdown(fds[0], 99));
             assertEquals(EINVAL(), e.errno());
@@ -192,7 +189,7 @@ class SocketsTest {
 
     @Test
     void socketOptionsRoundTrip() throws Exception {
-        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int fd = Sockets.socket(AF_INET(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         try {
             Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);
             assertTrue(Sockets.getsockopt(fd, SOL_SOCKET(), SO_REUSEADDR()) != 0);

@@ -13,7 +13,6 @@ import java.util.concurrent.TimeUnit;
 
 import static io.pollkit.bindings.sys_socket_h.AF_INET;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 import static io.pollkit.bindings.sys_socket_h.SOCK_DGRAM;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static java.lang.foreign.ValueLayout.JAVA_BYTE;
@@ -39,7 +38,7 @@ class VectorAndMessageIoTest {
 
     @Test
     void writevGathersAndReadvScatters() throws Exception {
-        int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment a = arena.allocateFrom("head,").asSlice(0, 5), b = arena.allocateFrom("tail").asSlice(0, 4);
             assertEquals(9, Unistd.writev(p[0], iov(arena, a, b), 2));
@@ -55,7 +54,7 @@ class VectorAndMessageIoTest {
 
     @Test
     void sendmsgAndRecvmsgCarryAnIovecArray() throws Exception {
-        int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_CLOEXEC(), 0);
+        int[] p = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment out = msghdr.allocate(arena);
             msghdr.msg_iov(out, iov(arena, arena.allocateFrom("one ").asSlice(0, 4), arena.allocateFrom("two").asSlice(0, 3)));
@@ -74,7 +73,7 @@ class VectorAndMessageIoTest {
 
     @Test
     void udpSendtoAndRecvfromReportThePeer() throws Exception {
-        int server = Sockets.socket(AF_INET(), SOCK_DGRAM() | SOCK_CLOEXEC(), 0), client = Sockets.socket(AF_INET(), SOCK_DGRAM() | SOCK_CLOEXEC(), 0);
+        int server = Sockets.socket(AF_INET(), SOCK_DGRAM() | Sockets.CLOEXEC, 0), client = Sockets.socket(AF_INET(), SOCK_DGRAM() | Sockets.CLOEXEC, 0);
         try (Arena arena = Arena.ofConfined()) {
             Sockets.bind(server, Loopback.any4());
             Sockets.bind(client, Loopback.any4());

@@ -13,8 +13,6 @@ import static io.pollkit.bindings.fcntl_h.F_DUPFD_CLOEXEC;
 import static io.pollkit.bindings.fcntl_h.F_GETFD;
 import static io.pollkit.bindings.sys_resource_h.RLIMIT_NOFILE;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 
 /**
@@ -69,7 +67,7 @@ final class Pairs implements AutoCloseable {
         Pairs pairs = new Pairs(read, write);
         try {
             for (int i = 0; i < n; i++) {
-                int[] sv = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+                int[] sv = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
                 read[i] = sv[0];
                 try {
                     write[i] = Fcntl.fcntl(sv[1], F_DUPFD_CLOEXEC(), top);

@@ -32,8 +32,6 @@ import java.util.concurrent.TimeUnit;
 
 import static io.pollkit.bindings.poll_h.POLLIN;
 import static io.pollkit.bindings.sys_socket_h.AF_UNIX;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 
 /**
@@ -86,7 +84,7 @@ public class W4Downcall {
     @Setup(Level.Trial)
     public void setup() throws IOException {
         arena = Arena.ofConfined();
-        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         buf = arena.allocate(64);
         pfd = pollfd.allocate(arena);
         pollfd.fd(pfd, pair[0]);

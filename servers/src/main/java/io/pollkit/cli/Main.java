@@ -9,6 +9,7 @@ import io.pollkit.server.ServerOptions;
 import io.pollkit.server.TickServer;
 import io.pollkit.server.raw.RawTick;
 import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.Kqueue;
 import io.pollkit.sys.Transport;
 import sun.misc.Signal;
 
@@ -109,7 +110,8 @@ public final class Main {
         }
         if (server == Server.BACKENDS) {
             for (Backend b : Backend.values()) {
-                System.out.printf("%-7s %s%n", b.id(), b.isAvailable() ? "available" : "unavailable: " + b.unavailableReason());
+                System.out.printf("%-7s %s%n", b.id(), b.isAvailable() ? "available" + (b == Backend.KQUEUE ? " (kqueue from " + Kqueue.origin() + ")" : "")
+                        : "unavailable: " + b.unavailableReason());
             }
             return 0;
         }

@@ -11,7 +11,6 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.nio.charset.StandardCharsets;
 
-import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
 
 /**
  * HTTP/1.1 hello: every request gets {@code 200 OK} with the body {@code hello\n} and a Content-Length
@@ -81,7 +80,7 @@ public final class HttpServer extends LoopServer {
     @Override
     protected void refuse(int fd) {
         try {
-            Sockets.send(fd, SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE.byteSize(), MSG_NOSIGNAL());
+            Sockets.send(fd, SERVICE_UNAVAILABLE, SERVICE_UNAVAILABLE.byteSize(), Sockets.NOSIGNAL);
         } catch (ErrnoException e) {
             // the client is gone already: it is closed all the same
         }

@@ -24,8 +24,6 @@ import static io.pollkit.bindings.netdb_h.NI_NUMERICHOST;
 import static io.pollkit.bindings.netdb_h.NI_NUMERICSERV;
 import static io.pollkit.bindings.sys_socket_h.AF_UNSPEC;
 import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
-import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
-import static io.pollkit.bindings.sys_socket_h.SOCK_NONBLOCK;
 import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static io.pollkit.bindings.sys_socket_h.SOL_SOCKET;
 import static io.pollkit.bindings.sys_socket_h.SO_REUSEADDR;
@@ -127,7 +125,7 @@ final class RawTickClients implements AutoCloseable {
         // getaddrinfo turns "127.0.0.1" or "::1" into the right sockaddr and tells the family to use.
         Netdb.AddrInfo ai = Netdb.getaddrinfo(options.bind(), String.valueOf(options.port()), AF_UNSPEC(),
                 SOCK_STREAM(), AI_PASSIVE() | AI_NUMERICSERV()).getFirst();
-        int fd = Sockets.socket(ai.family(), SOCK_STREAM() | SOCK_NONBLOCK() | SOCK_CLOEXEC(), 0);
+        int fd = Sockets.socket(ai.family(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
         try {
             Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);   // rebind at once after a restart (TIME_WAIT)
             Sockets.bind(fd, ai.address());
@@ -194,7 +192,7 @@ final class RawTickClients implements AutoCloseable {
             int fd;
             peerLength.set(JAVA_INT, 0, SockAddr.STORAGE_SIZE);   // in: the room in peer; out: the length used
             try {
-                fd = Sockets.accept4(listener, peer, peerLength, SOCK_NONBLOCK() | SOCK_CLOEXEC());
+                fd = Sockets.accept4(listener, peer, peerLength, Sockets.NONBLOCK | Sockets.CLOEXEC);
             } catch (ErrnoException e) {
                 // No switch on the enum: javac compiles one into a class of its own, loaded at the first failure,
                 // and out of fds (EMFILE) no class file can be opened.
@@ -304,7 +302,7 @@ final class RawTickClients implements AutoCloseable {
      */
     private int send(Client c, MemorySegment bytes, int length) {
         try {
-            long n = Sockets.send(c.fd, bytes, length, MSG_NOSIGNAL());
+            long n = Sockets.send(c.fd, bytes, length, Sockets.NOSIGNAL);
             return n == Results.WOULD_BLOCK ? 0 : (int) n;
         } catch (ErrnoException e) {
             disconnect(c, e.getMessage());   // EPIPE, ECONNRESET, ...
