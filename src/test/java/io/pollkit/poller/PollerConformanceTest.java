@@ -329,9 +329,11 @@ class PollerConformanceTest {
             fds.close(pair[1]);
             fds.close(tcp[1]);
             int closed = closedPeer(backend);
-            Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, closed), Expect.all(B, closed));
+            // Linux's poll without POLLRDHUP (the forced portable paths) sees a TCP peer's FIN only as readable.
+            int tcpClosed = backend == Backend.POLL && !Portable.POLLRDHUP && Platform.NAME.startsWith("linux") ? READABLE : closed;
+            Map<Long, Integer> seen = expectEvents(p, events, Expect.all(A, closed), Expect.all(B, tcpClosed));
             assertEquals(closed, (int) seen.get(A), "a closed peer on " + backend.id() + ": " + Events.describe(seen.get(A)));
-            assertEquals(closed, (int) seen.get(B), "a closed peer on " + backend.id() + ": " + Events.describe(seen.get(B)));
+            assertEquals(tcpClosed, (int) seen.get(B), "a closed TCP peer on " + backend.id() + ": " + Events.describe(seen.get(B)));
             assertEquals(0, read(pair[0]), "end of stream after the peer closed");
             assertEquals(0, read(tcp[0]), "end of stream after the peer closed");
         }
