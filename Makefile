@@ -30,12 +30,14 @@ EXAMPLE_TEST = JAVA_HOME=$(JDK) MVN_ARGS="$(MVN_ARGS)" scripts/example-test
 example: install
 	$(EXAMPLE_TEST)
 
-# The C test double's and the C baselines' checks, every library test (the kqueue ones through the double) and
-# the poller tests again over the JNI twin (pom.xml: conformance-over-jni), the JNI loading tests on the packaged
-# jar (JniLoadingIT), then the library is installed, the example consumer runs against it, the servers' tests run
+# The C test double's and the C baselines' checks (the double's also under ASan and UBSan), every library test (the
+# kqueue ones through the double) and the poller tests again over the JNI twin (pom.xml: conformance-over-jni), the
+# JNI transport's tests with the twin and the double under ASan and UBSan (jni-under-asan) and under -Xcheck:jni
+# (jni-under-xcheck), the JNI loading tests on the packaged jar (JniLoadingIT, XcheckJniIT), then the library is installed, the example consumer runs against it, the servers' tests run
 # against it, then the bench module's own tests.
 test: jdk kqueue-double
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
+	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check-asan
 	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT) check
 	$(MVN) install
 	$(EXAMPLE_TEST)
