@@ -7,6 +7,7 @@ import java.io.InputStream;
 import java.io.OutputStream;
 import java.net.InetSocketAddress;
 import java.net.Socket;
+import java.net.SocketTimeoutException;
 import java.nio.charset.StandardCharsets;
 import java.util.Arrays;
 import java.util.Queue;
@@ -20,9 +21,11 @@ import java.util.concurrent.atomic.AtomicLongArray;
  * thing a hostile or broken client does (see {@link Act}) to one server. Its randomness comes from its own seeded
  * {@link Random}, so the sequence of acts is replayable from the printed seed.
  *
- * <p>Resets, EOFs and timeouts are what chaos is made of and are not failures. What is: a well-formed exchange that
- * comes back wrong (echoed bytes that differ, an http response that is not the 200 hello) once the server has
- * started answering (a client refused for --max-clients gets nothing back, which a client cannot tell from a close).
+ * <p>Resets and EOFs are what chaos is made of and are not failures. What is: a well-formed exchange that comes back
+ * wrong (echoed bytes that differ, an http response that is not the 200 hello, a first line that is not a tick) once
+ * the server has started answering (a client refused for --max-clients gets nothing back, which a client cannot tell
+ * from a close), or not at all within {@value #READ_TIMEOUT_MILLIS} ms, and a half-closed connection the server does
+ * not close within that time.
  */
 final class ChaosClient implements Runnable {
     /** What one connection does. */
@@ -56,11 +59,11 @@ final class ChaosClient implements Runnable {
     private final Set<Socket> open;
     private final Queue<String> failures;
     private final String name;
-    /** Acts done, by Act ordinal. */
-    final AtomicLongArray acts;
+    /** Acts done, and the nanoseconds they took, by Act ordinal. */
+    private final AtomicLongArray acts, actNanos;
 
     ChaosClient(ServerKind kind, int port, long seed, long deadlineNanos, Set<Socket> open, Queue<String> failures,
-                AtomicLongArray acts, String name) {
+                AtomicLongArray acts, AtomicLongArray actNanos, String name) {
         this.kind = kind;
         this.port = port;
         this.random = new Random(seed);
@@ -68,6 +71,7 @@ final class ChaosClient implements Runnable {
         this.open = open;
         this.failures = failures;
         this.acts = acts;
+        this.actNanos = actNanos;
         this.name = name;
     }
 
@@ -80,6 +84,7 @@ final class ChaosClient implements Runnable {
         for (int round = 0; round < MAX_ROUNDS && System.nanoTime() < deadlineNanos; round++) {
             Act act = Act.values()[random.nextInt(Act.values().length)];
             acts.incrementAndGet(act.ordinal());
+            long t0 = System.nanoTime();
             Socket s = new Socket();
             open.add(s);
             try {
@@ -99,6 +104,7 @@ final class ChaosClient implements Runnable {
                     // already gone
                 }
                 open.remove(s);
+                actNanos.addAndGet(act.ordinal(), System.nanoTime() - t0);
             }
         }
     }
@@ -106,7 +112,13 @@ final class ChaosClient implements Runnable {
     private void act(Act act, Socket s) throws IOException {
         OutputStream out = s.getOutputStream();
         switch (act) {
-            case WELL_FORMED -> wellFormed(s);
+            case WELL_FORMED -> {
+                try {
+                    wellFormed(s);
+                } catch (SocketTimeoutException e) {
+                    throw new AssertionError("no answer within " + READ_TIMEOUT_MILLIS + " ms");
+                }
+            }
             case GARBAGE -> {
                 writeInPieces(out, garbage(1 + random.nextInt(2048)));
                 drain(s.getInputStream(), 1 + random.nextInt(300));
@@ -119,8 +131,12 @@ final class ChaosClient implements Runnable {
                 long limit = System.nanoTime() + READ_TIMEOUT_MILLIS * 1_000_000L;
                 InputStream in = s.getInputStream();
                 byte[] buf = new byte[8192];
-                while (in.read(buf) >= 0) {
-                    if (System.nanoTime() > limit) throw new AssertionError("no close " + READ_TIMEOUT_MILLIS + " ms after a half-close");
+                try {
+                    while (in.read(buf) >= 0) {
+                        if (System.nanoTime() > limit) throw new SocketTimeoutException();
+                    }
+                } catch (SocketTimeoutException e) {
+                    throw new AssertionError("no close within " + READ_TIMEOUT_MILLIS + " ms of a half-close");
                 }
             }
             case RESET -> {

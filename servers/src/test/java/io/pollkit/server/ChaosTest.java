@@ -101,14 +101,16 @@ class ChaosTest {
 
             Set<Socket> open = ChaosClient.newOpenSet();
             Queue<String> failures = new ConcurrentLinkedQueue<>();
-            AtomicLongArray acts = new AtomicLongArray(ChaosClient.Act.values().length);
+            Map<ServerKind, AtomicLongArray> acts = new TreeMap<>(), actNanos = new TreeMap<>();
             long t0 = System.nanoTime(), deadline = t0 + DURATION.toNanos();
             List<Thread> clients = new ArrayList<>();
             for (ServerKind k : ServerKind.values()) {
+                acts.put(k, new AtomicLongArray(ChaosClient.Act.values().length));
+                actNanos.put(k, new AtomicLongArray(ChaosClient.Act.values().length));
                 for (int i = 0; i < CLIENTS; i++) {
                     String name = name(k) + "-client-" + i;
                     ChaosClient c = new ChaosClient(k, ports.get(k), seed * 1_000_003L + k.ordinal() * 1000L + i, deadline, open,
-                            failures, acts, name);
+                            failures, acts.get(k), actNanos.get(k), name);
                     clients.add(Thread.ofPlatform().name(name).daemon().start(c));
                 }
             }
@@ -122,9 +124,12 @@ class ChaosTest {
             long fdsAfter = awaitFds(pid, before.fds);
             Stats after = Stats.of(pid);
 
-            String acted = Arrays.stream(ChaosClient.Act.values()).map(a -> a.name().toLowerCase() + " " + acts.get(a.ordinal()))
-                    .collect(Collectors.joining(", "));
-            System.out.printf("chaos on %s: %d ms; acts: %s%n  %s%n  fds %d -> %d; heap after full GC %.1f -> %.1f MiB;"
+            String acted = acts.keySet().stream().map(k -> "\n  " + name(k) + " acts (count, mean ms): "
+                    + Arrays.stream(ChaosClient.Act.values()).map(a -> {
+                        long n = acts.get(k).get(a.ordinal());
+                        return a.name().toLowerCase() + " " + n + " " + (n == 0 ? 0 : actNanos.get(k).get(a.ordinal()) / n / 1_000_000);
+                    }).collect(Collectors.joining(", "))).collect(Collectors.joining());
+            System.out.printf("chaos on %s: %d ms%s%n  %s%n  fds %d -> %d; heap after full GC %.1f -> %.1f MiB;"
                             + " malloc in use %.1f -> %.1f MiB; VmRSS %.1f -> %.1f MiB%n",
                     b.id(), chaosMillis, acted, check.summary(), before.fds, fdsAfter, mib(before.heapUsed), mib(after.heapUsed),
                     mib(before.mallocInUse), mib(after.mallocInUse), mib(before.rss), mib(after.rss));
@@ -140,7 +145,7 @@ class ChaosTest {
             assertTrue(after.rss <= before.rss + RSS_SLACK, "VmRSS grew from " + before.rss + " to " + after.rss + " bytes");
 
             child.sigterm();
-            assertEquals(0, child.awaitExit(Duration.ofSeconds(15)), "exit code after SIGTERM; stderr:\n" + child.err.tail());
+            assertEquals(0, child.awaitExit(Duration.ofSeconds(15)), "exit code after SIGTERM; stderr:\n" + LogCheck.show(child.err.tail()));
             check.assertWellFormed(child);
         }
     }
@@ -335,6 +340,16 @@ class ChaosTest {
             return plain(s) && ESCAPE.matcher(s).replaceAll("").indexOf('\\') < 0;
         }
 
+        /** Lines as plain ASCII, for a failure message that must not drive the reader's terminal itself. */
+        static String show(String line) {
+            StringBuilder b = new StringBuilder();
+            for (char c : line.toCharArray()) {
+                if ((c >= 0x20 && c < 0x7f) || c == '\n') b.append(c);
+                else b.append(String.format("\\u%04x", (int) c));
+            }
+            return b.toString();
+        }
+
         private static boolean special(int c) {
             return (c < 0x20 && c != '\t') || (c >= 0x7f && c <= 0x9f) || c == 0x2028 || c == 0x2029
                     || (c >= 0x202a && c <= 0x202e) || (c >= 0x2066 && c <= 0x2069);
@@ -344,9 +359,9 @@ class ChaosTest {
         void awaitQuiet(Duration timeout, ChildJvm child) throws InterruptedException {
             long end = System.nanoTime() + timeout.toNanos();
             while (!quiet()) {
-                assertTrue(child.process.isAlive(), "the server process died; stderr:\n" + child.err.tail());
+                assertTrue(child.process.isAlive(), "the server process died; stderr:\n" + LogCheck.show(child.err.tail()));
                 if (System.nanoTime() > end) fail("the servers did not log a disconnect for every client within " + timeout.toMillis()
-                        + " ms: " + summary() + "\n" + child.err.tail());
+                        + " ms: " + summary() + "\n" + LogCheck.show(child.err.tail()));
                 Thread.sleep(20);
             }
         }
@@ -361,8 +376,8 @@ class ChaosTest {
         }
 
         void assertWellFormed(ChildJvm child) {
-            assertTrue(bad.isEmpty(), bad.size() + " log lines of no known form, for example:\n  "
-                    + bad.stream().limit(20).collect(Collectors.joining("\n  ")) + "\nlast lines:\n" + child.err.tail());
+            assertTrue(bad.isEmpty(), bad.size() + " log lines of no known form (shown with every character outside printable"
+                    + " ASCII as \\uXXXX), for example:\n  " + bad.stream().limit(20).map(LogCheck::show).collect(Collectors.joining("\n  ")));
             Pattern listening = Pattern.compile("(tick|echo|http)\\| listening on 127\\.0\\.0\\.1:\\d+ backend=\\w+");
             List<String> otherOut = child.out.lines().stream().filter(l -> !listening.matcher(l).matches()).toList();
             assertTrue(otherOut.isEmpty(), "stdout lines of no known form: " + otherOut);
