@@ -114,7 +114,7 @@ class ChaosTest {
                     clients.add(Thread.ofPlatform().name(name).daemon().start(c));
                 }
             }
-            soakReports(pid, deadline, clients, check);
+            soakReports(pid, deadline, check);
             awaitClients(clients, open, deadline);
             long chaosMillis = (System.nanoTime() - t0) / 1_000_000;
 
@@ -134,8 +134,8 @@ class ChaosTest {
                     b.id(), chaosMillis, acted, check.summary(), before.fds, fdsAfter, mib(before.heapUsed), mib(after.heapUsed),
                     mib(before.mallocInUse), mib(after.mallocInUse), mib(before.rss), mib(after.rss));
 
-            assertTrue(failures.isEmpty(), failures.size() + " exchanges came back wrong (seed " + SEED + "):\n  "
-                    + failures.stream().limit(20).collect(Collectors.joining("\n  ")));
+            assertTrue(failures.isEmpty(), failures.size() + " exchanges came back wrong or not at all (seed " + SEED + "):\n  "
+                    + failures.stream().limit(20).map(LogCheck::show).collect(Collectors.joining("\n  ")));
             check.assertWellFormed(child);
             assertEquals(before.fds, fdsAfter, "open fds of the server process before and after the chaos; now:\n" + fdList(pid));
             assertTrue(after.heapUsed <= before.heapUsed + HEAP_SLACK, "heap in use after a full GC grew from "
@@ -173,7 +173,7 @@ class ChaosTest {
     }
 
     /** Under a long run, a line of figures every tenth of it (at least every 10 s) while the clients run. */
-    private static void soakReports(long pid, long deadline, List<Thread> clients, LogCheck check) throws Exception {
+    private static void soakReports(long pid, long deadline, LogCheck check) throws Exception {
         if (DURATION.toSeconds() < 60) return;
         long every = Math.max(TimeUnit.SECONDS.toNanos(10), DURATION.toNanos() / 10), next = System.nanoTime() + every;
         while (System.nanoTime() < deadline) {
