@@ -1,4 +1,4 @@
-# pollkit's front door: make build | test | run | install | example | bindings | native | jni | bench | clean.
+# pollkit's front door: make build | test | soak | run | install | example | bindings | native | jni | bench | clean.
 # Finds a JDK 22+ by itself (scripts/find-jdk: JAVA_HOME when new enough, else the usual JVM folders).
 # Three Maven projects, built in this order (docs/DESIGN.md says why they are not one reactor): the library
 # (pom.xml, src/), the servers and CLI (servers/, into target/pollkit.jar), the benchmarks (bench/). The later
@@ -14,7 +14,7 @@ MVN_ARGS ?=
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp $(MVN_ARGS)
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build install example test run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
+.PHONY: build install example test soak run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
 
 # The library into the local Maven repository (with its -sources and -javadoc jars), then target/pollkit.jar.
 build: install
@@ -30,17 +30,31 @@ EXAMPLE_TEST = JAVA_HOME=$(JDK) MVN_ARGS="$(MVN_ARGS)" scripts/example-test
 example: install
 	$(EXAMPLE_TEST)
 
-# The C test double's and the C baselines' checks, every library test (the kqueue ones through the double) and
-# the poller tests again over the JNI twin (pom.xml: conformance-over-jni), the JNI loading tests on the packaged
-# jar (JniLoadingIT), then the library is installed, the example consumer runs against it, the servers' tests run
+# The C test double's and the C baselines' checks (the double's also under ASan and UBSan), every library test (the
+# kqueue ones through the double) and the poller tests again over the JNI twin (pom.xml: conformance-over-jni), the
+# JNI transport's tests with the twin and the double under ASan and UBSan (jni-under-asan) and under -Xcheck:jni
+# (jni-under-xcheck), the JNI loading tests on the packaged jar (JniLoadingIT, XcheckJniIT), then the library is installed, the example consumer runs against it, the servers' tests run
 # against it, then the bench module's own tests.
 test: jdk kqueue-double
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check
+	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT) check-asan
 	$(MAKE) -C native/baselines OUT=$(NATIVE_OUT) check
 	$(MVN) install
 	$(EXAMPLE_TEST)
 	$(MVN) -f servers/pom.xml verify
 	$(MVN) -f bench/pom.xml test
+
+# The chaos test's long run (servers' ChaosTest; `make test` runs it for 3 s a backend): tick, echo and http in a child
+# JVM under many misbehaving clients for DURATION on each backend in turn (so about 4 x DURATION in all), then the
+# same checks: still serving, fds back to where they were, heap and malloc'd memory bounded, every log line well formed.
+# BACKENDS=epoll,poll picks backends; SEED=S replays a run's random choices. The test bounds itself, so JUnit's own
+# timeouts are off.
+DURATION ?= 10m
+BACKENDS ?= select,poll,epoll,kqueue
+SEED ?=
+soak: install kqueue-double
+	$(MVN) -f servers/pom.xml test -Dtest=ChaosTest -Dpollkit.chaos.duration=$(DURATION) -Dpollkit.chaos.backends=$(BACKENDS) \
+		$(if $(SEED),-Dpollkit.chaos.seed=$(SEED)) -Djunit.jupiter.execution.timeout.mode=disabled
 
 # The main job: the tick server with its defaults (127.0.0.1:8080, epoll on Linux); ARGS="..." passes flags,
 # for example make run ARGS="--backend=poll --port=9000", or ARGS="echo --port=0" for another server.
