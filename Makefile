@@ -53,7 +53,7 @@ DURATION ?= 10m
 BACKENDS ?= select,poll,epoll,kqueue
 SEED ?=
 soak: install kqueue-double
-	$(MVN) -f servers/pom.xml test -Dtest=ChaosTest -Dpollkit.chaos.duration=$(DURATION) -Dpollkit.chaos.backends=$(BACKENDS) \
+	$(MVN) -f servers/pom.xml test-compile surefire:test@default-test -Dtest=ChaosTest -Dpollkit.chaos.duration=$(DURATION) -Dpollkit.chaos.backends=$(BACKENDS) \
 		$(if $(SEED),-Dpollkit.chaos.seed=$(SEED)) -Djunit.jupiter.execution.timeout.mode=disabled
 
 # The main job: the tick server with its defaults (127.0.0.1:8080, epoll on Linux); ARGS="..." passes flags,
