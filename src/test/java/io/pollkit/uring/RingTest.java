@@ -1,16 +1,26 @@
 package io.pollkit.uring;
 
 import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.Results;
+import io.pollkit.sys.Signals;
+import io.pollkit.testing.Proc;
 import io.pollkit.testing.Skip;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInfo;
 
+import sun.misc.Signal;
+
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.pollkit.bindings.io_uring_h.IORING_FEAT_NODROP;
+import static io.pollkit.bindings.io_uring_h.__NR_io_uring_enter;
+import static io.pollkit.bindings.signal_h.SIGWINCH;
 import static io.pollkit.bindings.io_uring_h.IORING_FEAT_SINGLE_MMAP;
 import static io.pollkit.bindings.io_uring_h.IORING_SETUP_SINGLE_ISSUER;
 import static org.junit.jupiter.api.Assertions.assertEquals;
@@ -127,6 +137,45 @@ class RingTest {
             assertEquals(0, ring.dropped());
             assertEquals(0, ring.reap(seen));
         }
+    }
+
+    /**
+     * A signal that arrives while io_uring_enter waits for completions ends the wait with
+     * {@link Results#INTERRUPTED}, as the other waits do, and the ring works on. The signal is sent once the
+     * thread is inside io_uring_enter (its number, from the bindings, is what /proc shows), and again every
+     * 50 ms, so one that came just before the wait cannot leave the test waiting for ever.
+     */
+    @Test
+    void aSignalEndsAWaitWithInterrupted() throws Exception {
+        Signal.handle(new Signal("WINCH"), s -> {});
+        AtomicInteger tid = new AtomicInteger();
+        AtomicInteger result = new AtomicInteger(Integer.MIN_VALUE);
+        AtomicReference<Throwable> failed = new AtomicReference<>();
+        Seen seen = new Seen();
+        CountDownLatch ready = new CountDownLatch(1);
+        Thread t = Thread.ofPlatform().daemon().start(() -> {
+            try (Ring ring = Ring.open(2)) {
+                tid.set(Signals.gettid());
+                ready.countDown();
+                result.set(ring.submitAndWait(1));   // nothing in flight: only a signal ends this
+                ring.prepareNop(7);
+                ring.submitAndWait(1);
+                ring.reap(seen);
+            } catch (Throwable e) {
+                failed.set(e);
+            }
+        });
+        ready.await();
+        assertEquals(__NR_io_uring_enter(), Proc.awaitBlockedInWait(tid.get(), Duration.ofSeconds(30)));
+        int signals = 0;
+        do {
+            Signals.tgkill((int) ProcessHandle.current().pid(), tid.get(), SIGWINCH());
+            signals++;
+        } while (!t.join(Duration.ofMillis(50)) && signals < 400);
+        assertFalse(t.isAlive(), signals + " signals did not end io_uring_enter's wait");
+        if (failed.get() != null) throw new AssertionError("the interrupted ring failed", failed.get());
+        assertEquals(Results.INTERRUPTED, result.get());
+        seen.assertNops(7, 8);
     }
 
     @Test
