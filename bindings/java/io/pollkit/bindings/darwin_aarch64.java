@@ -326,6 +326,9 @@ final class darwin_aarch64 {
             case "IPPROTO_TCP" -> 6L;
             case "IPPROTO_UDP" -> 17L;
             case "IPV6_V6ONLY" -> 27L;
+            case "MAP_ANONYMOUS" -> 4096L;
+            case "MAP_PRIVATE" -> 2L;
+            case "MAP_SHARED" -> 1L;
             case "MSG_CTRUNC" -> 32L;
             case "MSG_DONTROUTE" -> 4L;
             case "MSG_DONTWAIT" -> 128L;
@@ -426,6 +429,9 @@ final class darwin_aarch64 {
             case "POLLWRBAND" -> 256L;
             case "POLLWRITE" -> 4096L;
             case "POLLWRNORM" -> 4L;
+            case "PROT_NONE" -> 0L;
+            case "PROT_READ" -> 1L;
+            case "PROT_WRITE" -> 2L;
             case "RLIMIT_NOFILE" -> 8L;
             case "SCM_RIGHTS" -> 1L;
             case "SHUT_RD" -> 0L;
@@ -487,6 +493,8 @@ final class darwin_aarch64 {
             case "kevent" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
             case "kqueue" -> FunctionDescriptor.of(JAVA_INT);
             case "listen" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
+            case "mmap" -> FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
+            case "munmap" -> FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG);
             case "pipe" -> FunctionDescriptor.of(JAVA_INT, ADDRESS);
             case "poll" -> FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT, JAVA_INT);
             case "pselect" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, ADDRESS, ADDRESS, ADDRESS, ADDRESS);

@@ -40,6 +40,70 @@ final class linux_x86_64 {
                         JAVA_LONG.withByteAlignment(1).withName("u64")).withName("data")).withName("epoll_event");
             case "fd_set" -> MemoryLayout.structLayout(
                     MemoryLayout.sequenceLayout(16, JAVA_LONG).withName("fds_bits")).withName("fd_set");
+            case "io_cqring_offsets" -> MemoryLayout.structLayout(
+                    JAVA_INT.withName("head"),
+                    JAVA_INT.withName("tail"),
+                    JAVA_INT.withName("ring_mask"),
+                    JAVA_INT.withName("ring_entries"),
+                    JAVA_INT.withName("overflow"),
+                    JAVA_INT.withName("cqes"),
+                    JAVA_INT.withName("flags"),
+                    MemoryLayout.paddingLayout(12)).withByteAlignment(8).withName("io_cqring_offsets");
+            case "io_sqring_offsets" -> MemoryLayout.structLayout(
+                    JAVA_INT.withName("head"),
+                    JAVA_INT.withName("tail"),
+                    JAVA_INT.withName("ring_mask"),
+                    JAVA_INT.withName("ring_entries"),
+                    JAVA_INT.withName("flags"),
+                    JAVA_INT.withName("dropped"),
+                    JAVA_INT.withName("array"),
+                    MemoryLayout.paddingLayout(12)).withByteAlignment(8).withName("io_sqring_offsets");
+            case "io_uring_cqe" -> MemoryLayout.structLayout(
+                    JAVA_LONG.withName("user_data"),
+                    JAVA_INT.withName("res"),
+                    JAVA_INT.withName("flags")).withName("io_uring_cqe");
+            case "io_uring_params" -> MemoryLayout.structLayout(
+                    JAVA_INT.withName("sq_entries"),
+                    JAVA_INT.withName("cq_entries"),
+                    JAVA_INT.withName("flags"),
+                    JAVA_INT.withName("sq_thread_cpu"),
+                    JAVA_INT.withName("sq_thread_idle"),
+                    JAVA_INT.withName("features"),
+                    JAVA_INT.withName("wq_fd"),
+                    MemoryLayout.paddingLayout(12),
+                    MemoryLayout.structLayout(
+                        JAVA_INT.withName("head"),
+                        JAVA_INT.withName("tail"),
+                        JAVA_INT.withName("ring_mask"),
+                        JAVA_INT.withName("ring_entries"),
+                        JAVA_INT.withName("flags"),
+                        JAVA_INT.withName("dropped"),
+                        JAVA_INT.withName("array"),
+                        MemoryLayout.paddingLayout(12)).withByteAlignment(8).withName("sq_off"),
+                    MemoryLayout.structLayout(
+                        JAVA_INT.withName("head"),
+                        JAVA_INT.withName("tail"),
+                        JAVA_INT.withName("ring_mask"),
+                        JAVA_INT.withName("ring_entries"),
+                        JAVA_INT.withName("overflow"),
+                        JAVA_INT.withName("cqes"),
+                        JAVA_INT.withName("flags"),
+                        MemoryLayout.paddingLayout(12)).withByteAlignment(8).withName("cq_off")).withName("io_uring_params");
+            case "io_uring_sqe" -> MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("opcode"),
+                    JAVA_BYTE.withName("flags"),
+                    JAVA_SHORT.withName("ioprio"),
+                    JAVA_INT.withName("fd"),
+                    JAVA_LONG.withName("off"),
+                    JAVA_LONG.withName("addr"),
+                    JAVA_INT.withName("len"),
+                    JAVA_INT.withName("rw_flags"),
+                    JAVA_LONG.withName("user_data"),
+                    JAVA_SHORT.withByteAlignment(1).withName("buf_index"),
+                    JAVA_SHORT.withName("personality"),
+                    JAVA_INT.withName("splice_fd_in"),
+                    JAVA_LONG.withName("addr3"),
+                    MemoryLayout.paddingLayout(8)).withName("io_uring_sqe");
             case "iovec" -> MemoryLayout.structLayout(
                     ADDRESS.withName("iov_base"),
                     JAVA_LONG.withName("iov_len")).withName("iovec");
@@ -380,6 +444,59 @@ final class linux_x86_64 {
             case "INADDR_NONE" -> 4294967295L;
             case "INET6_ADDRSTRLEN" -> 46L;
             case "INET_ADDRSTRLEN" -> 16L;
+            case "IORING_ACCEPT_MULTISHOT" -> 1L;
+            case "IORING_CQE_F_BUFFER" -> 1L;
+            case "IORING_CQE_F_MORE" -> 2L;
+            case "IORING_CQE_F_SOCK_NONEMPTY" -> 4L;
+            case "IORING_ENTER_EXT_ARG" -> 8L;
+            case "IORING_ENTER_GETEVENTS" -> 1L;
+            case "IORING_ENTER_SQ_WAIT" -> 4L;
+            case "IORING_ENTER_SQ_WAKEUP" -> 2L;
+            case "IORING_FEAT_EXT_ARG" -> 256L;
+            case "IORING_FEAT_FAST_POLL" -> 32L;
+            case "IORING_FEAT_NODROP" -> 2L;
+            case "IORING_FEAT_SINGLE_MMAP" -> 1L;
+            case "IORING_FEAT_SUBMIT_STABLE" -> 4L;
+            case "IORING_OFF_CQ_RING" -> 134217728L;
+            case "IORING_OFF_SQES" -> 268435456L;
+            case "IORING_OFF_SQ_RING" -> 0L;
+            case "IORING_OP_ACCEPT" -> 13L;
+            case "IORING_OP_ASYNC_CANCEL" -> 14L;
+            case "IORING_OP_CLOSE" -> 19L;
+            case "IORING_OP_NOP" -> 0L;
+            case "IORING_OP_POLL_ADD" -> 6L;
+            case "IORING_OP_POLL_REMOVE" -> 7L;
+            case "IORING_OP_READ" -> 22L;
+            case "IORING_OP_RECV" -> 27L;
+            case "IORING_OP_SEND" -> 26L;
+            case "IORING_OP_TIMEOUT" -> 11L;
+            case "IORING_OP_WRITE" -> 23L;
+            case "IORING_POLL_ADD_LEVEL" -> 8L;
+            case "IORING_POLL_ADD_MULTI" -> 1L;
+            case "IORING_POLL_UPDATE_EVENTS" -> 2L;
+            case "IORING_POLL_UPDATE_USER_DATA" -> 4L;
+            case "IORING_RECV_MULTISHOT" -> 2L;
+            case "IORING_REGISTER_PBUF_RING" -> 22L;
+            case "IORING_REGISTER_PROBE" -> 8L;
+            case "IORING_SETUP_CLAMP" -> 16L;
+            case "IORING_SETUP_COOP_TASKRUN" -> 256L;
+            case "IORING_SETUP_CQSIZE" -> 8L;
+            case "IORING_SETUP_DEFER_TASKRUN" -> 8192L;
+            case "IORING_SETUP_SINGLE_ISSUER" -> 4096L;
+            case "IORING_SETUP_SQPOLL" -> 2L;
+            case "IORING_SETUP_SUBMIT_ALL" -> 128L;
+            case "IORING_SETUP_TASKRUN_FLAG" -> 512L;
+            case "IORING_SQ_CQ_OVERFLOW" -> 2L;
+            case "IORING_SQ_NEED_WAKEUP" -> 1L;
+            case "IORING_SQ_TASKRUN" -> 4L;
+            case "IORING_UNREGISTER_PBUF_RING" -> 23L;
+            case "IOSQE_ASYNC" -> 16L;
+            case "IOSQE_BUFFER_SELECT" -> 32L;
+            case "IOSQE_CQE_SKIP_SUCCESS" -> 64L;
+            case "IOSQE_FIXED_FILE" -> 1L;
+            case "IOSQE_IO_DRAIN" -> 2L;
+            case "IOSQE_IO_HARDLINK" -> 8L;
+            case "IOSQE_IO_LINK" -> 4L;
             case "IPPROTO_ICMP" -> 1L;
             case "IPPROTO_ICMPV6" -> 58L;
             case "IPPROTO_IP" -> 0L;
@@ -388,6 +505,10 @@ final class linux_x86_64 {
             case "IPPROTO_TCP" -> 6L;
             case "IPPROTO_UDP" -> 17L;
             case "IPV6_V6ONLY" -> 26L;
+            case "MAP_ANONYMOUS" -> 32L;
+            case "MAP_POPULATE" -> 32768L;
+            case "MAP_PRIVATE" -> 2L;
+            case "MAP_SHARED" -> 1L;
             case "MSG_BATCH" -> 262144L;
             case "MSG_CMSG_CLOEXEC" -> 1073741824L;
             case "MSG_CONFIRM" -> 2048L;
@@ -465,6 +586,9 @@ final class linux_x86_64 {
             case "POLLREMOVE" -> 4096L;
             case "POLLWRBAND" -> 512L;
             case "POLLWRNORM" -> 256L;
+            case "PROT_NONE" -> 0L;
+            case "PROT_READ" -> 1L;
+            case "PROT_WRITE" -> 2L;
             case "RLIMIT_NOFILE" -> 7L;
             case "SCM_RIGHTS" -> 1L;
             case "SHUT_RD" -> 0L;
@@ -507,6 +631,9 @@ final class linux_x86_64 {
             case "TCP_KEEPIDLE" -> 4L;
             case "TCP_KEEPINTVL" -> 5L;
             case "TCP_NODELAY" -> 1L;
+            case "__NR_io_uring_enter" -> 426L;
+            case "__NR_io_uring_register" -> 427L;
+            case "__NR_io_uring_setup" -> 425L;
             default -> throw new IllegalArgumentException("no constant " + name + " on " + NAME);
         };
     }
@@ -536,6 +663,8 @@ final class linux_x86_64 {
             case "kevent" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS, JAVA_INT, ADDRESS);
             case "kqueue" -> FunctionDescriptor.of(JAVA_INT);
             case "listen" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT);
+            case "mmap" -> FunctionDescriptor.of(ADDRESS, ADDRESS, JAVA_LONG, JAVA_INT, JAVA_INT, JAVA_INT, JAVA_LONG);
+            case "munmap" -> FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG);
             case "pipe" -> FunctionDescriptor.of(JAVA_INT, ADDRESS);
             case "pipe2" -> FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_INT);
             case "poll" -> FunctionDescriptor.of(JAVA_INT, ADDRESS, JAVA_LONG, JAVA_INT);
@@ -555,6 +684,7 @@ final class linux_x86_64 {
             case "socket" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
             case "socketpair" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT, ADDRESS);
             case "strerror" -> FunctionDescriptor.of(ADDRESS, JAVA_INT);
+            case "syscall" -> FunctionDescriptor.of(JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG, JAVA_LONG);
             case "tgkill" -> FunctionDescriptor.of(JAVA_INT, JAVA_INT, JAVA_INT, JAVA_INT);
             case "write" -> FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_LONG);
             case "writev" -> FunctionDescriptor.of(JAVA_LONG, JAVA_INT, ADDRESS, JAVA_INT);

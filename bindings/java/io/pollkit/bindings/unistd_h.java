@@ -307,6 +307,68 @@ public class unistd_h {
         }
     }
 
+    /** Variadic invoker class for {@code long syscall(long, ...)}. */
+    public static class syscall {
+        private static final FunctionDescriptor BASE_DESC = Platform.fixedPart(Platform.function("syscall"), 1);
+        private static final MemorySegment ADDR = SYMBOL_LOOKUP.find("syscall").orElse(null);
+
+        private final MethodHandle handle;
+        private final FunctionDescriptor descriptor;
+        private final MethodHandle spreader;
+
+        private syscall(MethodHandle handle, FunctionDescriptor descriptor, MethodHandle spreader) {
+            this.handle = handle;
+            this.descriptor = descriptor;
+            this.spreader = spreader;
+        }
+
+        /** Variadic invoker factory for {@code long syscall(long, ...)}, for variadic arguments of these layouts. */
+        public static syscall makeInvoker(MemoryLayout... layouts) {
+            FunctionDescriptor desc$ = BASE_DESC.appendArgumentLayouts(layouts);
+            Linker.Option fva$ = Linker.Option.firstVariadicArg(BASE_DESC.argumentLayouts().size());
+            var mh$ = Linker.nativeLinker().downcallHandle(address(), desc$, fva$);
+            var spreader$ = mh$.asSpreader(Object[].class, layouts.length);
+            return new syscall(mh$, desc$, spreader$);
+        }
+
+        /** {@return the address}; UnsatisfiedLinkError where the symbol is missing */
+        public static MemorySegment address() {
+            return Platform.symbol(ADDR, "syscall");
+        }
+
+        /** {@return the specialized method handle} */
+        public MethodHandle handle() {
+            return handle;
+        }
+
+        /** {@return the specialized descriptor} */
+        public FunctionDescriptor descriptor() {
+            return descriptor;
+        }
+
+        /** Calls {@code long syscall(long, ...)} with the variadic arguments {@code x1}. */
+        public long apply(long x0, Object... x1) {
+            var mh$ = spreader;
+            try {
+                return (long)mh$.invokeExact(x0, x1);
+            } catch (Error | RuntimeException ex) {
+                throw ex;
+            } catch (Throwable ex$) {
+                throw new AssertionError("should not reach here", ex$);
+            }
+        }
+    }
+
+    /** Not in jextract: the descriptor of {@code long syscall(long, ...)} with the variadic arguments the spec passes, for linking with errno capture. */
+    public static FunctionDescriptor syscall$descriptor() {
+        return Platform.function("syscall");
+    }
+
+    /** Not in jextract: the index of the first variadic argument of {@code syscall}. */
+    public static int syscall$firstVariadicArg() {
+        return 1;
+    }
+
     private static class strerror {
         public static final MemorySegment ADDR = Platform.function("strerror") == null ? null
                 : SYMBOL_LOOKUP.find("strerror").orElse(null);

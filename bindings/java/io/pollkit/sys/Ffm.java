@@ -498,6 +498,22 @@ final class Ffm {
         }
     }
 
+    private static final class syscall {
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "syscall: not in the C library of " + Platform.NAME, "syscall",
+                io.pollkit.bindings.unistd_h.syscall$descriptor(),
+                MethodType.methodType(long.class, long.class, long.class, long.class, long.class, long.class, long.class, long.class), true, 1);
+    }
+
+    /** {@code long syscall(long, ...)}: the result, or -errno. */
+    static long syscall(long x0, long x1, long x2, long x3, long x4, long x5, long x6) {
+        MemorySegment errno$ = Native.errnoState();
+        try {
+            return Native.orErrno((long) syscall.HANDLE.invokeExact(errno$, x0, x1, x2, x3, x4, x5, x6), errno$);
+        } catch (Throwable t$) {
+            throw Native.rethrow(t$);
+        }
+    }
+
     private static final class strerror {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "strerror",
                 io.pollkit.bindings.unistd_h.strerror$descriptor(),
@@ -508,6 +524,38 @@ final class Ffm {
     static MemorySegment strerror(int x0) {
         try {
             return (MemorySegment) strerror.HANDLE.invokeExact(x0);
+        } catch (Throwable t$) {
+            throw Native.rethrow(t$);
+        }
+    }
+
+    private static final class mmap {
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "mmap",
+                io.pollkit.bindings.sys_mman_h.mmap$descriptor(),
+                MethodType.methodType(MemorySegment.class, MemorySegment.class, long.class, int.class, int.class, int.class, long.class), true, -1);
+    }
+
+    /** {@code void * mmap(void *, size_t, int, int, int, off_t)}: the result as it is; errno in {@link Native#errnoState()}. */
+    static MemorySegment mmap(MemorySegment x0, long x1, int x2, int x3, int x4, long x5) {
+        MemorySegment errno$ = Native.errnoState();
+        try {
+            return (MemorySegment) mmap.HANDLE.invokeExact(errno$, x0, x1, x2, x3, x4, x5);
+        } catch (Throwable t$) {
+            throw Native.rethrow(t$);
+        }
+    }
+
+    private static final class munmap {
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "munmap",
+                io.pollkit.bindings.sys_mman_h.munmap$descriptor(),
+                MethodType.methodType(int.class, MemorySegment.class, long.class), true, -1);
+    }
+
+    /** {@code int munmap(void *, size_t)}: the result, or -errno. */
+    static int munmap(MemorySegment x0, long x1) {
+        MemorySegment errno$ = Native.errnoState();
+        try {
+            return Native.orErrno((int) munmap.HANDLE.invokeExact(errno$, x0, x1), errno$);
         } catch (Throwable t$) {
             throw Native.rethrow(t$);
         }

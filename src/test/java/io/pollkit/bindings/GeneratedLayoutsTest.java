@@ -64,6 +64,29 @@ class GeneratedLayoutsTest {
     }
 
     @Test
+    void ioUringStructsHaveTheKernelAbiOnBothArchitectures() {
+        // The io_uring ABI is the same on every 64-bit Linux: io_uring.h pads it explicitly (resv fields,
+        // the packed buf_index union) so that no architecture differs.
+        for (String t : new String[] {"linux_x86_64", "linux_aarch64"}) {
+            java.util.function.Function<String, GroupLayout> s =
+                    n -> t.equals("linux_x86_64") ? linux_x86_64.struct(n) : linux_aarch64.struct(n);
+            assertEquals(64, s.apply("io_uring_sqe").byteSize(), t);
+            assertEquals(32, s.apply("io_uring_sqe").byteOffset(groupElement("user_data")), t);
+            assertEquals(40, s.apply("io_uring_sqe").byteOffset(groupElement("buf_index")), t);
+            assertEquals(16, s.apply("io_uring_cqe").byteSize(), t);
+            assertEquals(8, s.apply("io_uring_cqe").byteOffset(groupElement("res")), t);
+            assertEquals(120, s.apply("io_uring_params").byteSize(), t);
+            assertEquals(40, s.apply("io_uring_params").byteOffset(groupElement("sq_off")), t);
+            assertEquals(80, s.apply("io_uring_params").byteOffset(groupElement("cq_off")), t);
+            assertEquals(40 + 24, s.apply("io_uring_params").byteOffset(groupElement("sq_off"), groupElement("array")), t);
+            assertEquals(80 + 20, s.apply("io_uring_params").byteOffset(groupElement("cq_off"), groupElement("cqes")), t);
+        }
+        assertEquals(425L, linux_x86_64.constant("__NR_io_uring_setup"), "x86_64 and the generic table agree from 425 on");
+        assertEquals(425L, linux_aarch64.constant("__NR_io_uring_setup"));
+        assertEquals(0, io_uring_h.IORING_OP_NOP(), "an enumeration constant, asked for by name");
+    }
+
+    @Test
     void platformsAreNamedOsDashArch() {
         assertEquals("linux-x86_64", Platform.detect("Linux", "amd64"));
         assertEquals("linux-aarch64", Platform.detect("Linux", "aarch64"));

@@ -1,0 +1,368 @@
+package io.pollkit.uring;
+
+import io.pollkit.bindings.io_cqring_offsets;
+import io.pollkit.bindings.io_sqring_offsets;
+import io.pollkit.bindings.io_uring_cqe;
+import io.pollkit.bindings.io_uring_params;
+import io.pollkit.bindings.io_uring_sqe;
+import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.IoUring;
+import io.pollkit.sys.Mman;
+import io.pollkit.sys.Results;
+import io.pollkit.sys.Unistd;
+
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
+import java.lang.foreign.ValueLayout;
+import java.lang.invoke.VarHandle;
+
+import static io.pollkit.bindings.errno_h.EINVAL;
+import static io.pollkit.bindings.io_uring_h.IORING_ENTER_GETEVENTS;
+import static io.pollkit.bindings.io_uring_h.IORING_FEAT_SINGLE_MMAP;
+import static io.pollkit.bindings.io_uring_h.IORING_OFF_CQ_RING;
+import static io.pollkit.bindings.io_uring_h.IORING_OFF_SQES;
+import static io.pollkit.bindings.io_uring_h.IORING_OFF_SQ_RING;
+import static io.pollkit.bindings.io_uring_h.IORING_OP_NOP;
+import static io.pollkit.bindings.io_uring_h.IORING_SETUP_CLAMP;
+import static io.pollkit.bindings.io_uring_h.IORING_SETUP_COOP_TASKRUN;
+import static io.pollkit.bindings.io_uring_h.IORING_SETUP_CQSIZE;
+import static io.pollkit.bindings.io_uring_h.IORING_SETUP_SINGLE_ISSUER;
+import static io.pollkit.bindings.io_uring_h.IORING_SETUP_SUBMIT_ALL;
+import static io.pollkit.bindings.io_uring_h.IORING_SETUP_TASKRUN_FLAG;
+import static io.pollkit.bindings.io_uring_h.IORING_SQ_CQ_OVERFLOW;
+import static io.pollkit.bindings.io_uring_h.IORING_SQ_TASKRUN;
+import static io.pollkit.bindings.sys_mman_h.MAP_POPULATE;
+import static io.pollkit.bindings.sys_mman_h.MAP_SHARED;
+import static io.pollkit.bindings.sys_mman_h.PROT_READ;
+import static io.pollkit.bindings.sys_mman_h.PROT_WRITE;
+import static java.lang.foreign.MemoryLayout.PathElement.groupElement;
+import static java.lang.foreign.ValueLayout.JAVA_INT;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
+
+/**
+ * One io_uring instance: its submission queue (SQ) and completion queue (CQ), mapped from the kernel, used
+ * without liburing and without allocating per operation.
+ *
+ * <p>The rings are shared with the kernel, which the memory model of io_uring(7) orders like this: the program
+ * writes the SQ tail and the CQ head with release stores, so that an SQE's contents are visible before the tail
+ * that publishes it and a CQE is read before the head that frees its slot; it reads the SQ head and the CQ tail,
+ * which the kernel writes, with acquire loads, so that a CQE's contents are read after the tail that announced it.
+ * Here these are {@link VarHandle#setRelease} and {@link VarHandle#getAcquire} on the mapped segments.
+ *
+ * <p>A ring belongs to the platform thread that opened it: every method checks the caller (the ring's state
+ * outside the mapping is not shared), and the kernel is told so with IORING_SETUP_SINGLE_ISSUER where it has it
+ * (6.0 and later; on an older kernel setup answers EINVAL and the ring is opened without it).
+ *
+ * <p>A full SQ refuses: {@link #prepare} returns false and writes nothing until {@link #submit} makes room. A full
+ * CQ loses nothing on a kernel with IORING_FEAT_NODROP (5.5 and later): the kernel keeps the extra completions,
+ * sets IORING_SQ_CQ_OVERFLOW, and {@link #reap} asks for them (io_uring_enter with IORING_ENTER_GETEVENTS) once
+ * it has emptied the CQ. {@link #dropped()} counts the completions a kernel without NODROP lost.
+ */
+public final class Ring implements AutoCloseable {
+
+    // (MemorySegment, long offset) -> int: the ring words, all 4-aligned in the page-aligned mapping.
+    private static final VarHandle WORD = JAVA_INT.varHandle();
+
+    private static final long SQE_SIZE = io_uring_sqe.sizeof();
+    private static final long CQE_SIZE = io_uring_cqe.sizeof();
+    private static final ValueLayout.OfByte SQE_OPCODE = io_uring_sqe.opcode$layout();
+    private static final ValueLayout.OfByte SQE_FLAGS = io_uring_sqe.flags$layout();
+    private static final ValueLayout.OfInt SQE_FD = io_uring_sqe.fd$layout();
+    private static final ValueLayout.OfLong SQE_OFF = io_uring_sqe.off$layout();
+    private static final ValueLayout.OfLong SQE_ADDR = io_uring_sqe.addr$layout();
+    private static final ValueLayout.OfInt SQE_LEN = io_uring_sqe.len$layout();
+    private static final ValueLayout.OfInt SQE_OP_FLAGS = io_uring_sqe.rw_flags$layout();
+    private static final ValueLayout.OfLong SQE_USER_DATA = io_uring_sqe.user_data$layout();
+    private static final ValueLayout.OfLong CQE_USER_DATA = io_uring_cqe.user_data$layout();
+    private static final ValueLayout.OfInt CQE_RES = io_uring_cqe.res$layout();
+    private static final ValueLayout.OfInt CQE_FLAGS = io_uring_cqe.flags$layout();
+
+    /** The setup flags {@link #open(int, int, int)} accepts: those that change nothing in how the rings are used. */
+    public static final int SUPPORTED_FLAGS = IORING_SETUP_CQSIZE() | IORING_SETUP_CLAMP() | IORING_SETUP_SUBMIT_ALL()
+            | IORING_SETUP_COOP_TASKRUN() | IORING_SETUP_TASKRUN_FLAG();
+
+    private final Thread owner;
+    private final int fd;
+    private final int setupFlags;
+    private final int features;
+    private final MemorySegment sqRing;
+    private final MemorySegment cqRing;     // the same mapping as sqRing with IORING_FEAT_SINGLE_MMAP
+    private final MemorySegment sqes;
+    private final long sqHead, sqTail, sqFlags;
+    private final long cqHead, cqTail, cqOverflow, cqes;
+    private final int sqMask, sqEntries, cqMask, cqEntries;
+    private final int needsFlush;
+    private int sqeTail;                    // SQEs prepared; published to the kernel by submit
+    private boolean closed;
+
+    private Ring(int fd, MemorySegment p, MemorySegment sqRing, MemorySegment cqRing, MemorySegment sqes) {
+        this.owner = Thread.currentThread();
+        this.fd = fd;
+        this.setupFlags = io_uring_params.flags(p);
+        this.features = io_uring_params.features(p);
+        this.sqRing = sqRing;
+        this.cqRing = cqRing;
+        this.sqes = sqes;
+        MemorySegment sq = io_uring_params.sq_off(p), cq = io_uring_params.cq_off(p);
+        this.sqHead = Integer.toUnsignedLong(io_sqring_offsets.head(sq));
+        this.sqTail = Integer.toUnsignedLong(io_sqring_offsets.tail(sq));
+        this.sqFlags = Integer.toUnsignedLong(io_sqring_offsets.flags(sq));
+        this.cqHead = Integer.toUnsignedLong(io_cqring_offsets.head(cq));
+        this.cqTail = Integer.toUnsignedLong(io_cqring_offsets.tail(cq));
+        this.cqOverflow = Integer.toUnsignedLong(io_cqring_offsets.overflow(cq));
+        this.cqes = Integer.toUnsignedLong(io_cqring_offsets.cqes(cq));
+        this.sqMask = sqRing.get(JAVA_INT, io_sqring_offsets.ring_mask(sq));
+        this.sqEntries = sqRing.get(JAVA_INT, io_sqring_offsets.ring_entries(sq));
+        this.cqMask = cqRing.get(JAVA_INT, io_cqring_offsets.ring_mask(cq));
+        this.cqEntries = cqRing.get(JAVA_INT, io_cqring_offsets.ring_entries(cq));
+        this.needsFlush = IORING_SQ_CQ_OVERFLOW() | IORING_SQ_TASKRUN();
+        // The SQ's index array maps ring slots to SQEs; the identity, set once, lets slot i use SQE i.
+        long array = Integer.toUnsignedLong(io_sqring_offsets.array(sq));
+        for (int i = 0; i < sqEntries; i++) sqRing.set(JAVA_INT, array + 4L * i, i);
+        this.sqeTail = (int) WORD.get(sqRing, sqTail);
+    }
+
+    /** {@link #open(int, int, int)} with the kernel's CQ size (twice the SQ's) and no flags. */
+    public static Ring open(int entries) throws ErrnoException {
+        return open(entries, 0, 0);
+    }
+
+    /**
+     * Sets up a ring of {@code entries} SQEs (the kernel rounds up to a power of two) and maps it. With
+     * IORING_SETUP_CQSIZE in {@code flags}, the CQ has {@code cqEntries}; {@code flags} may hold only
+     * {@link #SUPPORTED_FLAGS}. IllegalStateException on a virtual thread: the kernel ties a single-issuer ring to
+     * the OS thread that submits, which a virtual thread may change.
+     */
+    public static Ring open(int entries, int cqEntries, int flags) throws ErrnoException {
+        if (Thread.currentThread().isVirtual()) {
+            throw new IllegalStateException("an io_uring ring belongs to one platform thread; this is a virtual thread");
+        }
+        if ((flags & ~SUPPORTED_FLAGS) != 0) {
+            throw new IllegalArgumentException("unsupported io_uring setup flags 0x" + Integer.toHexString(flags & ~SUPPORTED_FLAGS));
+        }
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment p = io_uring_params.allocate(arena);
+            int fd;
+            try {
+                fd = setup(entries, cqEntries, flags | IORING_SETUP_SINGLE_ISSUER(), p);
+            } catch (ErrnoException e) {
+                if (e.errno() != EINVAL()) throw e;
+                fd = setup(entries, cqEntries, flags, p);   // a kernel before 6.0: no SINGLE_ISSUER
+            }
+            try {
+                return map(fd, p);
+            } catch (ErrnoException | RuntimeException e) {
+                Unistd.closeQuietly(fd);
+                throw e;
+            }
+        }
+    }
+
+    private static int setup(int entries, int cqEntries, int flags, MemorySegment p) throws ErrnoException {
+        p.fill((byte) 0);
+        io_uring_params.flags(p, flags);
+        io_uring_params.cq_entries(p, cqEntries);
+        return IoUring.io_uring_setup(entries, p);
+    }
+
+    private static Ring map(int fd, MemorySegment p) throws ErrnoException {
+        MemorySegment sq = io_uring_params.sq_off(p), cq = io_uring_params.cq_off(p);
+        int sqEntries = io_uring_params.sq_entries(p), cqEntries = io_uring_params.cq_entries(p);
+        long sqSize = Integer.toUnsignedLong(io_sqring_offsets.array(sq)) + 4L * sqEntries;
+        long cqSize = Integer.toUnsignedLong(io_cqring_offsets.cqes(cq)) + CQE_SIZE * cqEntries;
+        int prot = PROT_READ() | PROT_WRITE(), share = MAP_SHARED() | MAP_POPULATE();
+        MemorySegment sqRing = null, cqRing = null;
+        try {
+            if ((io_uring_params.features(p) & IORING_FEAT_SINGLE_MMAP()) != 0) {
+                // One mapping holds both rings (5.4 and later): it must be as large as the larger of the two.
+                sqRing = cqRing = Mman.mmap(Math.max(sqSize, cqSize), prot, share, fd, IORING_OFF_SQ_RING());
+            } else {
+                sqRing = Mman.mmap(sqSize, prot, share, fd, IORING_OFF_SQ_RING());
+                cqRing = Mman.mmap(cqSize, prot, share, fd, IORING_OFF_CQ_RING());
+            }
+            MemorySegment sqes = Mman.mmap(SQE_SIZE * sqEntries, prot, share, fd, IORING_OFF_SQES());
+            return new Ring(fd, p, sqRing, cqRing, sqes);
+        } catch (ErrnoException | RuntimeException e) {
+            unmapQuietly(sqRing);
+            if (cqRing != sqRing) unmapQuietly(cqRing);
+            throw e;
+        }
+    }
+
+    /**
+     * Prepares the next SQE: {@code opcode} (IORING_OP_*) on {@code fd}, with {@code addr}, {@code len},
+     * {@code off} and the opcode's flags word ({@code rw_flags}, {@code poll32_events}, {@code msg_flags}... share
+     * it), and {@code userData}, which its completion carries back. Every other field is zero. False when the SQ
+     * is full: nothing is written, and {@link #submit} makes room. The SQE goes to the kernel at the next submit.
+     */
+    public boolean prepare(int opcode, int fd, long addr, int len, long off, int opFlags, long userData) {
+        checkOwner();
+        int head = (int) WORD.getAcquire(sqRing, sqHead);
+        if (sqeTail - head >= sqEntries) return false;
+        long base = (sqeTail & sqMask) * SQE_SIZE;
+        for (long i = 0; i < SQE_SIZE; i += 8) sqes.set(JAVA_LONG, base + i, 0L);
+        sqes.set(SQE_OPCODE, base + io_uring_sqe.opcode$offset(), (byte) opcode);
+        sqes.set(SQE_FLAGS, base + io_uring_sqe.flags$offset(), (byte) 0);
+        sqes.set(SQE_FD, base + io_uring_sqe.fd$offset(), fd);
+        sqes.set(SQE_OFF, base + io_uring_sqe.off$offset(), off);
+        sqes.set(SQE_ADDR, base + io_uring_sqe.addr$offset(), addr);
+        sqes.set(SQE_LEN, base + io_uring_sqe.len$offset(), len);
+        sqes.set(SQE_OP_FLAGS, base + io_uring_sqe.rw_flags$offset(), opFlags);
+        sqes.set(SQE_USER_DATA, base + io_uring_sqe.user_data$offset(), userData);
+        sqeTail++;
+        return true;
+    }
+
+    /** Prepares an IORING_OP_NOP carrying {@code userData}; false when the SQ is full. */
+    public boolean prepareNop(long userData) {
+        return prepare(IORING_OP_NOP(), -1, 0, 0, 0, 0, userData);
+    }
+
+    /** SQEs prepared and not yet consumed by the kernel. */
+    public int pending() {
+        checkOwner();
+        return sqeTail - (int) WORD.getAcquire(sqRing, sqHead);
+    }
+
+    /**
+     * Hands every prepared SQE to the kernel (one io_uring_enter, none when there is nothing to do): the number
+     * the kernel consumed, or {@link Results#INTERRUPTED} when a signal came first (they stay queued for the next
+     * call). ErrnoException EAGAIN or EBUSY means the kernel is short of resources or completions wait to be
+     * reaped: reap, then submit again.
+     */
+    public int submit() throws ErrnoException {
+        return submitAndWait(0);
+    }
+
+    /**
+     * {@link #submit}, then waits until at least {@code waitNr} completions are in the CQ (0: no waiting), with
+     * one io_uring_enter.
+     */
+    public int submitAndWait(int waitNr) throws ErrnoException {
+        checkOwner();
+        // Release: the SQEs written by prepare are visible to the kernel before the tail that publishes them.
+        WORD.setRelease(sqRing, sqTail, sqeTail);
+        int toSubmit = sqeTail - (int) WORD.getAcquire(sqRing, sqHead);
+        int flags = waitNr > 0 || cqNeedsFlush() ? IORING_ENTER_GETEVENTS() : 0;
+        if (toSubmit == 0 && flags == 0) return 0;
+        return IoUring.io_uring_enter(fd, toSubmit, waitNr, flags);
+    }
+
+    /**
+     * Gives every completion in the CQ to {@code sink}, oldest first, then frees their slots; when the kernel has
+     * kept completions back because the CQ was full (IORING_SQ_CQ_OVERFLOW), asks for them and goes on. Does not
+     * wait. The number of completions delivered.
+     */
+    public int reap(Completion sink) throws ErrnoException {
+        checkOwner();
+        int n = 0;
+        for (;;) {
+            n += drain(sink);
+            if (!cqNeedsFlush()) return n;
+            // The overflowed completions move into the CQ only on an enter with GETEVENTS; without one they
+            // would wait until the next submit that waits.
+            int r = IoUring.io_uring_enter(fd, 0, 0, IORING_ENTER_GETEVENTS());
+            if (r == Results.INTERRUPTED) return n;
+            if ((int) WORD.getAcquire(cqRing, cqTail) == (int) WORD.get(cqRing, cqHead)) return n;
+        }
+    }
+
+    private int drain(Completion sink) {
+        int head = (int) WORD.get(cqRing, cqHead);       // only this thread writes it
+        int tail = (int) WORD.getAcquire(cqRing, cqTail); // acquire: the CQEs up to tail are written
+        int start = head;
+        try {
+            while (head != tail) {
+                long base = cqes + (head & cqMask) * CQE_SIZE;
+                long userData = cqRing.get(CQE_USER_DATA, base + io_uring_cqe.user_data$offset());
+                int res = cqRing.get(CQE_RES, base + io_uring_cqe.res$offset());
+                int flags = cqRing.get(CQE_FLAGS, base + io_uring_cqe.flags$offset());
+                head++;
+                sink.complete(userData, res, flags);
+            }
+        } finally {
+            // Release: the CQEs are read before the kernel may reuse their slots.
+            if (head != start) WORD.setRelease(cqRing, cqHead, head);
+        }
+        return head - start;
+    }
+
+    private boolean cqNeedsFlush() {
+        return ((int) WORD.getAcquire(sqRing, sqFlags) & needsFlush) != 0;
+    }
+
+    /** Completions waiting in the CQ (not counting any the kernel holds back on overflow). */
+    public int ready() {
+        checkOwner();
+        return (int) WORD.getAcquire(cqRing, cqTail) - (int) WORD.get(cqRing, cqHead);
+    }
+
+    /** The completions the kernel could not keep when the CQ was full (always 0 with IORING_FEAT_NODROP). */
+    public int dropped() {
+        checkOwner();
+        return (int) WORD.getAcquire(cqRing, cqOverflow);
+    }
+
+    /** The ring's fd. */
+    public int fd() {
+        return fd;
+    }
+
+    /** The SQ's size: at most this many SQEs are prepared and not yet consumed. */
+    public int sqEntries() {
+        return sqEntries;
+    }
+
+    /** The CQ's size. */
+    public int cqEntries() {
+        return cqEntries;
+    }
+
+    /** The IORING_FEAT_* bits the kernel reported. */
+    public int features() {
+        return features;
+    }
+
+    /** The IORING_SETUP_* flags the ring was set up with, IORING_SETUP_SINGLE_ISSUER included when it took. */
+    public int setupFlags() {
+        return setupFlags;
+    }
+
+    /** Whether both rings share one mapping (IORING_FEAT_SINGLE_MMAP). */
+    public boolean singleMapping() {
+        return sqRing == cqRing;
+    }
+
+    /** Unmaps the rings and closes the fd; in-flight operations are cancelled by the kernel. Idempotent. */
+    @Override
+    public void close() throws ErrnoException {
+        checkThread();
+        if (closed) return;
+        closed = true;
+        unmapQuietly(sqes);
+        unmapQuietly(sqRing);
+        if (cqRing != sqRing) unmapQuietly(cqRing);
+        Unistd.close(fd);
+    }
+
+    private void checkOwner() {
+        checkThread();
+        if (closed) throw new IllegalStateException("the io_uring ring is closed");
+    }
+
+    private void checkThread() {
+        if (Thread.currentThread() != owner) {
+            throw new IllegalStateException("the io_uring ring (fd " + fd + ") belongs to thread " + owner.getName()
+                    + ", not " + Thread.currentThread().getName());
+        }
+    }
+
+    private static void unmapQuietly(MemorySegment mapping) {
+        if (mapping == null) return;
+        try {
+            Mman.munmap(mapping);
+        } catch (ErrnoException e) {
+            // The mapping came from mmap with this size: munmap cannot fail on it short of a kernel bug.
+        }
+    }
+}
