@@ -107,6 +107,15 @@ public class io_uring_h {
         return IORING_ENTER_SQ_WAKEUP;
     }
 
+    private static final boolean IORING_FEAT_CQE_SKIP$DEFINED = Platform.defined("IORING_FEAT_CQE_SKIP");
+    private static final int IORING_FEAT_CQE_SKIP = IORING_FEAT_CQE_SKIP$DEFINED ? (int) Platform.constant("IORING_FEAT_CQE_SKIP") : 0;
+
+    /** {@code #define IORING_FEAT_CQE_SKIP}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_FEAT_CQE_SKIP() {
+        if (!IORING_FEAT_CQE_SKIP$DEFINED) throw Platform.undefined("IORING_FEAT_CQE_SKIP");
+        return IORING_FEAT_CQE_SKIP;
+    }
+
     private static final boolean IORING_FEAT_EXT_ARG$DEFINED = Platform.defined("IORING_FEAT_EXT_ARG");
     private static final int IORING_FEAT_EXT_ARG = IORING_FEAT_EXT_ARG$DEFINED ? (int) Platform.constant("IORING_FEAT_EXT_ARG") : 0;
 
@@ -132,6 +141,24 @@ public class io_uring_h {
     public static int IORING_FEAT_NODROP() {
         if (!IORING_FEAT_NODROP$DEFINED) throw Platform.undefined("IORING_FEAT_NODROP");
         return IORING_FEAT_NODROP;
+    }
+
+    private static final boolean IORING_FEAT_POLL_32BITS$DEFINED = Platform.defined("IORING_FEAT_POLL_32BITS");
+    private static final int IORING_FEAT_POLL_32BITS = IORING_FEAT_POLL_32BITS$DEFINED ? (int) Platform.constant("IORING_FEAT_POLL_32BITS") : 0;
+
+    /** {@code #define IORING_FEAT_POLL_32BITS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_FEAT_POLL_32BITS() {
+        if (!IORING_FEAT_POLL_32BITS$DEFINED) throw Platform.undefined("IORING_FEAT_POLL_32BITS");
+        return IORING_FEAT_POLL_32BITS;
+    }
+
+    private static final boolean IORING_FEAT_RSRC_TAGS$DEFINED = Platform.defined("IORING_FEAT_RSRC_TAGS");
+    private static final int IORING_FEAT_RSRC_TAGS = IORING_FEAT_RSRC_TAGS$DEFINED ? (int) Platform.constant("IORING_FEAT_RSRC_TAGS") : 0;
+
+    /** {@code #define IORING_FEAT_RSRC_TAGS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_FEAT_RSRC_TAGS() {
+        if (!IORING_FEAT_RSRC_TAGS$DEFINED) throw Platform.undefined("IORING_FEAT_RSRC_TAGS");
+        return IORING_FEAT_RSRC_TAGS;
     }
 
     private static final boolean IORING_FEAT_SINGLE_MMAP$DEFINED = Platform.defined("IORING_FEAT_SINGLE_MMAP");
@@ -267,6 +294,15 @@ public class io_uring_h {
     public static int IORING_OP_TIMEOUT() {
         if (!IORING_OP_TIMEOUT$DEFINED) throw Platform.undefined("IORING_OP_TIMEOUT");
         return IORING_OP_TIMEOUT;
+    }
+
+    private static final boolean IORING_OP_TIMEOUT_REMOVE$DEFINED = Platform.defined("IORING_OP_TIMEOUT_REMOVE");
+    private static final int IORING_OP_TIMEOUT_REMOVE = IORING_OP_TIMEOUT_REMOVE$DEFINED ? (int) Platform.constant("IORING_OP_TIMEOUT_REMOVE") : 0;
+
+    /** {@code #define IORING_OP_TIMEOUT_REMOVE}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_OP_TIMEOUT_REMOVE() {
+        if (!IORING_OP_TIMEOUT_REMOVE$DEFINED) throw Platform.undefined("IORING_OP_TIMEOUT_REMOVE");
+        return IORING_OP_TIMEOUT_REMOVE;
     }
 
     private static final boolean IORING_OP_WRITE$DEFINED = Platform.defined("IORING_OP_WRITE");
@@ -510,6 +546,15 @@ public class io_uring_h {
     public static int IOSQE_IO_LINK() {
         if (!IOSQE_IO_LINK$DEFINED) throw Platform.undefined("IOSQE_IO_LINK");
         return IOSQE_IO_LINK;
+    }
+
+    private static final boolean IO_URING_OP_SUPPORTED$DEFINED = Platform.defined("IO_URING_OP_SUPPORTED");
+    private static final int IO_URING_OP_SUPPORTED = IO_URING_OP_SUPPORTED$DEFINED ? (int) Platform.constant("IO_URING_OP_SUPPORTED") : 0;
+
+    /** {@code #define IO_URING_OP_SUPPORTED}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IO_URING_OP_SUPPORTED() {
+        if (!IO_URING_OP_SUPPORTED$DEFINED) throw Platform.undefined("IO_URING_OP_SUPPORTED");
+        return IO_URING_OP_SUPPORTED;
     }
 
     private static final boolean __NR_io_uring_enter$DEFINED = Platform.defined("__NR_io_uring_enter");

@@ -16,6 +16,9 @@ final class linux_aarch64 {
 
     static GroupLayout struct(String name) {
         return switch (name) {
+            case "__kernel_timespec" -> MemoryLayout.structLayout(
+                    JAVA_LONG.withName("tv_sec"),
+                    JAVA_LONG.withName("tv_nsec")).withName("__kernel_timespec");
             case "addrinfo" -> MemoryLayout.structLayout(
                     JAVA_INT.withName("ai_flags"),
                     JAVA_INT.withName("ai_family"),
@@ -63,6 +66,11 @@ final class linux_aarch64 {
                     JAVA_LONG.withName("user_data"),
                     JAVA_INT.withName("res"),
                     JAVA_INT.withName("flags")).withName("io_uring_cqe");
+            case "io_uring_getevents_arg" -> MemoryLayout.structLayout(
+                    JAVA_LONG.withName("sigmask"),
+                    JAVA_INT.withName("sigmask_sz"),
+                    MemoryLayout.paddingLayout(4),
+                    JAVA_LONG.withName("ts")).withName("io_uring_getevents_arg");
             case "io_uring_params" -> MemoryLayout.structLayout(
                     JAVA_INT.withName("sq_entries"),
                     JAVA_INT.withName("cq_entries"),
@@ -90,6 +98,15 @@ final class linux_aarch64 {
                         JAVA_INT.withName("cqes"),
                         JAVA_INT.withName("flags"),
                         MemoryLayout.paddingLayout(12)).withByteAlignment(8).withName("cq_off")).withName("io_uring_params");
+            case "io_uring_probe" -> MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("last_op"),
+                    JAVA_BYTE.withName("ops_len"),
+                    MemoryLayout.paddingLayout(14)).withByteAlignment(4).withName("io_uring_probe");
+            case "io_uring_probe_op" -> MemoryLayout.structLayout(
+                    JAVA_BYTE.withName("op"),
+                    MemoryLayout.paddingLayout(1),
+                    JAVA_SHORT.withName("flags"),
+                    MemoryLayout.paddingLayout(4)).withByteAlignment(4).withName("io_uring_probe_op");
             case "io_uring_sqe" -> MemoryLayout.structLayout(
                     JAVA_BYTE.withName("opcode"),
                     JAVA_BYTE.withName("flags"),
@@ -453,9 +470,12 @@ final class linux_aarch64 {
             case "IORING_ENTER_GETEVENTS" -> 1L;
             case "IORING_ENTER_SQ_WAIT" -> 4L;
             case "IORING_ENTER_SQ_WAKEUP" -> 2L;
+            case "IORING_FEAT_CQE_SKIP" -> 2048L;
             case "IORING_FEAT_EXT_ARG" -> 256L;
             case "IORING_FEAT_FAST_POLL" -> 32L;
             case "IORING_FEAT_NODROP" -> 2L;
+            case "IORING_FEAT_POLL_32BITS" -> 64L;
+            case "IORING_FEAT_RSRC_TAGS" -> 1024L;
             case "IORING_FEAT_SINGLE_MMAP" -> 1L;
             case "IORING_FEAT_SUBMIT_STABLE" -> 4L;
             case "IORING_OFF_CQ_RING" -> 134217728L;
@@ -471,6 +491,7 @@ final class linux_aarch64 {
             case "IORING_OP_RECV" -> 27L;
             case "IORING_OP_SEND" -> 26L;
             case "IORING_OP_TIMEOUT" -> 11L;
+            case "IORING_OP_TIMEOUT_REMOVE" -> 12L;
             case "IORING_OP_WRITE" -> 23L;
             case "IORING_POLL_ADD_LEVEL" -> 8L;
             case "IORING_POLL_ADD_MULTI" -> 1L;
@@ -498,6 +519,7 @@ final class linux_aarch64 {
             case "IOSQE_IO_DRAIN" -> 2L;
             case "IOSQE_IO_HARDLINK" -> 8L;
             case "IOSQE_IO_LINK" -> 4L;
+            case "IO_URING_OP_SUPPORTED" -> 1L;
             case "IPPROTO_ICMP" -> 1L;
             case "IPPROTO_ICMPV6" -> 58L;
             case "IPPROTO_IP" -> 0L;

@@ -4,6 +4,7 @@ import io.pollkit.bindings.Platform;
 import io.pollkit.sys.Epoll;
 import io.pollkit.sys.Portable;
 import io.pollkit.sys.Kqueue;
+import io.pollkit.uring.Availability;
 
 import java.io.IOException;
 import java.util.Arrays;
@@ -15,9 +16,9 @@ import java.util.stream.Collectors;
  * not, why; an unavailable backend is refused with its reason, never silently replaced by another.
  */
 public enum Backend {
-    SELECT, POLL, EPOLL, KQUEUE;
+    SELECT, POLL, EPOLL, KQUEUE, IO_URING;
 
-    /** The lower-case name used on the command line: select, poll, epoll, kqueue. */
+    /** The lower-case name used on the command line: select, poll, epoll, kqueue, io_uring. */
     public String id() {
         return name().toLowerCase(Locale.ROOT);
     }
@@ -30,6 +31,10 @@ public enum Backend {
                     ? "epoll: off, the portable paths are forced (-D" + Portable.PROPERTY + "=true)"
                     : "epoll: Linux only; this is " + Platform.NAME;
             case KQUEUE -> Kqueue.unavailableReason();
+            // Nothing of io_uring depends on the portable paths, but the waker then is a pipe and the forced
+            // runs stand for macOS, which has no io_uring.
+            case IO_URING -> Portable.FORCED ? "io_uring: off, the portable paths are forced (-D" + Portable.PROPERTY + "=true)"
+                    : Availability.readinessUnavailableReason();
         };
     }
 
@@ -46,6 +51,7 @@ public enum Backend {
             case POLL -> new PollPoller();
             case EPOLL -> new EpollPoller();
             case KQUEUE -> new KqueuePoller();
+            case IO_URING -> new IoUringPoller();
         };
     }
 

@@ -5,6 +5,7 @@ import io.pollkit.bindings.io_uring_params;
 import java.lang.foreign.MemorySegment;
 
 import static io.pollkit.bindings.errno_h.EINTR;
+import static io.pollkit.bindings.errno_h.ETIME;
 import static io.pollkit.bindings.io_uring_h.__NR_io_uring_enter;
 import static io.pollkit.bindings.io_uring_h.__NR_io_uring_register;
 import static io.pollkit.bindings.io_uring_h.__NR_io_uring_setup;
@@ -46,6 +47,27 @@ public final class IoUring {
         if (r == -EINTR()) return Results.INTERRUPTED;
         throw new ErrnoException("io_uring_enter(fd=" + fd + ", to_submit=" + toSubmit + ", min_complete="
                 + minComplete + ", flags=0x" + Integer.toHexString(flags) + ")", (int) -r);
+    }
+
+    /**
+     * io_uring_enter(2) with an argument, as {@code flags} says: IORING_ENTER_EXT_ARG with {@code arg} one
+     * {@code struct io_uring_getevents_arg} ({@code argSize} its size) whose {@code ts} bounds the wait. As
+     * {@link #io_uring_enter(int, int, int, int)}, and a wait that ran out of time (ETIME) is no error: the
+     * number submitted is returned, 0. The kernel copies {@code arg} and its timespec during the call.
+     */
+    public static int io_uring_enter(int fd, int toSubmit, int minComplete, int flags, MemorySegment arg, long argSize)
+            throws ErrnoException {
+        native_(arg, "io_uring_enter", "arg");
+        if (argSize < 0 || argSize > arg.byteSize()) {
+            throw new IndexOutOfBoundsException("io_uring_enter: argsz " + argSize + " is outside the "
+                    + arg.byteSize() + "-byte arg");
+        }
+        long r = Ffm.syscall(__NR_io_uring_enter(), fd, toSubmit, minComplete, flags, arg.address(), argSize);
+        if (r >= 0) return (int) r;
+        if (r == -EINTR()) return Results.INTERRUPTED;
+        if (r == -ETIME()) return 0;
+        throw new ErrnoException("io_uring_enter(fd=" + fd + ", to_submit=" + toSubmit + ", min_complete="
+                + minComplete + ", flags=0x" + Integer.toHexString(flags) + ", argsz=" + argSize + ")", (int) -r);
     }
 
     /**

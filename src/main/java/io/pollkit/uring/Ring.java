@@ -1,8 +1,10 @@
 package io.pollkit.uring;
 
+import io.pollkit.bindings.__kernel_timespec;
 import io.pollkit.bindings.io_cqring_offsets;
 import io.pollkit.bindings.io_sqring_offsets;
 import io.pollkit.bindings.io_uring_cqe;
+import io.pollkit.bindings.io_uring_getevents_arg;
 import io.pollkit.bindings.io_uring_params;
 import io.pollkit.bindings.io_uring_sqe;
 import io.pollkit.sys.ErrnoException;
@@ -15,9 +17,18 @@ import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.lang.foreign.ValueLayout;
 import java.lang.invoke.VarHandle;
+import java.util.BitSet;
 
 import static io.pollkit.bindings.errno_h.EINVAL;
 import static io.pollkit.bindings.io_uring_h.IORING_ENTER_GETEVENTS;
+import static io.pollkit.bindings.io_uring_h.IORING_ENTER_EXT_ARG;
+import static io.pollkit.bindings.io_uring_h.IORING_FEAT_EXT_ARG;
+import static io.pollkit.bindings.io_uring_h.IORING_OP_POLL_ADD;
+import static io.pollkit.bindings.io_uring_h.IORING_OP_POLL_REMOVE;
+import static io.pollkit.bindings.io_uring_h.IORING_OP_TIMEOUT;
+import static io.pollkit.bindings.io_uring_h.IORING_POLL_ADD_MULTI;
+import static io.pollkit.bindings.io_uring_h.IORING_POLL_UPDATE_EVENTS;
+import static io.pollkit.bindings.io_uring_h.IORING_POLL_UPDATE_USER_DATA;
 import static io.pollkit.bindings.io_uring_h.IORING_FEAT_SINGLE_MMAP;
 import static io.pollkit.bindings.io_uring_h.IORING_OFF_CQ_RING;
 import static io.pollkit.bindings.io_uring_h.IORING_OFF_SQES;
@@ -333,10 +344,13 @@ public final class Ring implements AutoCloseable {
         return sqRing == cqRing;
     }
 
-    /** Unmaps the rings and closes the fd; in-flight operations are cancelled by the kernel. Idempotent. */
+    /**
+     * Unmaps the rings and closes the fd; in-flight operations are cancelled by the kernel. Idempotent. Another
+     * thread may close a ring its owner has stopped using (the kernel ties submitting, not closing, to a thread):
+     * an event loop's poller is closed by the thread that joined the loop's.
+     */
     @Override
-    public void close() throws ErrnoException {
-        checkThread();
+    public synchronized void close() throws ErrnoException {
         if (closed) return;
         closed = true;
         unmapQuietly(sqes);
@@ -364,5 +378,124 @@ public final class Ring implements AutoCloseable {
         } catch (ErrnoException e) {
             // The mapping came from mmap with this size: munmap cannot fail on it short of a kernel bug.
         }
+    }
+    // ---- Timed waits, SQE flags, poll requests and the probe: what the readiness backend (IoUringPoller) needs ----
+
+    private static final long ARG_SIZE = io_uring_getevents_arg.sizeof();
+    private MemorySegment waitArg;   // io_uring_getevents_arg, then a __kernel_timespec: taken at the first timed wait
+
+    /** Whether the kernel bounds a wait itself, io_uring_enter with IORING_ENTER_EXT_ARG (IORING_FEAT_EXT_ARG, 5.11). */
+    public boolean hasExtArg() {
+        return (features & IORING_FEAT_EXT_ARG()) != 0;
+    }
+
+    /**
+     * {@link #submitAndWait(int)} that waits at most {@code timeoutNanos} (negative: no limit): one io_uring_enter
+     * with IORING_ENTER_EXT_ARG and an {@code io_uring_getevents_arg} whose {@code ts} is the timeout. A kernel
+     * without it ({@link #hasExtArg()} false, before 5.11) gets what liburing gives it: an IORING_OP_TIMEOUT SQE
+     * (relative, completing after {@code waitNr} other completions or the time) submitted with the rest, whose
+     * CQE carries {@code timeoutUserData} (res -ETIME, or 0 when the completions came first): the caller
+     * recognises and skips it. Not a linked timeout (IORING_OP_LINK_TIMEOUT): that bounds one SQE, not the wait.
+     * The number submitted (the timeout SQE not counted), or {@link Results#INTERRUPTED}; a wait that ran out of
+     * time is no error.
+     */
+    public int submitAndWait(int waitNr, long timeoutNanos, long timeoutUserData) throws ErrnoException {
+        checkOwner();
+        if (timeoutNanos < 0 || waitNr <= 0) return submitAndWait(waitNr);
+        MemorySegment arg = waitArg();
+        MemorySegment ts = arg.asSlice(ARG_SIZE, __kernel_timespec.sizeof());
+        __kernel_timespec.tv_sec(ts, timeoutNanos / 1_000_000_000L);
+        __kernel_timespec.tv_nsec(ts, timeoutNanos % 1_000_000_000L);
+        if (!hasExtArg()) return submitAndWaitByTimeoutSqe(waitNr, timeoutNanos, timeoutUserData);
+        io_uring_getevents_arg.ts(arg, ts.address());
+        WORD.setRelease(sqRing, sqTail, sqeTail);
+        int toSubmit = sqeTail - (int) WORD.getAcquire(sqRing, sqHead);
+        return IoUring.io_uring_enter(fd, toSubmit, waitNr, IORING_ENTER_GETEVENTS() | IORING_ENTER_EXT_ARG(), arg, ARG_SIZE);
+    }
+
+    /**
+     * The timed wait of a kernel without IORING_FEAT_EXT_ARG, which {@link #submitAndWait(int, long, long)} falls
+     * back to (public so that it is tested where the kernel has EXT_ARG too): an IORING_OP_TIMEOUT SQE, relative,
+     * with {@code off} = {@code waitNr} so that it completes as soon as that many other completions came and never
+     * outlives the wait, then {@link #submitAndWait(int)}. Its CQE carries {@code timeoutUserData}.
+     */
+    public int submitAndWaitByTimeoutSqe(int waitNr, long timeoutNanos, long timeoutUserData) throws ErrnoException {
+        checkOwner();
+        if (timeoutNanos < 0 || waitNr <= 0) return submitAndWait(waitNr);
+        MemorySegment ts = waitArg().asSlice(ARG_SIZE, __kernel_timespec.sizeof());
+        __kernel_timespec.tv_sec(ts, timeoutNanos / 1_000_000_000L);
+        __kernel_timespec.tv_nsec(ts, timeoutNanos % 1_000_000_000L);
+        // The kernel reads the timespec when it consumes the SQE, during the submit below.
+        while (!prepareSqe(IORING_OP_TIMEOUT(), 0, -1, ts.address(), 1, waitNr, 0, timeoutUserData)) {
+            if (submit() == Results.INTERRUPTED) continue;   // a full SQ: hand it over first
+        }
+        int r = submitAndWait(waitNr);
+        return r > 0 ? r - 1 : r;
+    }
+
+    private MemorySegment waitArg() {
+        if (waitArg == null) {
+            // Once per ring, reused for every wait: the kernel copies both structs during the call.
+            waitArg = Arena.ofAuto().allocate(ARG_SIZE + __kernel_timespec.sizeof(), 8);
+        }
+        return waitArg;
+    }
+
+    /**
+     * {@link #prepare} with the SQE's {@code flags} (IOSQE_*) too. False when the SQ is full: nothing is written.
+     */
+    public boolean prepareSqe(int opcode, int sqeFlags, int fd, long addr, int len, long off, int opFlags, long userData) {
+        checkOwner();
+        int head = (int) WORD.getAcquire(sqRing, sqHead);
+        if (sqeTail - head >= sqEntries) return false;
+        long base = (sqeTail & sqMask) * SQE_SIZE;
+        for (long i = 0; i < SQE_SIZE; i += 8) sqes.set(JAVA_LONG, base + i, 0L);
+        sqes.set(SQE_OPCODE, base + io_uring_sqe.opcode$offset(), (byte) opcode);
+        sqes.set(SQE_FLAGS, base + io_uring_sqe.flags$offset(), (byte) sqeFlags);
+        sqes.set(SQE_FD, base + io_uring_sqe.fd$offset(), fd);
+        sqes.set(SQE_OFF, base + io_uring_sqe.off$offset(), off);
+        sqes.set(SQE_ADDR, base + io_uring_sqe.addr$offset(), addr);
+        sqes.set(SQE_LEN, base + io_uring_sqe.len$offset(), len);
+        sqes.set(SQE_OP_FLAGS, base + io_uring_sqe.rw_flags$offset(), opFlags);
+        sqes.set(SQE_USER_DATA, base + io_uring_sqe.user_data$offset(), userData);
+        sqeTail++;
+        return true;
+    }
+
+    /**
+     * IORING_OP_POLL_ADD of {@code fd} for {@code pollEvents} (POLLIN, POLLOUT, ...: the SQE's {@code poll32_events},
+     * the word {@code rw_flags} shares; the kernel adds POLLERR, POLLHUP and POLLRDHUP itself). One-shot: one CQE,
+     * then the request is gone; {@code multishot} (IORING_POLL_ADD_MULTI in {@code len}, 5.13): a CQE with
+     * IORING_CQE_F_MORE on each wakeup that finds the fd ready, until removed or a CQE without F_MORE. A CQE's
+     * {@code res} is the ready mask, or -errno. False when the SQ is full.
+     */
+    public boolean preparePollAdd(int fd, int pollEvents, boolean multishot, long userData) {
+        return prepareSqe(IORING_OP_POLL_ADD(), 0, fd, 0, multishot ? IORING_POLL_ADD_MULTI() : 0, 0, pollEvents, userData);
+    }
+
+    /**
+     * IORING_OP_POLL_REMOVE of the poll request whose user_data is {@code target}: it completes with -ECANCELED,
+     * and this request's own CQE says 0, or -ENOENT when the target had completed already. False when the SQ is full.
+     */
+    public boolean preparePollRemove(long target, long userData) {
+        return prepareSqe(IORING_OP_POLL_REMOVE(), 0, -1, target, 0, 0, 0, userData);
+    }
+
+    /**
+     * IORING_OP_POLL_REMOVE with IORING_POLL_UPDATE_EVENTS and IORING_POLL_UPDATE_USER_DATA (5.13): the poll
+     * request {@code target} watches {@code pollEvents} from now on, its CQEs carry {@code newUserData}, and it is
+     * armed again (the kernel checks the fd's readiness at once, as a new request does). One-shot stays one-shot
+     * and multishot multishot ({@code multishot} must say which). This request's CQE says 0, or -ENOENT when the
+     * target had completed already (then it was not changed). False when the SQ is full.
+     */
+    public boolean preparePollUpdate(long target, long newUserData, int pollEvents, boolean multishot, long userData) {
+        int flags = IORING_POLL_UPDATE_EVENTS() | IORING_POLL_UPDATE_USER_DATA() | (multishot ? IORING_POLL_ADD_MULTI() : 0);
+        return prepareSqe(IORING_OP_POLL_REMOVE(), 0, -1, target, flags, newUserData, pollEvents, userData);
+    }
+
+    /** The IORING_OP_* the ring's kernel supports (IORING_REGISTER_PROBE); EINVAL before 5.6. */
+    public BitSet supportedOpcodes() throws ErrnoException {
+        checkOwner();
+        return Probe.opcodes(fd);
     }
 }

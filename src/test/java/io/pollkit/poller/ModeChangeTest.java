@@ -52,7 +52,7 @@ class ModeChangeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"EPOLL", "KQUEUE"})
+    @EnumSource(value = Backend.class, names = {"EPOLL", "KQUEUE", "IO_URING"})
     void levelToEdgeAndBack(Backend backend, TestInfo test) throws Exception {
         try (Poller p = openModal(backend, test); Fds fds = new Fds()) {
             int[] pair = fds.pair();
@@ -70,7 +70,7 @@ class ModeChangeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"EPOLL", "KQUEUE"})
+    @EnumSource(value = Backend.class, names = {"EPOLL", "KQUEUE", "IO_URING"})
     void levelToOneShotAndBack(Backend backend, TestInfo test) throws Exception {
         try (Poller p = openModal(backend, test); Fds fds = new Fds()) {
             int[] pair = fds.pair();
@@ -88,7 +88,7 @@ class ModeChangeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"EPOLL", "KQUEUE"})
+    @EnumSource(value = Backend.class, names = {"EPOLL", "KQUEUE", "IO_URING"})
     void edgeToOneShotToEdge(Backend backend, TestInfo test) throws Exception {
         try (Poller p = openModal(backend, test); Fds fds = new Fds()) {
             int[] pair = fds.pair();
@@ -108,7 +108,7 @@ class ModeChangeTest {
     }
 
     @ParameterizedTest
-    @EnumSource(value = Backend.class, names = {"EPOLL", "KQUEUE"})
+    @EnumSource(value = Backend.class, names = {"EPOLL", "KQUEUE", "IO_URING"})
     void interestAndModeTogether(Backend backend, TestInfo test) throws Exception {
         try (Poller p = openModal(backend, test); Fds fds = new Fds()) {
             int[] pair = fds.pair();

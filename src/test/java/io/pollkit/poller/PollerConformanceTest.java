@@ -607,7 +607,7 @@ class PollerConformanceTest {
     @EnumSource(Backend.class)
     void modesAreSupportedOrRefused(Backend backend, TestInfo test) throws Exception {
         try (Poller p = open(test, backend); Fds fds = new Fds()) {
-            boolean expected = backend == Backend.EPOLL || backend == Backend.KQUEUE;
+            boolean expected = backend == Backend.EPOLL || backend == Backend.KQUEUE || backend == Backend.IO_URING;
             assertEquals(expected, p.supports(EDGE), "supports(EDGE)");
             assertEquals(expected, p.supports(ONESHOT), "supports(ONESHOT)");
             int[] pair = fds.pair();
