@@ -34,8 +34,13 @@ public enum Backend {
             // Nothing of io_uring depends on the portable paths, but the waker then is a pipe and the forced
             // runs stand for macOS, which has no io_uring.
             case IO_URING -> Portable.FORCED ? "io_uring: off, the portable paths are forced (-D" + Portable.PROPERTY + "=true)"
-                    : Availability.readinessUnavailableReason();
+                    : named("io_uring", Availability.readinessUnavailableReason());
         };
+    }
+
+    /** {@code reason} beginning with the backend's name, as every reason does; null stays null. */
+    private static String named(String id, String reason) {
+        return reason == null || reason.startsWith(id + ":") ? reason : id + ": " + reason;
     }
 
     public boolean isAvailable() {

@@ -39,6 +39,7 @@ class BackendTest {
             // the portable paths forced (pom.xml: portable-paths): Linux as macOS would be, without epoll
             assertEquals(Backend.POLL, Backend.defaultBackend());
             assertTrue(Backend.EPOLL.unavailableReason().contains(Portable.PROPERTY), Backend.EPOLL.unavailableReason());
+            assertTrue(Backend.IO_URING.unavailableReason().contains(Portable.PROPERTY), Backend.IO_URING.unavailableReason());
             return;
         }
         assertEquals(Backend.EPOLL, Backend.defaultBackend());
