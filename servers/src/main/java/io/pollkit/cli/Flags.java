@@ -19,7 +19,7 @@ final class Flags {
     /** The lines of --help for the flags a server takes, with that server's defaults. */
     static String help(Set<String> flags, ServerOptions d) {
         StringBuilder b = new StringBuilder();
-        b.append(line("--backend=NAME", "select, poll, epoll or kqueue (default: " + d.backend().id() + " here)"));
+        b.append(line("--backend=NAME", "select, poll, epoll, kqueue or io_uring (default: " + d.backend().id() + " here)"));
         b.append(line("--bind=ADDR", "address to listen on (default 127.0.0.1; ::1 for IPv6)"));
         b.append(line("--port=N", "port to listen on (default 8080; 0 takes a free port)"));
         if (d.maxClients() == ServerOptions.MAX_CLIENTS_FROM_FD_LIMIT) {

@@ -110,7 +110,7 @@ public final class Main {
         }
         if (server == Server.BACKENDS) {
             for (Backend b : Backend.values()) {
-                System.out.printf("%-7s %s%n", b.id(), b.isAvailable() ? "available" + (b == Backend.KQUEUE ? " (kqueue from " + Kqueue.origin() + ")" : "")
+                System.out.printf("%-8s %s%n", b.id(), b.isAvailable() ? "available" + (b == Backend.KQUEUE ? " (kqueue from " + Kqueue.origin() + ")" : "")
                         : "unavailable: " + b.unavailableReason());
             }
             return 0;

@@ -92,15 +92,15 @@ class MainTest {
         assertEquals(server.equals("tick"), r.out().contains("--interval=T "), "--interval is the tick server's");
         assertEquals(server.equals("http"), r.out().contains("  --header-timeout=T "), "--header-timeout is http's");
         assertEquals(!server.equals("tick"), r.out().contains("  --idle-timeout=T "), "--idle-timeout: echo's and http's");
-        assertTrue(r.out().contains("select, poll, epoll or kqueue"), r.out());
+        assertTrue(r.out().contains("select, poll, epoll, kqueue or io_uring"), r.out());
         assertEquals(0, run(server, "--port=1", "-h").code(), "--help wins over the other flags");
     }
 
     @Test
-    void backendsListsAllFour() throws Exception {
+    void backendsListsAllFive() throws Exception {
         Result r = run("backends");
         assertEquals(0, r.code());
-        assertEquals(4, r.out().lines().count(), r.out());
+        assertEquals(5, r.out().lines().count(), r.out());
         for (Backend b : Backend.values()) {
             assertTrue(r.out().lines().anyMatch(l -> l.startsWith(b.id() + " ")
                     && l.contains(b.isAvailable() ? "available" : "unavailable: ")), r.out());
@@ -185,7 +185,7 @@ class MainTest {
     @Test
     void anUnknownBackendExits2ListingTheChoices() throws Exception {
         String line = run("tick", "--backend=nope").usageError();
-        assertTrue(line.contains("unknown backend 'nope'; choose one of select, poll, epoll, kqueue"), line);
+        assertTrue(line.contains("unknown backend 'nope'; choose one of select, poll, epoll, kqueue, io_uring"), line);
     }
 
     @ParameterizedTest

@@ -6,8 +6,9 @@ import java.io.IOException;
 import java.util.concurrent.atomic.AtomicBoolean;
 
 /**
- * The tick server written four times, straight against each readiness API and without an event loop
- * library: {@link RawSelectTick}, {@link RawPollTick}, {@link RawEpollTick}, {@link RawKqueueTick}.
+ * The tick server written five times, straight against each readiness API and without an event loop
+ * library: {@link RawSelectTick}, {@link RawPollTick}, {@link RawEpollTick}, {@link RawKqueueTick},
+ * {@link RawIoUringTick}.
  * Read them side by side; what they share and is not the API (the listener, line framing, the
  * outbound queues, the tick schedule) is in {@link RawTickClients}.
  *
@@ -33,6 +34,7 @@ public final class RawTick {
             case POLL -> RawPollTick.run(options, stop);
             case EPOLL -> RawEpollTick.run(options, stop);
             case KQUEUE -> RawKqueueTick.run(options, stop);
+            case IO_URING -> RawIoUringTick.run(options, stop);
         }
     }
 }
