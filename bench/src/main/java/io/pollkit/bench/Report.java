@@ -177,7 +177,7 @@ public final class Report {
         md.append("| ").append(name).append(" | ").append(text.replace("|", "\\|")).append(" |\n");
     }
 
-    private static final List<String> BACKENDS = List.of("select", "poll", "epoll", "kqueue");
+    private static final List<String> BACKENDS = Runner.W1_BACKENDS;
 
     /** One table; the backend, N, K and case columns appear when any row has them. */
     private static void table(StringBuilder md, List<Result> rows, List<Result> all) {

@@ -10,7 +10,7 @@ import java.util.Map;
  * <pre>
  * workload            "W1".."W4"
  * impl                ffm | ffm-critical | jni | nio | pollkit-poller | c; W2/W3: pollkit | pollkit-raw | c
- * backend             select | poll | epoll | kqueue, or null
+ * backend             select | poll | epoll | kqueue | io_uring, or null
  * n, k                W1's N and K, W2's connections, W3's clients, or null
  * case                a sub-case within the workload (W4: getpid | poll; W3: quiet | disturbed), or null
  * metric, unit        what was measured: ns_per_round / "ns/round", ns_per_call / "ns/call", ...

@@ -97,7 +97,12 @@ public final class Runner {
         };
     }
 
-    static final List<String> W1_BACKENDS = List.of("select", "poll", "epoll", "kqueue");
+    static final List<String> W1_BACKENDS = List.of("select", "poll", "epoll", "kqueue", "io_uring");
+    /**
+     * The backends with a syscall-level W1 (C's w1-dispatch, W1Sys over FFM and JNI); io_uring's readiness is
+     * measured through its Poller (pollkit-poller), its rings having no JNI twin and no C baseline in W1.
+     */
+    static final List<String> W1_SYS_BACKENDS = List.of("select", "poll", "epoll", "kqueue");
     /** The backends of the C servers (http-hello, tick-server), and so of W2. */
     static final List<String> C_SERVER_BACKENDS = List.of("epoll", "poll");
     /** W3's tick interval, milliseconds. */
@@ -111,6 +116,7 @@ public final class Runner {
     private final Profile profile;
     private final String kqueueLib;   // the library kqueue comes from, or null: the C library's, or none
     private final String kqueueSkip;  // null: kqueue runs
+    private final String ioUringSkip = Backend.IO_URING.unavailableReason();   // null: io_uring runs
     private final String jniLib;      // null: JNI cases are skipped (jniSkip says why)
     private final String jniSkip;
     private final List<String> forkArgs = new ArrayList<>();
@@ -296,20 +302,23 @@ public final class Runner {
                     if (k > n) continue;
                     String skip = null;
                     if (backend.equals("kqueue") && kqueueSkip != null) skip = kqueueSkip;
+                    if (backend.equals("io_uring") && ioUringSkip != null) skip = ioUringSkip;
                     // fds 0-2 are taken at least: the read ends reach N + 2 (w1-dispatch refuses the same).
                     if (backend.equals("select") && n + 3 > sys_select_h.FD_SETSIZE()) {
                         skip = "select: N=" + n + " read ends pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE() + ")";
                     }
                     Map<String, String> params = Map.of("backend", backend, "n", Integer.toString(n), "k", Integer.toString(k));
                     List<Case> group = new ArrayList<>();
-                    List<String> cCommand = List.of(native_ + "/w1-dispatch", "--backend=" + backend, "--n=" + n, "--k=" + k);
-                    group.add(Case.c("W1", backend, null, n, k, cCommand));
-                    if (!profile.smoke() && (backend.equals("select") || backend.equals("poll"))) {
-                        group.add(Case.cMultiThreaded("W1", backend, n, k, cCommand));
+                    if (W1_SYS_BACKENDS.contains(backend)) {
+                        List<String> cCommand = List.of(native_ + "/w1-dispatch", "--backend=" + backend, "--n=" + n, "--k=" + k);
+                        group.add(Case.c("W1", backend, null, n, k, cCommand));
+                        if (!profile.smoke() && (backend.equals("select") || backend.equals("poll"))) {
+                            group.add(Case.cMultiThreaded("W1", backend, n, k, cCommand));
+                        }
+                        group.add(Case.jmh("W1", "ffm", backend, null, n, k, W1Sys.class, "round", params, List.of()));
+                        Case jni = Case.jmh("W1", "jni", backend, null, n, k, W1Sys.class, "round", params, jniArgs);
+                        group.add(jniLib == null && skip == null ? jni.skipped(jniSkip) : jni);
                     }
-                    group.add(Case.jmh("W1", "ffm", backend, null, n, k, W1Sys.class, "round", params, List.of()));
-                    Case jni = Case.jmh("W1", "jni", backend, null, n, k, W1Sys.class, "round", params, jniArgs);
-                    group.add(jniLib == null && skip == null ? jni.skipped(jniSkip) : jni);
                     if (!profile.smoke()) {
                         group.add(Case.jmh("W1", "pollkit-poller", backend, null, n, k, W1Poller.class, "round", params, List.of()));
                         if (backend.equals("epoll")) {
@@ -368,6 +377,7 @@ public final class Runner {
                 for (String backend : W1_BACKENDS) {
                     String skip = null;
                     if (backend.equals("kqueue") && kqueueSkip != null) skip = kqueueSkip;
+                    if (backend.equals("io_uring") && ioUringSkip != null) skip = ioUringSkip;
                     // The server's fds: its clients, the two disturbing ones, and the JVM's own (jars, the poller, ...).
                     if (backend.equals("select") && n + 2 + 64 > sys_select_h.FD_SETSIZE()) {
                         skip = "select: N=" + n + " clients' fds pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE() + ")";

@@ -37,7 +37,7 @@ import static java.lang.foreign.ValueLayout.JAVA_BYTE;
 @OutputTimeUnit(TimeUnit.NANOSECONDS)
 @Fork(value = 1, jvmArgsAppend = {"--enable-native-access=ALL-UNNAMED"})
 public class W1Poller {
-    /** select, poll, epoll or kqueue (kqueue needs POLLKIT_KQUEUE_LIB). */
+    /** select, poll, epoll, kqueue (needs POLLKIT_KQUEUE_LIB) or io_uring. */
     @Param({"poll", "epoll"})
     public String backend;
     @Param({"10", "1000"})
