@@ -50,7 +50,7 @@ test: jdk kqueue-double
 # BACKENDS=epoll,poll picks backends; SEED=S replays a run's random choices. The test bounds itself, so JUnit's own
 # timeouts are off.
 DURATION ?= 10m
-BACKENDS ?= select,poll,epoll,kqueue
+BACKENDS ?= select,poll,epoll,kqueue,io_uring
 SEED ?=
 soak: install kqueue-double
 	$(MVN) -f servers/pom.xml test-compile surefire:test@default-test -Dtest=ChaosTest -Dpollkit.chaos.duration=$(DURATION) -Dpollkit.chaos.backends=$(BACKENDS) \

@@ -55,7 +55,7 @@ class ChaosTest {
     static final Duration DURATION = duration(System.getProperty("pollkit.chaos.duration", DURATION_DEFAULT));
     static final int CLIENTS = Integer.getInteger("pollkit.chaos.clients", CLIENTS_DEFAULT);
     static final long SEED = Long.getLong("pollkit.chaos.seed", System.nanoTime());
-    static final Set<String> BACKENDS = Set.of(System.getProperty("pollkit.chaos.backends", "select,poll,epoll,kqueue").split(","));
+    static final Set<String> BACKENDS = Set.of(System.getProperty("pollkit.chaos.backends", "select,poll,epoll,kqueue,io_uring").split(","));
     static final Duration SETTLE = Duration.ofSeconds(20);
 
     /** After the chaos, a full GC leaves at most this much more heap in use than before it. */
