@@ -379,10 +379,11 @@ public final class Ring implements AutoCloseable {
             // The mapping came from mmap with this size: munmap cannot fail on it short of a kernel bug.
         }
     }
+
     // ---- Timed waits, SQE flags, poll requests and the probe: what the readiness backend (IoUringPoller) needs ----
 
     private static final long ARG_SIZE = io_uring_getevents_arg.sizeof();
-    private MemorySegment waitArg;   // io_uring_getevents_arg, then a __kernel_timespec: taken at the first timed wait
+    private MemorySegment waitArg, waitTs;   // io_uring_getevents_arg and its __kernel_timespec: taken at the first timed wait
 
     /** Whether the kernel bounds a wait itself, io_uring_enter with IORING_ENTER_EXT_ARG (IORING_FEAT_EXT_ARG, 5.11). */
     public boolean hasExtArg() {
@@ -402,8 +403,7 @@ public final class Ring implements AutoCloseable {
     public int submitAndWait(int waitNr, long timeoutNanos, long timeoutUserData) throws ErrnoException {
         checkOwner();
         if (timeoutNanos < 0 || waitNr <= 0) return submitAndWait(waitNr);
-        MemorySegment arg = waitArg();
-        MemorySegment ts = arg.asSlice(ARG_SIZE, __kernel_timespec.sizeof());
+        MemorySegment arg = waitArg(), ts = waitTs;
         __kernel_timespec.tv_sec(ts, timeoutNanos / 1_000_000_000L);
         __kernel_timespec.tv_nsec(ts, timeoutNanos % 1_000_000_000L);
         if (!hasExtArg()) return submitAndWaitByTimeoutSqe(waitNr, timeoutNanos, timeoutUserData);
@@ -422,7 +422,8 @@ public final class Ring implements AutoCloseable {
     public int submitAndWaitByTimeoutSqe(int waitNr, long timeoutNanos, long timeoutUserData) throws ErrnoException {
         checkOwner();
         if (timeoutNanos < 0 || waitNr <= 0) return submitAndWait(waitNr);
-        MemorySegment ts = waitArg().asSlice(ARG_SIZE, __kernel_timespec.sizeof());
+        waitArg();
+        MemorySegment ts = waitTs;
         __kernel_timespec.tv_sec(ts, timeoutNanos / 1_000_000_000L);
         __kernel_timespec.tv_nsec(ts, timeoutNanos % 1_000_000_000L);
         // The kernel reads the timespec when it consumes the SQE, during the submit below.
@@ -437,6 +438,7 @@ public final class Ring implements AutoCloseable {
         if (waitArg == null) {
             // Once per ring, reused for every wait: the kernel copies both structs during the call.
             waitArg = Arena.ofAuto().allocate(ARG_SIZE + __kernel_timespec.sizeof(), 8);
+            waitTs = waitArg.asSlice(ARG_SIZE, __kernel_timespec.sizeof());
         }
         return waitArg;
     }

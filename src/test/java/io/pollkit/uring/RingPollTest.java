@@ -239,4 +239,25 @@ class RingPollTest {
         assertTrue(ring.preparePollRemove(21, 32));
         assertEquals(-ENOENT(), waitAndReap(5_000).only(32)[1]);
     }
+    /** The kernel ties submitting to a thread, not closing: a ring its owner stopped using is closed by another. */
+    @Test
+    void anotherThreadClosesARingItsOwnerLeft() throws Exception {
+        Ring[] opened = new Ring[1];
+        Thread owner = Thread.ofPlatform().start(() -> {
+            try {
+                opened[0] = Ring.open(2);
+                opened[0].prepareNop(1);
+                opened[0].submit();
+            } catch (ErrnoException e) {
+                throw new AssertionError(e);
+            }
+        });
+        owner.join();
+        int fd = opened[0].fd();
+        opened[0].close();
+        opened[0].close();
+        assertTrue(!io.pollkit.testing.Proc.available() || !java.nio.file.Files.exists(java.nio.file.Path.of("/proc/self/fd/" + fd))
+                || !java.nio.file.Files.readSymbolicLink(java.nio.file.Path.of("/proc/self/fd/" + fd)).toString().contains("io_uring"),
+                "the ring's fd is closed");
+    }
 }
