@@ -64,7 +64,7 @@ final class PollPoller implements Poller {
 
     private static short toPoll(int interest) {
         if ((interest & (EDGE | ONESHOT)) != 0) {
-            throw new UnsupportedOperationException("poll: no edge-triggered or one-shot mode; use epoll or kqueue");
+            throw new UnsupportedOperationException("poll: no edge-triggered or one-shot mode; use epoll, kqueue or io_uring");
         }
         int e = 0;
         // POLLRDHUP (Linux), as epoll's EPOLLRDHUP: a peer that shut down writing (a TCP FIN) is a hang-up;

@@ -3,7 +3,7 @@ package io.pollkit.poller;
 import java.io.IOException;
 
 /**
- * A readiness backend: select, poll, epoll or kqueue behind one contract. A backend translates to its
+ * A readiness backend: select, poll, epoll, kqueue or io_uring behind one contract. A backend translates to its
  * API and nothing more; timers, retries and dispatch live in the event loop.
  *
  * <h2>The contract</h2>
@@ -60,7 +60,7 @@ public interface Poller extends AutoCloseable {
     /** Ready: an error is pending on the fd (POLLERR, EPOLLERR, EV_EOF with an error). */
     int ERROR = 8;
 
-    /** The backend's name: select, poll, epoll or kqueue. */
+    /** The backend's name: select, poll, epoll, kqueue or io_uring. */
     String name();
 
     /** Whether this backend supports the mode {@link #EDGE} or {@link #ONESHOT}. */

@@ -58,7 +58,7 @@ final class SelectPoller implements Poller {
 
     private void setInterest(int fd, int interest, long token) {
         if ((interest & (EDGE | ONESHOT)) != 0) {
-            throw new UnsupportedOperationException("select: no edge-triggered or one-shot mode; use epoll or kqueue");
+            throw new UnsupportedOperationException("select: no edge-triggered or one-shot mode; use epoll, kqueue or io_uring");
         }
         if ((interest & READ) != 0) FdSet.set(readMaster, fd); else FdSet.clear(readMaster, fd);
         if ((interest & WRITE) != 0) FdSet.set(writeMaster, fd); else FdSet.clear(writeMaster, fd);
