@@ -1,4 +1,4 @@
-# pollkit's front door: make build | test | soak | run | install | example | bindings | native | jni | bench | clean.
+# pollkit's front door: make build | test | soak | run | install | example | bindings | native | jni | bench | profile | clean.
 # Finds a JDK 22+ by itself (scripts/find-jdk: JAVA_HOME when new enough, else the usual JVM folders).
 # Three Maven projects, built in this order (docs/DESIGN.md says why they are not one reactor): the library
 # (pom.xml, src/), the servers and CLI (servers/, into target/pollkit.jar), the benchmarks (bench/). The later
@@ -14,7 +14,7 @@ MVN_ARGS ?=
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp $(MVN_ARGS)
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build install example test soak run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
+.PHONY: build install example test soak run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar profile wrk clean jdk
 
 # The library into the local Maven repository (with its -sources and -javadoc jars), then target/pollkit.jar.
 build: install
@@ -98,6 +98,12 @@ bench-full: build native bench-jar wrk
 
 bench-smoke: build native bench-jar wrk
 	$(BENCH_RUN) --profile=smoke $(BENCH_ARGS)
+
+# Where W2's CPU per request goes, pollkit's http server beside C's: per-thread CPU, JFR's hot methods, GC and
+# safepoints, syscalls per request under strace (bench/profile --help). PROFILE_ARGS passes flags, e.g. "--c=500".
+profile: build native wrk
+	@command -v strace >/dev/null || { [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null && apt-get install -y -qq strace >/dev/null; } || true
+	bench/profile $(PROFILE_ARGS)
 
 # W2's load generator, Debian's wrk: installed when missing if this runs as root with apt-get; otherwise the
 # runner skips W2 and says why. Never fails the build.
