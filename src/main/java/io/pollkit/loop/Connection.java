@@ -48,6 +48,7 @@ public final class Connection {
     // Inside a received() callback, and whether a write in it went straight to the socket: the writes after that
     // one are queued and sent together when the callback returns.
     private boolean receiving, sentWhileReceiving;
+    private String closeReason;   // why closeAfterFlush was asked for, told once the queue is sent
 
     /**
      * Takes over {@code fd} (non-blocking) and registers it with {@code loop}. {@code readBuffer} may be
@@ -90,7 +91,7 @@ public final class Connection {
     private void ready(int ready) throws IOException {
         if ((ready & Poller.WRITABLE) != 0) flush();
         if (!closed && !peerDone && (ready & (Poller.READABLE | Poller.HANGUP | Poller.ERROR)) != 0) read();
-        if (!closed && peerDone && out.isEmpty()) close("peer closed");
+        if (!closed && peerDone && out.isEmpty()) close(closeReason != null ? closeReason : "peer closed");
     }
 
     private void read() throws IOException {
@@ -133,8 +134,14 @@ public final class Connection {
     public void write(MemorySegment data, long offset, long length) throws IOException {
         Objects.checkFromIndexSize(offset, length, data.byteSize());
         if (closed) return;
+        boolean deferred = receiving && sentWhileReceiving && !watchingWrite;
+        if (deferred && out.size() + length > maxQueued) {
+            // A burst of answers (a flood of pipelined requests) goes out as the cap nears, not against it.
+            flush();
+            if (closed) return;
+            deferred = false;
+        }
         long sent = 0;
-        boolean deferred = receiving && sentWhileReceiving;
         if (out.isEmpty() && !deferred) {
             sentWhileReceiving = receiving;
             try {
@@ -194,6 +201,7 @@ public final class Connection {
             return;
         }
         peerDone = true;
+        closeReason = reason;
         loop.modify(fd, Poller.WRITE);
         watchingWrite = true;
     }

@@ -89,4 +89,37 @@ class ConnectionWritesTest {
             Unistd.closeQuietly(pair[1]);
         }
     }
+
+    @Test
+    void aCallbackMayWriteMoreThanTheQueueCapWhenTheSocketTakesIt() throws Exception {
+        int[] pair = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
+        try (EventLoop loop = new EventLoop(Backend.defaultBackend(), new PrintStream(OutputStream.nullOutputStream()));
+             Arena arena = Arena.ofConfined()) {
+            MemorySegment piece = arena.allocate(100).fill((byte) 'x');
+            List<String> closed = new ArrayList<>();
+            int[] callbacks = {0};
+            // 10,000 bytes in 100 writes against a 4096-byte cap: the socket takes them all, so nothing is over the cap.
+            new Connection(loop, pair[0], 1, arena.allocate(64), 4096, new Connection.Handler() {
+                @Override
+                public void received(Connection c, MemorySegment data, long n) throws java.io.IOException {
+                    callbacks[0]++;
+                    for (int i = 0; i < 100; i++) c.write(piece);
+                }
+
+                @Override
+                public void closed(Connection c, String reason) {
+                    closed.add(reason);
+                }
+            });
+            Unistd.write(pair[1], arena.allocateFrom("go"), 2);
+            for (int i = 0; i < 100 && callbacks[0] == 0; i++) loop.runOnce(1000);
+            assertEquals(List.of(), closed);
+            MemorySegment in = arena.allocate(65536);
+            long total = 0;
+            for (long n; (n = Unistd.read(pair[1], in, in.byteSize())) > 0; ) total += n;
+            assertEquals(10_000, total);
+        } finally {
+            Unistd.closeQuietly(pair[1]);
+        }
+    }
 }
