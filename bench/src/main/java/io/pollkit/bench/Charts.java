@@ -5,10 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.DoubleUnaryOperator;
 
@@ -115,6 +119,33 @@ final class Charts {
         return charts;
     }
 
+    /**
+     * One chart per workload and metric of the ratios over rounds ({@code charts/ratios-w1.svg}, W2 with its metric
+     * in the name): a bar per impl ÷ baseline, grouped by case, the median with a min..max whisker over the rounds
+     * and a line at 1.00.
+     */
+    static List<Chart> ratios(Path dir, List<Ratios.Ratio> ratios) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, Set<String>> metrics = new HashMap<>();
+        for (Ratios.Ratio r : ratios) metrics.computeIfAbsent(r.workload(), x -> new HashSet<>()).add(r.metric());
+        Map<String, String> titles = new TreeMap<>();
+        Map<String, Map<String, List<Bar>>> groups = new HashMap<>();
+        for (Ratios.Ratio r : ratios) {
+            boolean several = metrics.get(r.workload()).size() > 1;
+            String file = "ratios-" + r.workload().toLowerCase(Locale.ROOT) + (several ? "-" + r.metric().replace('_', '-') : "") + ".svg";
+            titles.putIfAbsent(file, r.workload() + " ratios over interleaved rounds" + (several ? ", " + RatioTable.figure(r) : ""));
+            groups.computeIfAbsent(file, x -> new LinkedHashMap<>())
+                    .computeIfAbsent(Ratios.caseLabel(r.workload(), r.backend(), r.kase(), r.n(), r.k()), x -> new ArrayList<>())
+                    .add(new Bar(r.impl() + " ÷ " + r.vs(), color(r.impl()), r.median(), r.min(), r.max()));
+        }
+        List<Chart> charts = new ArrayList<>();
+        for (Map.Entry<String, String> t : titles.entrySet()) {
+            Files.writeString(dir.resolve(t.getKey()), bars(t.getValue(), "ratio", groups.get(t.getKey()), 1.0));
+            charts.add(new Chart(t.getKey(), t.getValue()));
+        }
+        return charts;
+    }
+
     // ---- the generic charts ----
 
     private static final int W = 780, H = 460, LEFT = 80, RIGHT = 600, TOP = 50, BOTTOM = 400;
@@ -198,6 +229,11 @@ final class Charts {
 
     /** Horizontal bars grouped under headings, each with its value and a min..max whisker. */
     static String bars(String title, String unit, Map<String, List<Bar>> groups) {
+        return bars(title, unit, groups, null);
+    }
+
+    /** The same, with a dashed vertical line at {@code reference} (a ratio's 1.00) when it is not null. */
+    static String bars(String title, String unit, Map<String, List<Bar>> groups, Double reference) {
         int longest = groups.values().stream().flatMap(List::stream).mapToInt(b -> b.label().length()).max().orElse(0);
         int barH = 18, gap = 6, left = Math.max(150, 16 + longest * 7), right = W - 110;
         int rows = groups.values().stream().mapToInt(List::size).sum();
@@ -223,6 +259,11 @@ final class Charts {
         }
         svg.line(left, y + 4, right, y + 4, "#888888", 1, null);
         svg.text(left, y + 20, "0", "middle", 11, "normal");
+        if (reference != null && reference * scale <= right - left) {
+            double x = left + reference * scale;
+            svg.line(x, 44, x, y + 4, "#444444", 1, "4 3");
+            svg.text(x, y + 20, Report.fmt(reference), "middle", 11, "normal");
+        }
         svg.text(right, y + 20, unit + " (median; whiskers: min..max)", "end", 11, "normal");
         return svg.end();
     }
