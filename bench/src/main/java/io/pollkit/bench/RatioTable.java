@@ -73,7 +73,9 @@ final class RatioTable {
     private static String verdict(Ratios.Ratio r) {
         String v = r.verdict();
         if (v.equals(Ratios.NO_DIFFERENCE)) {
-            return String.format(Locale.ROOT, "**no difference shown** (spread %.3f ≥ %.3f)", r.spread(), Math.abs(r.median() - 1));
+            // Said beside the verdict, not instead of it: rounds on one side of 1.00 but far apart still leave the size open.
+            String side = r.max() < 1 ? "; every round below 1.00" : r.min() > 1 ? "; every round above 1.00" : "";
+            return String.format(Locale.ROOT, "**no difference shown** (spread %.3f ≥ %.3f%s)", r.spread(), Math.abs(r.median() - 1), side);
         }
         return v;
     }

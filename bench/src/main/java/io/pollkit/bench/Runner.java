@@ -123,6 +123,7 @@ public final class Runner {
     private final List<String> forkArgs = new ArrayList<>();
     private final String w2Skip;      // null: W2 runs
     private final boolean pin;        // taskset is there: W2 pins the server and wrk
+    private final long nofile;        // RLIMIT_NOFILE raised to the hard limit: what a case may open here
     private final Map<Case, List<String>> cArgv = new HashMap<>();   // a C case's calibrated command, from its first round
     private PrintStream jmhLog;
 
@@ -153,6 +154,13 @@ public final class Runner {
         }
 
         pin = ServerProcess.onPath("taskset");
+        long limit;
+        try {
+            limit = Pairs.raiseNofile();
+        } catch (io.pollkit.sys.ErrnoException e) {
+            limit = Long.MAX_VALUE;   // unknown: let the case find out
+        }
+        nofile = limit;
         w2Skip = ServerProcess.onPath("wrk") ? null
                 : "wrk is not installed (apt-get install wrk; `make bench` installs it when run as root with apt-get)";
 
@@ -204,6 +212,8 @@ public final class Runner {
         }
         if (flags.containsKey("list")) {
             for (Case c : plan) System.out.println(c.label() + (c.skip() != null ? "  (skipped: " + c.skip() + ")" : ""));
+            System.out.printf(Locale.ROOT, "%d cases; estimated duration %.0f min on an idle machine%n", plan.size(),
+                    r.estimateSeconds(plan) / 60);
             return;
         }
         // bench/run always passes its own --root: the recorded command is what the user typed.
@@ -310,6 +320,7 @@ public final class Runner {
                     if (backend.equals("select") && n + 3 > sys_select_h.FD_SETSIZE()) {
                         skip = "select: N=" + n + " read ends pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE() + ")";
                     }
+                    if (skip == null) skip = fdSkip(2L * n + 64, "N=" + n + " socketpairs");
                     Map<String, String> params = Map.of("backend", backend, "n", Integer.toString(n), "k", Integer.toString(k));
                     List<Case> group = new ArrayList<>();
                     List<String> cCommand = List.of(native_ + "/w1-dispatch", "--backend=" + backend, "--n=" + n, "--k=" + k);
@@ -338,6 +349,12 @@ public final class Runner {
         return plan;
     }
 
+    /** Why a case that needs {@code fds} open files cannot run here, or null when the hard RLIMIT_NOFILE allows them. */
+    private String fdSkip(long fds, String what) {
+        return fds <= nofile ? null
+                : what + " need about " + fds + " fds; RLIMIT_NOFILE's hard limit here is " + nofile + " (ulimit -Hn)";
+    }
+
     /** The command of a pollkit server: this JDK's java, the pollkit jar, the kqueue library when there is one. */
     private List<String> pollkitServer(String server, String backend, String... flags) {
         List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -348,16 +365,17 @@ public final class Runner {
         return argv;
     }
 
-    /** W2: per connection count and backend, C's http-hello, then pollkit's http server. */
+    /** W2: per connection count and backend, C's http-hello and pollkit's http server (smoke too: it proves the rounds). */
     private void planW2(List<Case> plan) {
         Load l = profile.load();
         String http = root.resolve("target/native/http-hello").toString();
         for (int c : l.w2Conns()) {
             for (String backend : profile.smoke() ? List.of("epoll") : C_SERVER_BACKENDS) {
                 List<Case> group = new ArrayList<>();
-                if (!profile.smoke()) group.add(Case.server("W2", "c", backend, null, c, List.of(http, "--backend=" + backend, "--port=0")));
+                group.add(Case.server("W2", "c", backend, null, c, List.of(http, "--backend=" + backend, "--port=0")));
                 group.add(Case.server("W2", "pollkit", backend, null, c, pollkitServer("http", backend, "--max-clients=1000")));
-                for (Case x : group) plan.add(w2Skip == null ? x : x.skipped(w2Skip));
+                String skip = w2Skip != null ? w2Skip : fdSkip(c + 64L, c + " connections");
+                for (Case x : group) plan.add(skip == null ? x : x.skipped(skip));
             }
         }
     }
@@ -382,6 +400,7 @@ public final class Runner {
                     if (backend.equals("select") && n + 2 + 64 > sys_select_h.FD_SETSIZE()) {
                         skip = "select: N=" + n + " clients' fds pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE() + ")";
                     }
+                    if (skip == null) skip = fdSkip(n + 2 + 64L, n + " clients");
                     List<Case> group = new ArrayList<>();
                     if (C_SERVER_BACKENDS.contains(backend)) {
                         group.add(Case.server("W3", "c", backend, run, n, List.of(tick, "--backend=" + backend, "--port=0",
@@ -399,12 +418,6 @@ public final class Runner {
 
     int run(List<Case> plan, String commandLine) throws IOException {
         Files.createDirectories(rawDir);
-        long nofile;
-        try {
-            nofile = Pairs.raiseNofile();   // W3's client holds N sockets in this JVM
-        } catch (io.pollkit.sys.ErrnoException e) {
-            nofile = -1;
-        }
         long runnable = plan.stream().filter(c -> c.skip() == null).count();
         long w2Cases = plan.stream().filter(c -> c.skip() == null && c.workload().equals("W2")).count();
         double estimate = estimateSeconds(plan);
@@ -426,7 +439,7 @@ public final class Runner {
         meta.put("w2_pinned", pin);
         meta.put("w2_wrk", w2Skip == null ? "wrk" : null);
         meta.put("clk_tck", ServerProcess.CLK_TCK);
-        meta.put("rlimit_nofile", nofile);
+        meta.put("rlimit_nofile", nofile == Long.MAX_VALUE ? -1 : nofile);   // raised in the constructor: W3's clients live here
         meta.put("w3_interval_ms", W3_INTERVAL_MS);
         writeMeta(meta);
 
