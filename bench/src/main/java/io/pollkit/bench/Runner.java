@@ -64,7 +64,7 @@ public final class Runner {
     record Profile(String name, int rounds, int warmupIterations, int warmupMs, int iterations, int iterationMs,
                    List<Integer> ns, List<Integer> ks, int cSamples, int cSampleMs, boolean smoke, Load load) {
         String describe() {
-            return String.format(Locale.ROOT, "W1/W4: %d interleaved rounds, each a JMH fork of %d x %d ms warm-up and "
+            return String.format(Locale.ROOT, "W1/W4: %d interleaved round(s), each a JMH fork of %d x %d ms warm-up and "
                             + "%d x %d ms measurement per Java case and %d C samples of about %d ms after an untimed warm-up; %s",
                     rounds, warmupIterations, warmupMs,
                     iterations, iterationMs, cSamples, cSampleMs, load.describe());
@@ -79,7 +79,7 @@ public final class Runner {
     record Load(List<Integer> w2Conns, int w2WarmS, int w2Seconds, int w2Reps, List<Integer> w3Ns, int w3Ticks,
                 int w3Warm, boolean w3Disturbed) {
         String describe() {
-            return String.format(Locale.ROOT, "W2: wrk -t1 -c%s, %d s warm-up, %d rounds of %d s; W3: N=%s, %d ticks "
+            return String.format(Locale.ROOT, "W2: wrk -t1 -c%s, %d s warm-up, %d round(s) of %d s; W3: N=%s, %d ticks "
                             + "of 100 ms measured after %d, %s", join(w2Conns), w2WarmS, w2Reps, w2Seconds, join(w3Ns), w3Ticks,
                     w3Warm, w3Disturbed ? "quiet and disturbed" : "quiet only");
         }
@@ -95,7 +95,7 @@ public final class Runner {
             // Two rounds, so that the ratio pipeline runs too.
             case "smoke" -> new Profile(name, 2, 1, 100, 1, 100, List.of(10), List.of(1), 3, 20, true,
                     new Load(List.of(50), 1, 1, 2, List.of(10), 20, 2, false));
-            // About 12 minutes on 2 idle cores (W1/W4 8, W2 1.5, W3 3): the headline cases, three rounds.
+            // About 13 minutes on 2 idle cores (W1/W4 8, W2 1.5, W3 3): the headline cases, three rounds.
             case "quick" -> new Profile(name, 3, 2, 500, 3, 500, List.of(10, 1000), List.of(1), 5, 100, false,
                     new Load(List.of(50), 3, 5, 3, List.of(100), 50, 3, true));
             case "full" -> new Profile(name, 5, 2, 1000, 3, 1000, List.of(10, 100, 1000, 9000), List.of(1, 10), 10, 200, false,
@@ -231,7 +231,7 @@ public final class Runner {
             W3 (tick fan-out: N clients timestamping ticks); writes bench/results/<timestamp>/ (results.md, results.json,
             charts/*.svg), copied to bench/results/latest/ (except smoke runs). Exit 1 if a case failed.
               --profile  smoke: one case of each workload, as short as can be, 2 rounds; quick (default): 3 rounds
-                         of W1 N=10,1000 K=1 and W4, W2 c=50 3 x 5 s, W3 N=100 quiet and disturbed, ~12 min; full:
+                         of W1 N=10,1000 K=1 and W4, W2 c=50 3 x 5 s, W3 N=100 quiet and disturbed, ~13 min; full:
                          every parameter, 5 rounds (it prints its estimated duration at the start)
               --filter   only the cases whose label matches, e.g. 'W1 .* epoll', '^W2', 'W3 .* disturbed' (see --list)
               --jni      auto: add the JNI run when target/native/libpollkit-jni.so exists; off: never

@@ -86,6 +86,7 @@ class ReportTest {
             w1.append(round("W1", "c", "epoll", 1000, 1, null, "ns_per_round", c[r - 1], r)).append('\n');
             w1.append(round("W1", "ffm", "epoll", 1000, 1, null, "ns_per_round", c[r - 1] * (1.10 + r / 100.0), r)).append('\n');
             w1.append(round("W1", "jni", "epoll", 1000, 1, null, "ns_per_round", c[r - 1] * (r == 2 ? 0.9 : 1.1), r)).append('\n');
+            w1.append(round("W1", "nio", "epoll", 1000, 1, null, "ns_per_round", c[r - 1] * new double[] {1.1, 1.5, 1.3}[r - 1], r)).append('\n');
             w4.append(round("W4", "ffm", null, null, null, "getpid", "ns_per_call", 50, r)).append('\n');
             w4.append(round("W4", "jni", null, null, null, "getpid", "ns_per_call", 52, r)).append('\n');
             w2.append(round("W2", "c", "epoll", 50, null, null, "req_per_cpu_s", 100000, r)).append('\n');
@@ -104,6 +105,9 @@ class ReportTest {
         assertTrue(md.contains("| epoll N=1000 K=1 | ffm | c | **1.120** | 1.110 .. 1.130 | 3 | differs | ≤ 1.05 ✗ |"), md);
         // jni: 1.1, 0.9, 1.1: the spread (0.2) is wider than the difference (0.1)
         assertTrue(md.contains("| epoll N=1000 K=1 | jni | c | **1.100** | 0.900 .. 1.100 | 3 | **no difference shown** (spread 0.200 ≥ 0.100) |  |"), md);
+        // nio: 1.1, 1.5, 1.3: every round slower, but by amounts too far apart to size the difference
+        assertTrue(md.contains("| epoll N=1000 K=1 | nio | c | **1.300** | 1.100 .. 1.500 | 3 | **no difference shown** "
+                + "(spread 0.400 ≥ 0.300; every round above 1.00) |  |"), md);
         assertTrue(md.contains("| getpid | ffm | jni | **0.962** | 0.962 .. 0.962 | 3 | differs | ≤ 1.00 ✓ |"), md);
         assertTrue(md.contains("| epoll c=50 | pollkit | c | **0.970** | 0.960 .. 0.980 | 3 | differs | ≥ 0.97 ✓ |"), md);
         // the figure tables: one row per impl, the median of the rounds' medians, ×C the median of the round ratios
@@ -114,9 +118,9 @@ class ReportTest {
         assertTrue(md.contains("](charts/ratios-w1.svg)") && md.contains("](charts/ratios-w4.svg)"), md);
         assertTrue(Files.readString(dir.resolve("charts/ratios-w1.svg")).contains("ffm ÷ c"));
         Map<?, ?> json = (Map<?, ?>) Json.parse(Files.readString(dir.resolve("results.json")));
-        assertEquals(21, ((List<?>) json.get("results")).size());   // every round's figure
+        assertEquals(24, ((List<?>) json.get("results")).size());   // every round's figure
         List<?> ratios = (List<?>) json.get("ratios");
-        assertEquals(4, ratios.size());   // W1 ffm/c, jni/c; W2 pollkit/c; W4 ffm/jni (no W4 C here)
+        assertEquals(5, ratios.size());   // W1 ffm/c, jni/c, nio/c; W2 pollkit/c; W4 ffm/jni (no W4 C here)
         Map<?, ?> first = (Map<?, ?>) ratios.get(0);
         assertEquals("ffm", first.get("impl"));
         assertEquals(List.of(1.0, 2.0, 3.0), first.get("rounds"));
