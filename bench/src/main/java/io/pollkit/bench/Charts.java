@@ -36,10 +36,12 @@ final class Charts {
     record Chart(String file, String caption) {}
 
     /** The order and colours of the impls, in every chart and table. */
-    static final List<String> IMPLS = List.of("c", "ffm", "ffm-critical", "ffm-unchecked", "jni", "pollkit-poller", "nio", "pollkit", "pollkit-raw");
-    private static final Map<String, String> COLORS = Map.of(
-            "c", "#222222", "ffm", "#1f77b4", "ffm-critical", "#17becf", "ffm-unchecked", "#aec7e8", "jni", "#d62728",
-            "pollkit-poller", "#ff7f0e", "nio", "#2ca02c", "pollkit", "#1f77b4", "pollkit-raw", "#9467bd");
+    static final List<String> IMPLS = List.of("c", "c-mt", "ffm", "ffm-critical", "ffm-unchecked", "jni", "pollkit-poller", "nio", "pollkit", "pollkit-raw");
+    private static final Map<String, String> COLORS = Map.ofEntries(
+            Map.entry("c", "#222222"), Map.entry("c-mt", "#7f7f7f"), Map.entry("ffm", "#1f77b4"),
+            Map.entry("ffm-critical", "#17becf"), Map.entry("ffm-unchecked", "#aec7e8"), Map.entry("jni", "#d62728"),
+            Map.entry("pollkit-poller", "#ff7f0e"), Map.entry("nio", "#2ca02c"), Map.entry("pollkit", "#1f77b4"),
+            Map.entry("pollkit-raw", "#9467bd"));
     private static final List<String> SPARE_COLORS = List.of("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22");
 
     static String color(String impl) {
