@@ -241,6 +241,7 @@ final class Charts {
         int rows = groups.values().stream().mapToInt(List::size).sum();
         int height = 70 + groups.size() * 28 + rows * (barH + gap) + 30;
         double max = groups.values().stream().flatMap(List::stream).mapToDouble(b -> Math.max(b.hi(), b.value())).max().orElse(1);
+        if (reference != null) max = Math.max(max, reference);   // the line at 1.00 stays on the chart
         double scale = (right - left) / (max * 1.05);
         Svg svg = new Svg(W, height);
         svg.text(W / 2.0, 24, title, "middle", 15, "bold");
@@ -261,7 +262,7 @@ final class Charts {
         }
         svg.line(left, y + 4, right, y + 4, "#888888", 1, null);
         svg.text(left, y + 20, "0", "middle", 11, "normal");
-        if (reference != null && reference * scale <= right - left) {
+        if (reference != null) {
             double x = left + reference * scale;
             svg.line(x, 44, x, y + 4, "#444444", 1, "4 3");
             svg.text(x, y + 20, Report.fmt(reference), "middle", 11, "normal");

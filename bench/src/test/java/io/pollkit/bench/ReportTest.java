@@ -117,6 +117,8 @@ class ReportTest {
         assertTrue(md.contains("**97000** [96000 .. 98000] | 0.97 [0.96 .. 0.98] ✓"), md);
         assertTrue(md.contains("](charts/ratios-w1.svg)") && md.contains("](charts/ratios-w4.svg)"), md);
         assertTrue(Files.readString(dir.resolve("charts/ratios-w1.svg")).contains("ffm ÷ c"));
+        // the line at 1.00, also where every ratio is below it (W4's 0.962)
+        assertTrue(Files.readString(dir.resolve("charts/ratios-w4.svg")).contains("stroke-dasharray"));
         Map<?, ?> json = (Map<?, ?>) Json.parse(Files.readString(dir.resolve("results.json")));
         assertEquals(24, ((List<?>) json.get("results")).size());   // every round's figure
         List<?> ratios = (List<?>) json.get("ratios");
