@@ -115,7 +115,10 @@ public final class Report {
         }
         if (meta.get("load_start") != null) row(md, "load average (1/5/15 min)", "start " + meta.get("load_start")
                 + (meta.get("load_end") != null ? ", end " + meta.get("load_end") : ""));
-        if (meta.get("duration_s") instanceof Number secs) row(md, "duration", Math.round(secs.doubleValue()) + " s");
+        if (meta.get("duration_s") instanceof Number secs) {
+            row(md, "duration", Math.round(secs.doubleValue()) + " s" + (meta.get("estimated_s") instanceof Number e
+                    ? " (estimated " + Math.round(e.doubleValue()) + " s on an idle machine)" : ""));
+        }
         if (meta.get("command") != null) row(md, "command", "`" + meta.get("command") + "`");
         md.append('\n');
 
