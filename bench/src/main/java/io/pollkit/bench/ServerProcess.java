@@ -175,9 +175,43 @@ final class ServerProcess implements AutoCloseable {
         return null;
     }
 
-    /** SIGTERM, then SIGKILL after 10 s. */
+    /**
+     * Stops the server (SIGSTOP) while another server of its case is measured on the same pinned CPU: a JVM at
+     * rest still wakes up (JIT, GC and service threads), and that would be charged to the server being measured.
+     */
+    void pause() throws Runner.CaseFailure {
+        signal("STOP");
+    }
+
+    /** Lets a paused server run again (SIGCONT). */
+    void resume() throws Runner.CaseFailure {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws Runner.CaseFailure {
+        String why;
+        try {
+            Process k = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true).start();
+            String out = new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0) return;
+            why = out;
+        } catch (IOException e) {
+            why = e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            why = "interrupted";
+        }
+        throw new Runner.CaseFailure("kill -" + name + " " + pid() + " (" + command + "): " + why);
+    }
+
+    /** SIGCONT (a paused server handles no SIGTERM), SIGTERM, then SIGKILL after 10 s. */
     @Override
     public void close() {
+        try {
+            if (process.isAlive()) resume();
+        } catch (Runner.CaseFailure e) {
+            // SIGKILL below ends it anyway
+        }
         process.destroy();
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) kill(process);
