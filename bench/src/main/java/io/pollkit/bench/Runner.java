@@ -338,7 +338,15 @@ public final class Runner {
         return argv;
     }
 
-    /** W2: per connection count and backend, C's http-hello, then pollkit's http server. */
+    /** W2's servers on more than one core: C's http-hello with this many worker processes, pollkit's http with as many loops. */
+    static final int W2_LOOPS = 2;
+    /** The case of those rows; they run unpinned (W2Http), server and wrk sharing the cores. */
+    static final String W2_LOOPS_CASE = "loops=" + W2_LOOPS;
+
+    /**
+     * W2: per connection count and backend, C's http-hello, then pollkit's http server; then both on {@link #W2_LOOPS}
+     * cores (epoll: C's SO_REUSEPORT workers, pollkit's --loops).
+     */
     private void planW2(List<Case> plan) {
         Load l = profile.load();
         String http = root.resolve("target/native/http-hello").toString();
@@ -348,6 +356,13 @@ public final class Runner {
                 if (!profile.smoke()) group.add(Case.server("W2", "c", backend, null, c, List.of(http, "--backend=" + backend, "--port=0")));
                 group.add(Case.server("W2", "pollkit", backend, null, c, pollkitServer("http", backend, "--max-clients=1000")));
                 for (Case x : group) plan.add(w2Skip == null ? x : x.skipped(w2Skip));
+            }
+            if (profile.smoke()) continue;
+            for (Case x : List.of(
+                    Case.server("W2", "c", "epoll", W2_LOOPS_CASE, c, List.of(http, "--backend=epoll", "--port=0", "--workers=" + W2_LOOPS)),
+                    Case.server("W2", "pollkit", "epoll", W2_LOOPS_CASE, c, pollkitServer("http", "epoll", "--max-clients=1000",
+                            "--loops=" + W2_LOOPS)))) {
+                plan.add(w2Skip == null ? x : x.skipped(w2Skip));
             }
         }
     }
@@ -526,7 +541,9 @@ public final class Runner {
     private List<Result> runW2(Case c, int index, String[] summary) throws CaseFailure {
         Load l = profile.load();
         String base = String.format(Locale.ROOT, "%02d-%s", index, slug(c.label()));
-        W2Http.Outcome o = W2Http.run(c.command(), pin, c.n(), l.w2WarmS(), l.w2Seconds(), l.w2Reps(), rawDir, base);
+        // Servers on several cores cannot be pinned to one: they and wrk share every core.
+        boolean pinned = pin && !W2_LOOPS_CASE.equals(c.kase());
+        W2Http.Outcome o = W2Http.run(c.command(), pinned, c.n(), l.w2WarmS(), l.w2Seconds(), l.w2Reps(), rawDir, base);
         List<Result> rs = W2Http.results(c, o, source(c));
         List<Result> ordered = new ArrayList<>(rs.stream().filter(r -> r.metric().equals("req_per_cpu_s")).toList());
         rs.stream().filter(r -> !r.metric().equals("req_per_cpu_s")).forEach(ordered::add);
