@@ -11,7 +11,8 @@ import java.util.List;
  * N event loops, each with its own poller, run on N threads: the first on the thread that calls {@link #run},
  * the others on platform threads of their own. They live and end together: {@link #stop()} stops every one,
  * and a loop that fails ({@link EventLoop#run()} throws, or its owner calls {@link #fail}) stops the others, so
- * there is never a group with some loops alive and some dead. {@link #run} returns once every thread has ended.
+ * there is never a group with some loops alive and some dead; so does a stop of any one of them
+ * ({@link EventLoop#stop()}). {@link #run} returns once every thread has ended.
  */
 public final class LoopGroup implements AutoCloseable {
     private final EventLoop[] loops;
@@ -96,6 +97,7 @@ public final class LoopGroup implements AutoCloseable {
         }
     }
 
+    /** Runs one loop; however it ends (its own {@link EventLoop#stop()} included), the others end too. */
     private void runOne(int index, EventLoop loop) {
         try {
             loop.run();
@@ -103,6 +105,8 @@ public final class LoopGroup implements AutoCloseable {
             String what = e.getMessage() != null ? e.getMessage() : e.toString();
             fail(loops.length == 1 && e instanceof IOException io ? io
                     : new IOException("event loop " + (index + 1) + " of " + loops.length + ": " + what, e));
+        } finally {
+            stop();
         }
     }
 
