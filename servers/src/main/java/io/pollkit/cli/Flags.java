@@ -89,7 +89,7 @@ final class Flags {
                         ? arg + " needs a value: " + arg + "=..." : "unknown argument " + arg);
             }
             String name = arg.substring(2, eq), value = arg.substring(eq + 1);
-            if (!allowed.contains(name) && (name.equals("loops") || name.equals("accept"))) {
+            if (!allowed.contains(name) && allowed.contains("interval") && (name.equals("loops") || name.equals("accept"))) {
                 throw new UsageException("--" + name + " is for echo and http; this server runs one event loop (its ticks go "
                         + "to every client at once)");
             }
