@@ -23,12 +23,17 @@ public final class Handoff implements Acceptor.Accepted {
         void accepted(int index, int fd) throws IOException;
     }
 
+    /** One loop's fds waiting to be taken, and the task that takes them on its thread. */
+    private static final class Queued {
+        final Queue<Integer> fds = new ConcurrentLinkedQueue<>();
+        Runnable drain;
+    }
+
     private final EventLoop[] loops;
     private final int home;
     private final Target target;
     private final Acceptor.Broken broken;
-    private final Queue<Integer>[] queued;
-    private final Runnable[] drains;
+    private final Queued[] queued;
     private int next;
 
     /**
@@ -37,19 +42,17 @@ public final class Handoff implements Acceptor.Accepted {
      * @param broken told (on the thread of the loop that was given the fd) when {@code target} throws: as an
      *               {@link Acceptor}'s callback that throws, it counts as the listener's failure
      */
-    @SuppressWarnings("unchecked")
     public Handoff(EventLoop[] loops, int home, Target target, Acceptor.Broken broken) {
         if (loops.length == 0) throw new IllegalArgumentException("no loops");
         this.loops = loops.clone();
         this.home = java.util.Objects.checkIndex(home, loops.length);
         this.target = target;
         this.broken = broken;
-        this.queued = new Queue[loops.length];
-        this.drains = new Runnable[loops.length];
+        this.queued = new Queued[loops.length];
         for (int i = 0; i < loops.length; i++) {
             int index = i;
-            queued[i] = new ConcurrentLinkedQueue<>();
-            drains[i] = () -> drain(index);
+            queued[i] = new Queued();
+            queued[i].drain = () -> drain(index);
         }
     }
 
@@ -62,13 +65,13 @@ public final class Handoff implements Acceptor.Accepted {
             target.accepted(index, fd);
             return;
         }
-        queued[index].add(fd);
-        loops[index].execute(drains[index]);
+        queued[index].fds.add(fd);
+        loops[index].execute(queued[index].drain);
     }
 
     /** On loop {@code index}'s thread: takes every fd queued for it. */
     private void drain(int index) {
-        for (Integer fd; (fd = queued[index].poll()) != null; ) {
+        for (Integer fd; (fd = queued[index].fds.poll()) != null; ) {
             try {
                 target.accepted(index, fd);
             } catch (IOException | RuntimeException e) {
@@ -80,8 +83,8 @@ public final class Handoff implements Acceptor.Accepted {
 
     /** Closes the fds no loop took. Call it once the loops have stopped. */
     public void close() {
-        for (Queue<Integer> q : queued) {
-            for (Integer fd; (fd = q.poll()) != null; ) Unistd.closeQuietly(fd);
+        for (Queued q : queued) {
+            for (Integer fd; (fd = q.fds.poll()) != null; ) Unistd.closeQuietly(fd);
         }
     }
 }
