@@ -102,7 +102,7 @@ final class LoadTables {
             List<String> cells = new ArrayList<>();
             cells.add(r.n() == null ? "" : r.n().toString());
             cells.add(backendLabel(r.backend(), kqueueDouble));
-            cells.add(r.impl());
+            cells.add(r.kase() == null ? r.impl() : r.impl() + " " + r.kase());
             cells.add(Report.fmt(r.median("req_per_s")));
             cells.add(Report.fmt(r.median("p50_us")));
             cells.add(Report.fmt(r.median("p99_us")));
@@ -120,6 +120,15 @@ final class LoadTables {
             md.append("| ").append(String.join(" | ", cells)).append(" |\n");
         }
         md.append('\n');
+        if (rows.stream().anyMatch(r -> Runner.W2_LOOPS_CASE.equals(r.kase()))) {
+            md.append("Rows `" + Runner.W2_LOOPS_CASE + "`: the server on " + Runner.W2_LOOPS + " cores, C's http-hello as "
+                    + Runner.W2_LOOPS + " worker processes (`--workers=" + Runner.W2_LOOPS + "`, each with its own SO_REUSEPORT "
+                    + "listener), pollkit's http as " + Runner.W2_LOOPS + " event loops (`--loops=" + Runner.W2_LOOPS + "`). "
+                    + "**Unpinned, and wrk shares those " + Runner.W2_LOOPS + " cores** (the machine has ")
+                    .append(meta.get("machine") instanceof Map<?, ?> m && m.get("cores") instanceof Number n ? n.intValue() : "?")
+                    .append("): req/s is bounded by wrk as much as by the server, so compare req/CPU-s, and these rows with "
+                            + "each other, not with the pinned ones. Their CPU % is the whole server's, over both cores.\n\n");
+        }
         if (errors) {
             md.append("errors: wrk's socket errors (connect, read, write, timeout) and non-2xx responses; see raw/*.out.\n\n");
         }
@@ -208,6 +217,7 @@ final class LoadTables {
 
     /** The label of a server in the charts. */
     static String server(Result r, boolean kqueueDouble) {
-        return r.impl() + " " + backendLabel(r.backend(), kqueueDouble);
+        return r.impl() + " " + backendLabel(r.backend(), kqueueDouble)
+                + (r.workload().equals("W2") && r.kase() != null ? " " + r.kase() : "");
     }
 }

@@ -365,7 +365,15 @@ public final class Runner {
         return argv;
     }
 
-    /** W2: per connection count and backend, C's http-hello and pollkit's http server (smoke too: it proves the rounds). */
+    /** W2's servers on more than one core: C's http-hello with this many worker processes, pollkit's http with as many loops. */
+    static final int W2_LOOPS = 2;
+    /** The case of those rows; they run unpinned (W2Http), server and wrk sharing the cores. */
+    static final String W2_LOOPS_CASE = "loops=" + W2_LOOPS;
+
+    /**
+     * W2: per connection count and backend, C's http-hello and pollkit's http server (smoke too: it proves the rounds);
+     * then both on {@link #W2_LOOPS} cores (epoll: C's SO_REUSEPORT workers, pollkit's --loops).
+     */
     private void planW2(List<Case> plan) {
         Load l = profile.load();
         String http = root.resolve("target/native/http-hello").toString();
@@ -376,6 +384,13 @@ public final class Runner {
                 group.add(Case.server("W2", "pollkit", backend, null, c, pollkitServer("http", backend, "--max-clients=1000")));
                 String skip = w2Skip != null ? w2Skip : fdSkip(c + 64L, c + " connections");
                 for (Case x : group) plan.add(skip == null ? x : x.skipped(skip));
+            }
+            if (profile.smoke()) continue;
+            for (Case x : List.of(
+                    Case.server("W2", "c", "epoll", W2_LOOPS_CASE, c, List.of(http, "--backend=epoll", "--port=0", "--workers=" + W2_LOOPS)),
+                    Case.server("W2", "pollkit", "epoll", W2_LOOPS_CASE, c, pollkitServer("http", "epoll", "--max-clients=1000",
+                            "--loops=" + W2_LOOPS)))) {
+                plan.add(w2Skip == null ? x : x.skipped(w2Skip));
             }
         }
     }
@@ -595,7 +610,9 @@ public final class Runner {
         for (Case c : members) {
             String base = String.format(Locale.ROOT, "%02d-%s", step, slug(c.label()));
             try {
-                W2Http.Server s = W2Http.Server.start(c.command(), pin ? W2Http.SERVER_CPU : null, pin ? W2Http.LOAD_CPU : null,
+                // Servers on several cores cannot be pinned to one: they and wrk share every core.
+                boolean pinned = pin && !W2_LOOPS_CASE.equals(c.kase());
+                W2Http.Server s = W2Http.Server.start(c.command(), pinned ? W2Http.SERVER_CPU : null, pinned ? W2Http.LOAD_CPU : null,
                         rawDir, base);
                 servers.put(c, s);
                 if (l.w2WarmS() > 0) s.warm(c.n(), l.w2WarmS());

@@ -59,7 +59,7 @@ class ReportTest {
         assertTrue(md.contains("| 50 | epoll | pollkit | — | — | 1234 | — | **190000** | 0.95 ✗ (bar 0.97) | — |"), md);
         assertTrue(md.contains("| 50 | epoll | c | — | — | — | — | **200000** |  | 2.00 |"), md);
         assertTrue(md.contains("| 50 | poll | pollkit | — | — | — | — | **150000** | 0.75 ✗ (bar 0.97) | — |"), md);
-        assertTrue(md.contains("|  | epoll | ffm | 90000 |"), md);   // the foreign line: a row too
+        assertTrue(md.contains("|  | epoll | ffm c=50 | 90000 |"), md);   // the foreign line: a row too, its case shown
         assertTrue(md.contains("## W2 — http-hello: things"), md);       // an unknown metric: the generic table
         assertTrue(md.contains("## W3 — tick fan-out\n"), md);
         assertTrue(md.contains("| 100 | quiet | kqueue (test double) | pollkit | — | **1.00** | — | — | **2.50** | — |  | — |"), md);

@@ -37,9 +37,9 @@ public final class Main {
     /** A server the command line can start. */
     private enum Server {
         TICK("tick", "every --interval send \"tick\\n\" to every client; log each line a client sends", "interval"),
-        ECHO("echo", "send every byte a client sends back to it", "idle-timeout"),
+        ECHO("echo", "send every byte a client sends back to it", "idle-timeout", "loops", "accept"),
         HTTP("http", "HTTP/1.1 hello: 200 OK with body \"hello\\n\", keep-alive, pipelining-safe", "header-timeout",
-                "idle-timeout"),
+                "idle-timeout", "loops", "accept"),
         RAW_TICK("raw-tick", "the tick server written directly against one syscall API, no event loop", "interval"),
         BACKENDS("backends", "list the backends and whether each is available here");
 

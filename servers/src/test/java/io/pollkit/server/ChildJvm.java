@@ -87,7 +87,7 @@ public final class ChildJvm implements AutoCloseable {
 
     /** The port from the server's "listening on 127.0.0.1:PORT backend=NAME" line. */
     public int awaitPort(String backend) {
-        Matcher m = out.await("listening on 127\\.0\\.0\\.1:(\\d+) backend=" + backend, 0, START);
+        Matcher m = out.await("listening on 127\\.0\\.0\\.1:(\\d+) backend=" + backend + "( loops=\\d+ accept=\\w+)?", 0, START);
         return Integer.parseInt(m.group(1));
     }
 
