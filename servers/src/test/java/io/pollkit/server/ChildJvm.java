@@ -53,6 +53,7 @@ public final class ChildJvm implements AutoCloseable {
         assertTrue(Files.isDirectory(classes), classes + " is missing");
         String classPath = String.join(java.io.File.pathSeparator, classes.toString(), testClasses.toString(), libraryJar());
         List<String> command = new ArrayList<>(wrapper);
+        command.addAll(DEFAULT_SIGINT);
         command.addAll(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-cp", classPath, mainClass));
@@ -74,6 +75,32 @@ public final class ChildJvm implements AutoCloseable {
         p.getOutputStream().close();
         return new ChildJvm(p, mainClass.substring(mainClass.lastIndexOf('.') + 1) + " " + String.join(" ", args),
                 wrapped, readStderr);
+    }
+
+    /**
+     * A job started in the background by a non-interactive shell (`make test &`, nohup, some CI runners) has SIGINT
+     * ignored, and exec keeps it ignored: the child's SIGINT handler would never run. GNU env puts it back.
+     */
+    private static final List<String> DEFAULT_SIGINT = defaultSigint();
+
+    private static List<String> defaultSigint() {
+        List<String> env = List.of("env", "--default-signal=INT");
+        try {
+            Process p = new ProcessBuilder(concat(env, List.of("true"))).redirectErrorStream(true).start();
+            p.getInputStream().readAllBytes();
+            if (p.waitFor() == 0) return env;
+        } catch (IOException e) {
+            // no GNU env: the children inherit this JVM's dispositions
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+        return List.of();
+    }
+
+    private static List<String> concat(List<String> a, List<String> b) {
+        List<String> all = new ArrayList<>(a);
+        all.addAll(b);
+        return all;
     }
 
     /** Where this JVM loaded the library from: the io.pollkit:pollkit jar Maven resolved for the tests. */
