@@ -1,6 +1,7 @@
 package io.pollkit.server;
 
 import io.pollkit.loop.Connection;
+import io.pollkit.loop.EventLoop;
 
 import java.lang.foreign.MemorySegment;
 
@@ -17,14 +18,18 @@ public final class EchoServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor(long id) {
-        return options.idleTimeoutMillis() > 0 ? new Idle() : ECHO;
+    protected Connection.Handler handlerFor(EventLoop loop, long id) {
+        return options.idleTimeoutMillis() > 0 ? new Idle(loop) : ECHO;
     }
 
     /** Echoes, and closes the connection once it has received nothing for the idle timeout. */
     private final class Idle implements Connection.Handler, Opening {
-        private final Deadline idle = new Deadline(loop, this::expired);
+        private final Deadline idle;
         private Connection connection;
+
+        Idle(EventLoop loop) {
+            idle = new Deadline(loop, this::expired);
+        }
 
         @Override
         public void opened(Connection c) {

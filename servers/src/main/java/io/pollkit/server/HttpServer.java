@@ -1,6 +1,7 @@
 package io.pollkit.server;
 
 import io.pollkit.loop.Connection;
+import io.pollkit.loop.EventLoop;
 import io.pollkit.server.HttpRequestParser.Persistence;
 import io.pollkit.server.HttpRequestParser.Status;
 import io.pollkit.sys.ErrnoException;
@@ -72,8 +73,8 @@ public final class HttpServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor(long id) {
-        return new Exchange();
+    protected Connection.Handler handlerFor(EventLoop loop, long id) {
+        return new Exchange(loop);
     }
 
     /** Over --max-clients: 503 (a fresh socket's send buffer takes it whole), then LoopServer closes. */
@@ -101,10 +102,14 @@ public final class HttpServer extends LoopServer {
     /** One connection: its parser, the answers it asks for written to the connection, and its timeouts. */
     private final class Exchange implements Connection.Handler, HttpRequestParser.Exchange, Opening {
         private final HttpRequestParser parser = new HttpRequestParser(this);
-        private final Deadline deadline = new Deadline(loop, this::expired);
+        private final Deadline deadline;
         private Connection connection;
         private Wait waiting = Wait.HEAD;
         private long responses;
+
+        Exchange(EventLoop loop) {
+            deadline = new Deadline(loop, this::expired);
+        }
 
         @Override
         public void opened(Connection c) {

@@ -51,7 +51,7 @@ public final class RunningServer implements AutoCloseable {
         });
         Matcher m;
         try {
-            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind()) + ")]?:(\\d+) backend=(\\w+)", WAIT);
+            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind()) + ")]?:(\\d+) backend=(\\w+)( loops=\\d+ accept=\\w+)?", WAIT);
         } catch (AssertionError e) {
             server.stop();
             throw e;
