@@ -87,6 +87,8 @@ class ReportTest {
             w1.append(round("W1", "ffm", "epoll", 1000, 1, null, "ns_per_round", c[r - 1] * (1.10 + r / 100.0), r)).append('\n');
             w1.append(round("W1", "jni", "epoll", 1000, 1, null, "ns_per_round", c[r - 1] * (r == 2 ? 0.9 : 1.1), r)).append('\n');
             w1.append(round("W1", "nio", "epoll", 1000, 1, null, "ns_per_round", c[r - 1] * new double[] {1.1, 1.5, 1.3}[r - 1], r)).append('\n');
+            // io_uring's W1 row: a group of its own, no C of its backend to divide by
+            w1.append(round("W1", "pollkit-poller", "io_uring", 1000, 1, null, "ns_per_round", 1190 + 10 * r, r)).append('\n');
             w4.append(round("W4", "ffm", null, null, null, "getpid", "ns_per_call", 50, r)).append('\n');
             w4.append(round("W4", "jni", null, null, null, "getpid", "ns_per_call", 52, r)).append('\n');
             w2.append(round("W2", "c", "epoll", 50, null, null, "req_per_cpu_s", 100000, r)).append('\n');
@@ -115,14 +117,16 @@ class ReportTest {
         // ffm's rounds: 1110, 1232, 1017; its ×C is the median of 1.11, 1.12, 1.13, not 1110 / 1000
         assertTrue(md.contains("| epoll | 1000 | 1 | ffm | **1110** | 1017 .. 1232 | 1.12 |"), md);
         assertTrue(md.contains("**97000** [96000 .. 98000] | 0.97 [0.96 .. 0.98] ✓"), md);
+        assertTrue(md.contains("| io_uring | 1000 | 1 | pollkit-poller | **1210** | 1200 .. 1220 |"), md);
+        assertTrue(md.lines().noneMatch(l -> l.startsWith("| io_uring N=1000")), md);   // figures, no ratio
         assertTrue(md.contains("](charts/ratios-w1.svg)") && md.contains("](charts/ratios-w4.svg)"), md);
         assertTrue(Files.readString(dir.resolve("charts/ratios-w1.svg")).contains("ffm ÷ c"));
         // the line at 1.00, also where every ratio is below it (W4's 0.962)
         assertTrue(Files.readString(dir.resolve("charts/ratios-w4.svg")).contains("stroke-dasharray"));
         Map<?, ?> json = (Map<?, ?>) Json.parse(Files.readString(dir.resolve("results.json")));
-        assertEquals(24, ((List<?>) json.get("results")).size());   // every round's figure
+        assertEquals(27, ((List<?>) json.get("results")).size());   // every round's figure
         List<?> ratios = (List<?>) json.get("ratios");
-        assertEquals(5, ratios.size());   // W1 ffm/c, jni/c, nio/c; W2 pollkit/c; W4 ffm/jni (no W4 C here)
+        assertEquals(5, ratios.size());   // W1 ffm/c, jni/c, nio/c; W2 pollkit/c; W4 ffm/jni (no W4 C here; none of io_uring)
         Map<?, ?> first = (Map<?, ?>) ratios.get(0);
         assertEquals("ffm", first.get("impl"));
         assertEquals(List.of(1.0, 2.0, 3.0), first.get("rounds"));
