@@ -16,6 +16,7 @@ import sun.misc.Signal;
 
 import java.io.OutputStream;
 import java.io.PrintStream;
+import java.io.UncheckedIOException;
 import java.lang.foreign.Arena;
 import java.lang.foreign.MemorySegment;
 import java.util.ArrayList;
@@ -261,8 +262,9 @@ class EventLoopTest {
             for (int i = 0; i < 5 && running.thread.isAlive(); i++) {
                 try {
                     Proc.awaitBlockedInWait(tid.get(), WAIT);
-                } catch (AssertionError notWaiting) {
-                    if (!running.thread.isAlive()) break;   // it stopped meanwhile: it is not waiting any more
+                } catch (AssertionError | UncheckedIOException notWaiting) {
+                    // It stopped meanwhile: it is not waiting any more, and once its thread has ended /proc has no task of it.
+                    if (!running.thread.isAlive()) break;
                     throw notWaiting;
                 }
                 Signals.tgkill((int) ProcessHandle.current().pid(), tid.get(), SIGWINCH());
