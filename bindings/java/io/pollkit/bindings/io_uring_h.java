@@ -440,6 +440,24 @@ public class io_uring_h {
         return IORING_SQ_TASKRUN;
     }
 
+    private static final boolean IORING_TIMEOUT_ABS$DEFINED = Platform.defined("IORING_TIMEOUT_ABS");
+    private static final int IORING_TIMEOUT_ABS = IORING_TIMEOUT_ABS$DEFINED ? (int) Platform.constant("IORING_TIMEOUT_ABS") : 0;
+
+    /** {@code #define IORING_TIMEOUT_ABS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_TIMEOUT_ABS() {
+        if (!IORING_TIMEOUT_ABS$DEFINED) throw Platform.undefined("IORING_TIMEOUT_ABS");
+        return IORING_TIMEOUT_ABS;
+    }
+
+    private static final boolean IORING_TIMEOUT_ETIME_SUCCESS$DEFINED = Platform.defined("IORING_TIMEOUT_ETIME_SUCCESS");
+    private static final int IORING_TIMEOUT_ETIME_SUCCESS = IORING_TIMEOUT_ETIME_SUCCESS$DEFINED ? (int) Platform.constant("IORING_TIMEOUT_ETIME_SUCCESS") : 0;
+
+    /** {@code #define IORING_TIMEOUT_ETIME_SUCCESS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_TIMEOUT_ETIME_SUCCESS() {
+        if (!IORING_TIMEOUT_ETIME_SUCCESS$DEFINED) throw Platform.undefined("IORING_TIMEOUT_ETIME_SUCCESS");
+        return IORING_TIMEOUT_ETIME_SUCCESS;
+    }
+
     private static final boolean IORING_UNREGISTER_PBUF_RING$DEFINED = Platform.defined("IORING_UNREGISTER_PBUF_RING");
     private static final int IORING_UNREGISTER_PBUF_RING = IORING_UNREGISTER_PBUF_RING$DEFINED ? (int) Platform.constant("IORING_UNREGISTER_PBUF_RING") : 0;
 
