@@ -7,7 +7,8 @@
  *   <li>{@code io.pollkit.sys}: one small class per syscall facility, C names for C things;</li>
  *   <li>{@code io.pollkit.poller}: one readiness contract, four backends (select, poll, epoll, kqueue);</li>
  *   <li>{@code io.pollkit.loop}: an event loop with fd callbacks, timers, cross-thread tasks and
- *       connections with capped output queues.</li>
+ *       connections with capped output queues;</li>
+ *   <li>{@code io.pollkit.uring}: io_uring without liburing (Linux): the ring, provided buffer rings.</li>
  * </ul>
  * The servers and the command line are a separate module, {@code io.pollkit.servers}, built on these exports.
  */
@@ -16,4 +17,5 @@ module io.pollkit {
     exports io.pollkit.sys;
     exports io.pollkit.poller;
     exports io.pollkit.loop;
+    exports io.pollkit.uring;
 }

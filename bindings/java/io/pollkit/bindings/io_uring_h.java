@@ -44,6 +44,15 @@ public class io_uring_h {
         return IORING_ACCEPT_MULTISHOT;
     }
 
+    private static final boolean IORING_CQE_BUFFER_SHIFT$DEFINED = Platform.defined("IORING_CQE_BUFFER_SHIFT");
+    private static final int IORING_CQE_BUFFER_SHIFT = IORING_CQE_BUFFER_SHIFT$DEFINED ? (int) Platform.constant("IORING_CQE_BUFFER_SHIFT") : 0;
+
+    /** {@code #define IORING_CQE_BUFFER_SHIFT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_CQE_BUFFER_SHIFT() {
+        if (!IORING_CQE_BUFFER_SHIFT$DEFINED) throw Platform.undefined("IORING_CQE_BUFFER_SHIFT");
+        return IORING_CQE_BUFFER_SHIFT;
+    }
+
     private static final boolean IORING_CQE_F_BUFFER$DEFINED = Platform.defined("IORING_CQE_F_BUFFER");
     private static final int IORING_CQE_F_BUFFER = IORING_CQE_F_BUFFER$DEFINED ? (int) Platform.constant("IORING_CQE_F_BUFFER") : 0;
 

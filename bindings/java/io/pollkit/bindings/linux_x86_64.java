@@ -463,6 +463,7 @@ final class linux_x86_64 {
             case "INET6_ADDRSTRLEN" -> 46L;
             case "INET_ADDRSTRLEN" -> 16L;
             case "IORING_ACCEPT_MULTISHOT" -> 1L;
+            case "IORING_CQE_BUFFER_SHIFT" -> 16L;
             case "IORING_CQE_F_BUFFER" -> 1L;
             case "IORING_CQE_F_MORE" -> 2L;
             case "IORING_CQE_F_SOCK_NONEMPTY" -> 4L;

@@ -21,7 +21,7 @@ class ModuleExportsTest {
             assertEquals(Set.of(), e.targets(), "no qualified exports: " + e);
             exported.add(e.source());
         }
-        assertEquals(Set.of("io.pollkit.bindings", "io.pollkit.loop", "io.pollkit.poller", "io.pollkit.sys"), exported);
+        assertEquals(Set.of("io.pollkit.bindings", "io.pollkit.loop", "io.pollkit.poller", "io.pollkit.sys", "io.pollkit.uring"), exported);
         assertEquals(Set.of("java.base"), new TreeSet<>(module.requires().stream().map(ModuleDescriptor.Requires::name).toList()),
                 "no runtime dependency but java.base");
     }
