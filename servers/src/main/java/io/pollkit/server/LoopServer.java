@@ -3,8 +3,6 @@ package io.pollkit.server;
 import io.pollkit.loop.Acceptor;
 import io.pollkit.loop.Connection;
 import io.pollkit.loop.EventLoop;
-import io.pollkit.sys.ErrnoException;
-import io.pollkit.sys.Sockets;
 import io.pollkit.sys.Unistd;
 
 import java.io.IOException;
@@ -19,7 +17,7 @@ import java.util.Map;
  * {@code --max-clients} limit, and the one "listening on HOST:PORT backend=NAME" line. A subclass says
  * what to do with a client's bytes ({@link #handlerFor}) and may answer a client over the limit ({@link #refuse}).
  */
-public abstract class LoopServer implements AutoCloseable {
+public abstract class LoopServer implements Server {
     protected final ServerOptions options;
     protected final EventLoop loop;
     private final Acceptor acceptor;
@@ -51,11 +49,12 @@ public abstract class LoopServer implements AutoCloseable {
     /** What to do with the bytes of client {@code id} (the N of the "client N ..." log lines). */
     protected abstract Connection.Handler handlerFor(long id);
 
-    /** {@code HOST:PORT} with the real port. */
+    @Override
     public String hostPort() {
         return acceptor.hostPort();
     }
 
+    @Override
     public int port() {
         return acceptor.address().getPort();
     }
@@ -68,11 +67,12 @@ public abstract class LoopServer implements AutoCloseable {
         return List.copyOf(clients.values());
     }
 
+    @Override
     public int clientCount() {
         return clients.size();
     }
 
-    /** The clients served at once: {@code --max-clients}, or the default derived from the fd limit. */
+    @Override
     public int maxClients() {
         return maxClients;
     }
@@ -87,16 +87,7 @@ public abstract class LoopServer implements AutoCloseable {
         long id = nextId++;
         if (clients.size() >= maxClients) {
             refuse(fd);
-            // What the client already sent is read and dropped: a close with unread bytes is a reset, which
-            // may destroy the answer on its way.
-            try {
-                Sockets.recv(fd, readBuffer, readBuffer.byteSize(), 0);
-            } catch (ErrnoException e) {
-                // closing it anyway
-            }
-            Unistd.closeQuietly(fd);
-            options.log().println("client " + id + " refused: " + clients.size() + " clients already (--max-clients="
-                    + maxClients + ")");
+            Refusal.drainAndClose(fd, readBuffer, options.log(), id, clients.size(), maxClients);
             return;
         }
         Connection.Handler h = handlerFor(id);
@@ -133,11 +124,7 @@ public abstract class LoopServer implements AutoCloseable {
         loop.stop();
     }
 
-    /**
-     * Prints the listening line and runs until {@link #stop()}; then closes every client and the listener.
-     *
-     * @throws IOException when the server ended because its listener broke (accept failed with EBADF, EINVAL, ...)
-     */
+    @Override
     public void run() throws IOException {
         options.out().println("listening on " + hostPort() + " backend=" + loop.backendName());
         options.out().flush();
@@ -149,7 +136,7 @@ public abstract class LoopServer implements AutoCloseable {
         if (listenerFailure != null) throw listenerFailure;
     }
 
-    /** Safe from any thread (a signal handler): makes {@link #run()} return. */
+    @Override
     public void stop() {
         loop.stop();
     }
