@@ -19,9 +19,11 @@ import static io.pollkit.bindings.io_uring_h.IORING_CQE_F_MORE;
 /**
  * One client of a {@link UringServer}: a multishot recv always armed (re-armed when it ends, as after ENOBUFS), at
  * most one send in flight, and the bytes written meanwhile gathered in a second buffer, sent as one when the first
- * completes. The bytes waiting, in flight or not, may not pass {@code --max-queued} (a first write into an empty
- * queue always goes: the readiness connection would have handed it to the socket), else the client is closed as not
- * reading. A close cancels the connection's requests and closes the fd at once; the slot, and the buffers the kernel
+ * completes. A send that has not completed means the socket is full (a blocking socket's send completes once the
+ * socket has taken every byte): when the bytes gathered behind it pass {@code --max-queued} at the end of a turn, the
+ * client is closed as not reading. They are counted at the end of a turn, not at each write, because one batch of
+ * completions may hold several reads before the completion of the send that makes room; what a turn can add is
+ * bounded by the buffer ring (its buffers come back only at the end of the turn). A close cancels the connection's requests and closes the fd at once; the slot, and the buffers the kernel
  * may still read, are freed when the last request has completed. The loop's thread only.
  */
 final class UringConnection implements Peer {
@@ -140,6 +142,10 @@ final class UringConnection implements Peer {
         if (closed) return;
         if (needsRecv && !recvArmed && !peerDone) armRecv();
         needsRecv = false;
+        if (sendInFlight && pendingLength > maxQueued) {
+            close("output queue over " + maxQueued + " bytes: client not reading");
+            return;
+        }
         if (sendInFlight || pendingLength == 0) return;
         MemorySegment b = sending;
         Arena a = sendingArena;
@@ -171,11 +177,6 @@ final class UringConnection implements Peer {
     public void write(MemorySegment data, long offset, long length) {
         Objects.checkFromIndexSize(offset, length, data.byteSize());
         if (closed || length == 0) return;
-        long queued = pendingLength + (sendLength - sendOffset);
-        if (queued > 0 && queued + length > maxQueued) {
-            close("output queue over " + maxQueued + " bytes: client not reading");
-            return;
-        }
         if (pending == null) pending = server.takeBuffer();
         if (pendingLength + length > pending.byteSize()) grow(pendingLength + length);
         MemorySegment.copy(data, offset, pending, pendingLength, length);

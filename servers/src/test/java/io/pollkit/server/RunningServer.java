@@ -54,7 +54,7 @@ public final class RunningServer implements AutoCloseable {
         });
         Matcher m;
         try {
-            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind()) + ")]?:(\\d+) backend=(\\w+)", WAIT);
+            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind()) + ")]?:(\\d+) backend=(\\w+)( model=completion)?", WAIT);
         } catch (AssertionError e) {
             server.stop();
             throw e;
@@ -62,6 +62,7 @@ public final class RunningServer implements AutoCloseable {
         this.host = m.group(1);
         this.port = Integer.parseInt(m.group(2));
         assertEquals(engine.id(), m.group(3), "the backend in the listening line");
+        assertEquals(engine.model() == Model.COMPLETION, m.group(4) != null, "model=completion in the listening line");
     }
 
     public static RunningServer start(ServerKind kind, Backend backend) throws IOException {
