@@ -3,6 +3,7 @@ package io.pollkit.bench;
 import io.pollkit.bindings.sys_select_h;
 import io.pollkit.poller.Backend;
 import io.pollkit.sys.Kqueue;
+import io.pollkit.uring.Availability;
 import io.pollkit.sys.Transport;
 
 import org.openjdk.jmh.profile.GCProfiler;
@@ -338,10 +339,14 @@ public final class Runner {
         return argv;
     }
 
-    /** W2: per connection count and backend, C's http-hello, then pollkit's http server. */
+    /**
+     * W2: per connection count and backend, C's http-hello, then pollkit's http server; then io_uring's completion
+     * model, C's http-hello-uring and pollkit's http --model=completion.
+     */
     private void planW2(List<Case> plan) {
         Load l = profile.load();
         String http = root.resolve("target/native/http-hello").toString();
+        String httpUring = root.resolve("target/native/http-hello-uring").toString();
         for (int c : l.w2Conns()) {
             for (String backend : profile.smoke() ? List.of("epoll") : C_SERVER_BACKENDS) {
                 List<Case> group = new ArrayList<>();
@@ -349,7 +354,30 @@ public final class Runner {
                 group.add(Case.server("W2", "pollkit", backend, null, c, pollkitServer("http", backend, "--max-clients=1000")));
                 for (Case x : group) plan.add(w2Skip == null ? x : x.skipped(w2Skip));
             }
+            if (profile.smoke()) continue;
+            // io_uring's completion model, beside them: C's http-hello-uring (liburing) and pollkit's http server
+            // with --model=completion (multishot accept and recv into provided buffers, one io_uring_enter a turn).
+            String skip = w2Skip != null ? w2Skip : uringSkip();
+            Case cUring = Case.server("W2", "c", "io_uring", null, c, List.of(httpUring, "--port=0"));
+            Case pollkitUring = Case.server("W2", "pollkit", "io_uring", null, c, pollkitCompletionHttp());
+            String cSkip = skip != null || Files.isExecutable(Path.of(httpUring)) ? skip
+                    : httpUring + " is not built: `make native` builds it with liburing (Debian's liburing-dev)";
+            plan.add(cSkip == null ? cUring : cUring.skipped(cSkip));
+            plan.add(skip == null ? pollkitUring : pollkitUring.skipped(skip));
         }
+    }
+
+    /** Why the io_uring rows of W2 cannot run here, or null. */
+    private static String uringSkip() {
+        return Availability.unavailableReason();
+    }
+
+    /** pollkit's http server on io_uring's completions (no --backend: the model implies io_uring). */
+    private List<String> pollkitCompletionHttp() {
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-jar", root.resolve("target/pollkit.jar").toString(), "http",
+                "--model=completion", "--port=0", "--max-clients=1000"));
+        return argv;
     }
 
     /** W3: per N and run (quiet, disturbed): C's tick-server, pollkit's tick server and its raw-tick, per backend. */

@@ -11,6 +11,11 @@ public final class UringEchoServer extends UringServer {
         super(options);
     }
 
+    /** With {@code bufferCount} provided buffers of {@code bufferSize} bytes: the tests' ring that runs dry. */
+    UringEchoServer(ServerOptions options, int bufferCount, int bufferSize) throws IOException {
+        super(options, bufferCount, bufferSize);
+    }
+
     @Override
     protected Session sessionFor(long id) {
         return new EchoSession(options, timers::schedule);

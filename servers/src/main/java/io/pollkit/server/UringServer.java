@@ -57,9 +57,12 @@ public abstract class UringServer implements Server {
     private static final int SQ_ENTRIES = 1024, CQ_ENTRIES = 16384;
     /** The provided buffers: a recv completes into one; 512 of 16 KiB (8 MiB) serve hundreds of busy clients. */
     static final int BUFFERS = 512, BUFFER_SIZE = 16 * 1024, BUFFER_GROUP = 0;
+    /** The output buffers of the pool: one holds the responses of a turn of a keep-alive client. */
+    static final int OUT_BUFFER_SIZE = 16 * 1024;
 
     protected final ServerOptions options;
     protected final Timers timers;
+    private final int bufferCount, bufferSize;
     private final int listener;
     private final InetSocketAddress address;
     private final int wakeFd;
@@ -74,7 +77,7 @@ public abstract class UringServer implements Server {
     private Ring ring;
     private BufferRing buffers;
     private Arena arena;
-    final ArrayDeque<MemorySegment> pool = new ArrayDeque<>();   // free output buffers of BUFFER_SIZE
+    private final ArrayDeque<MemorySegment> pool = new ArrayDeque<>();   // free output buffers of OUT_BUFFER_SIZE
     private UringConnection[] slots = new UringConnection[64];
     private int[] generations = new int[64];
     private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
@@ -88,7 +91,14 @@ public abstract class UringServer implements Server {
     private final Completion onCompletion = this::complete;
 
     protected UringServer(ServerOptions options) throws IOException {
+        this(options, BUFFERS, BUFFER_SIZE);
+    }
+
+    /** With {@code bufferCount} provided buffers of {@code bufferSize} bytes (tests run them short). */
+    UringServer(ServerOptions options, int bufferCount, int bufferSize) throws IOException {
         this.options = options;
+        this.bufferCount = bufferCount;
+        this.bufferSize = bufferSize;
         this.timers = new Timers(options.log());
         this.maxClients = options.maxClients() == ServerOptions.MAX_CLIENTS_FROM_FD_LIMIT
                 ? FdLimit.maxClients(FdLimit.soft(), options.backend()) : options.maxClients();
@@ -146,7 +156,7 @@ public abstract class UringServer implements Server {
             timespec = a.allocate(__kernel_timespec.layout());
             ring = Ring.open(SQ_ENTRIES, CQ_ENTRIES, IORING_SETUP_CQSIZE() | IORING_SETUP_CLAMP());
             try {
-                buffers = BufferRing.register(ring, BUFFER_GROUP, BUFFERS, BUFFER_SIZE);
+                buffers = BufferRing.register(ring, BUFFER_GROUP, bufferCount, bufferSize);
                 options.out().println("listening on " + hostPort() + " backend=io_uring model=completion");
                 options.out().flush();
                 armAccept();
@@ -254,7 +264,7 @@ public abstract class UringServer implements Server {
 
     /** A buffer to read a refused client's bytes into and drop them. */
     private MemorySegment scratch() {
-        if (scratchBuffer == null) scratchBuffer = arena.allocate(BUFFER_SIZE);
+        if (scratchBuffer == null) scratchBuffer = arena.allocate(OUT_BUFFER_SIZE);
         return scratchBuffer;
     }
 
@@ -271,8 +281,8 @@ public abstract class UringServer implements Server {
         while (!ring.prepareRecvMultishot(fd, BUFFER_GROUP, userData)) makeRoom();
     }
 
-    void prepareSend(int fd, MemorySegment data, long offset, int length, long userData) {
-        while (!ring.prepareSend(fd, data, offset, length, UringConnection.SEND_FLAGS, userData)) makeRoom();
+    void prepareSend(int fd, MemorySegment data, long offset, int length, int msgFlags, long userData) {
+        while (!ring.prepareSend(fd, data, offset, length, msgFlags, userData)) makeRoom();
     }
 
     void prepareCancel(long target, long userData) {
@@ -320,10 +330,10 @@ public abstract class UringServer implements Server {
         c.freeBuffers();
     }
 
-    /** An output buffer of BUFFER_SIZE from the pool. */
+    /** An output buffer of OUT_BUFFER_SIZE from the pool. */
     MemorySegment takeBuffer() {
         MemorySegment b = pool.poll();
-        return b != null ? b : arena.allocate(BUFFER_SIZE);
+        return b != null ? b : arena.allocate(OUT_BUFFER_SIZE);
     }
 
     void giveBack(MemorySegment b) {

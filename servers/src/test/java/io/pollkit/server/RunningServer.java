@@ -35,7 +35,17 @@ public final class RunningServer implements AutoCloseable {
     private boolean closed;
     private final List<AutoCloseable> opened = new CopyOnWriteArrayList<>();   // closed in close()
 
+    /** Makes the server of a test that needs one the ServerKind does not make. */
+    @FunctionalInterface
+    interface Factory {
+        Server create(ServerOptions o) throws IOException;
+    }
+
     private RunningServer(ServerKind kind, Engine engine, UnaryOperator<ServerOptions> tweak) throws IOException {
+        this(kind, engine, tweak, kind::create);
+    }
+
+    private RunningServer(ServerKind kind, Engine engine, UnaryOperator<ServerOptions> tweak, Factory factory) throws IOException {
         this.kind = kind;
         this.engine = engine;
         this.backend = engine.backend();
@@ -44,7 +54,7 @@ public final class RunningServer implements AutoCloseable {
         this.log = new LineCapture(name + " log");
         ServerOptions o = tweak.apply(engine.apply(ServerOptions.defaults()).withPort(0).withInterval(100)
                 .withStreams(out.printStream(), log.printStream()));
-        this.server = kind.create(o);
+        this.server = factory.create(o);
         this.thread = Thread.ofPlatform().name(kind + "-" + engine.id()).start(() -> {
             try {
                 server.run();
@@ -71,6 +81,11 @@ public final class RunningServer implements AutoCloseable {
 
     public static RunningServer start(ServerKind kind, Backend backend, UnaryOperator<ServerOptions> tweak) throws IOException {
         return new RunningServer(kind, Engine.readiness(backend), tweak);
+    }
+
+    /** {@code kind}'s server as {@code factory} makes it (for the log lines and the checks of {@code kind}). */
+    static RunningServer start(ServerKind kind, Engine engine, UnaryOperator<ServerOptions> tweak, Factory factory) throws IOException {
+        return new RunningServer(kind, engine, tweak, factory);
     }
 
     public static RunningServer start(ServerKind kind, Engine engine) throws IOException {
