@@ -1,7 +1,6 @@
 package io.pollkit.server;
 
 import io.pollkit.sys.ErrnoException;
-import io.pollkit.sys.Sockets;
 import io.pollkit.sys.Unistd;
 import io.pollkit.uring.BufferRing;
 
@@ -17,6 +16,7 @@ import static io.pollkit.bindings.errno_h.ENOBUFS;
 import static io.pollkit.bindings.errno_h.EPIPE;
 import static io.pollkit.bindings.io_uring_h.IORING_CQE_F_MORE;
 import static io.pollkit.bindings.sys_socket_h.MSG_DONTWAIT;
+import static io.pollkit.bindings.sys_socket_h.MSG_NOSIGNAL;
 import static io.pollkit.bindings.sys_socket_h.MSG_WAITALL;
 
 /**
@@ -352,7 +352,7 @@ final class UringConnection implements Peer {
         else server.giveBack(b);
     }
 
-    // MSG_NOSIGNAL on every send: a client gone is EPIPE, not a signal.
-    private static final int SEND_TRYING = Sockets.NOSIGNAL | MSG_DONTWAIT();
-    private static final int SEND_WAITING = Sockets.NOSIGNAL | MSG_WAITALL();
+    // MSG_NOSIGNAL on every send (Linux's flag itself: io_uring is Linux's): a client gone is EPIPE, not a signal.
+    private static final int SEND_TRYING = MSG_NOSIGNAL() | MSG_DONTWAIT();
+    private static final int SEND_WAITING = MSG_NOSIGNAL() | MSG_WAITALL();
 }

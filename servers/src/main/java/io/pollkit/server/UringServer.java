@@ -30,6 +30,7 @@ import static io.pollkit.bindings.io_uring_h.IORING_OP_READ;
 import static io.pollkit.bindings.io_uring_h.IORING_SETUP_CLAMP;
 import static io.pollkit.bindings.io_uring_h.IORING_SETUP_CQSIZE;
 import static io.pollkit.bindings.sys_epoll_h.EFD_CLOEXEC;
+import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 
 /**
  * What the io_uring completion servers share: one ring driven by completions, where the kernel does the I/O and
@@ -343,7 +344,8 @@ public abstract class UringServer implements Server {
     // ------------------------------------------------------------------ accept, wake, timeout
 
     private void armAccept() {
-        while (!ring.prepareAcceptMultishot(listener, Sockets.CLOEXEC, userData(ACCEPT, 0, 0))) makeRoom();
+        // accept4's own flags, not Sockets.CLOEXEC: the kernel reads them, and io_uring is Linux's.
+        while (!ring.prepareAcceptMultishot(listener, SOCK_CLOEXEC(), userData(ACCEPT, 0, 0))) makeRoom();
         acceptArmed = true;
     }
 

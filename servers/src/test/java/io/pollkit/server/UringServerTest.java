@@ -35,7 +35,7 @@ class UringServerTest {
         int clients = 40, bytes = 128 * 1024;
         // 4 buffers of 256 bytes for 40 clients: the recvs keep running out (ENOBUFS) and are armed again.
         try (ExecutorService pool = Executors.newFixedThreadPool(2 * clients);
-             RunningServer s = RunningServer.start(ServerKind.ECHO, Engine.COMPLETION, o -> o,
+             RunningServer s = RunningServer.start(ServerKind.ECHO, Engine.COMPLETION, o -> o.withMaxClients(100),
                      o -> new UringEchoServer(o, 4, 256))) {
             List<Client> all = new ArrayList<>();
             for (int i = 0; i < clients; i++) all.add(s.connect());
