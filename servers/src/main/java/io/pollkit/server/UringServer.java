@@ -141,11 +141,6 @@ public abstract class UringServer implements Server {
         return maxClients;
     }
 
-    /** The ring's thread: the one that runs the server. */
-    Ring ring() {
-        return ring;
-    }
-
     @Override
     public void run() throws IOException {
         synchronized (this) {

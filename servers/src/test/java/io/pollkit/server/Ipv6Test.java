@@ -1,6 +1,5 @@
 package io.pollkit.server;
 
-import io.pollkit.poller.Backend;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
