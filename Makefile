@@ -1,4 +1,4 @@
-# pollkit's front door: make build | test | soak | run | install | example | bindings | native | jni | bench | clean.
+# pollkit's front door: make build | test | soak | run | install | example | bindings | native | jni | bench | profile | clean.
 # Finds a JDK 22+ by itself (scripts/find-jdk: JAVA_HOME when new enough, else the usual JVM folders).
 # Three Maven projects, built in this order (docs/DESIGN.md says why they are not one reactor): the library
 # (pom.xml, src/), the servers and CLI (servers/, into target/pollkit.jar), the benchmarks (bench/). The later
@@ -14,7 +14,7 @@ MVN_ARGS ?=
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp $(MVN_ARGS)
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build install example test soak run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar wrk clean jdk
+.PHONY: build install example test soak run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar profile wrk clean jdk
 
 # The library into the local Maven repository (with its -sources and -javadoc jars), then target/pollkit.jar.
 build: install
@@ -80,9 +80,11 @@ kqueue-double:
 	$(MAKE) -C native/kqueue-double OUT=$(NATIVE_OUT)
 
 # Benchmarks W1..W4 (bench/README.md): JMH beside the C baselines, wrk against the http servers (W2), N clients on
-# the tick servers (W3), in the same run, into bench/results/<timestamp>/ (results.md, results.json, charts/).
-# Not part of `make test`. What they measure: docs/WORKLOADS.md. bench: a few minutes; bench-full: every parameter of
-# docs/WORKLOADS.md; bench-smoke: one case of each workload, proves the pipeline. Runs go to bench/results/, which git ignores.
+# the tick servers (W3), in the same run, into bench/results/<timestamp>/ (results.md, results.json, charts/); W1, W2
+# and W4 in interleaved rounds, reported as the median of the per-round ratios to C with their spread.
+# Not part of `make test` (the bench module's own tests are). What they measure: docs/WORKLOADS.md. bench: about
+# 13 minutes; bench-full: every parameter of docs/WORKLOADS.md, about 1 h 40 min (it prints its estimate at the start);
+# bench-smoke: one case of each workload, proves the pipeline. Runs go to bench/results/, which git ignores.
 # Linux has no kqueue: the kqueue figures go through the C test double (epoll underneath) unless
 # POLLKIT_KQUEUE_LIB names another library; `make bench POLLKIT_KQUEUE_LIB=` leaves kqueue out.
 # BENCH_ARGS passes flags to bench/run, e.g. BENCH_ARGS="--filter=epoll" (bench/run --help).
@@ -98,6 +100,12 @@ bench-full: build native bench-jar wrk
 
 bench-smoke: build native bench-jar wrk
 	$(BENCH_RUN) --profile=smoke $(BENCH_ARGS)
+
+# Where W2's CPU per request goes, pollkit's http server beside C's: per-thread CPU, JFR's hot methods, GC and
+# safepoints, syscalls per request under strace (bench/profile --help). PROFILE_ARGS passes flags, e.g. "--c=500".
+profile: build native wrk
+	@command -v strace >/dev/null || { [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null && apt-get install -y -qq strace >/dev/null; } || true
+	bench/profile $(PROFILE_ARGS)
 
 # W2's load generator, Debian's wrk: installed when missing if this runs as root with apt-get; otherwise the
 # runner skips W2 and says why. Never fails the build.

@@ -7,6 +7,7 @@
 #include "http.h"
 #include "net.h"
 #include "poller.h"
+#include "workers.h"
 
 #include <errno.h>
 #include <stdbool.h>
@@ -17,12 +18,14 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: http-hello [--backend=epoll|poll] [--bind=ADDR] [--port=N]\n"
+	"usage: http-hello [--backend=epoll|poll] [--bind=ADDR] [--port=N] [--workers=N]\n"
 	"Workload W2: a one-thread HTTP/1.1 server answering every request with 200 \"hello\\n\".\n"
 	"Prints \"listening on ADDR:PORT backend=NAME\" once listening; SIGINT or SIGTERM stop it (exit 0).\n"
 	"  --backend  epoll or poll (default epoll)\n"
 	"  --bind     numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
-	"  --port     TCP port, 0 for any free one (default 8080)\n";
+	"  --port     TCP port, 0 for any free one (default 8080)\n"
+	"  --workers  processes, each with its own SO_REUSEPORT listener on the port and its own loop\n"
+	"             (default 1: no fork); the parent passes SIGINT/SIGTERM on and waits for them\n";
 
 #define ACCEPT_BATCH 64    /* connections accepted per wakeup, so clients get served meanwhile */
 
@@ -120,38 +123,26 @@ static void on_acceptable(struct server *s)
 	}
 }
 
-int main(int argc, char **argv)
-{
-	enum poller_kind backend = POLLER_EPOLL;
-	const char *bind_addr = "127.0.0.1";
-	int port = 8080;
-	for (int i = 1; i < argc; i++) {
-		const char *a = argv[i], *v;
-		if (strcmp(a, "--help") == 0) {
-			fputs(usage, stdout);
-			return 0;
-		} else if ((v = flag_value(a, "--backend"))) {
-			backend = flag_choice("--backend", v, poller_names);
-		} else if ((v = flag_value(a, "--bind"))) {
-			bind_addr = v;
-		} else if ((v = flag_value(a, "--port"))) {
-			port = (int)flag_long("--port", v, 0, 65535);
-		} else {
-			flag_unknown(a);
-		}
-	}
+struct options {
+	enum poller_kind backend;
+	const char *bind_addr;
+	int *listen_fds;  /* one per worker */
+	int workers;
+};
 
+/* One event loop on listen_fd until SIGINT or SIGTERM; then everything is closed. Returns 0. */
+static int serve(enum poller_kind backend, int listen_fd)
+{
 	struct server s = { .conns_len = (size_t)raise_nofile_limit() };
 	s.conns = calloc(s.conns_len, sizeof *s.conns);
 	if (s.conns == NULL)
 		die("out of memory");
 	s.signal_fd = open_stop_signals();
-	acceptor_init(&s.acceptor, listen_tcp(bind_addr, port));
+	acceptor_init(&s.acceptor, listen_fd);
 	s.poller = poller_new(backend);
 	if (poller_add(s.poller, s.acceptor.listen_fd, (size_t)s.acceptor.listen_fd, PK_READ) != 0 ||
 	    poller_add(s.poller, s.signal_fd, (size_t)s.signal_fd, PK_READ) != 0)
 		die_errno("registering the listener");
-	announce(bind_addr, s.acceptor.listen_fd, poller_names[backend]);
 
 	for (bool stop = false; !stop;) {
 		int n = poller_wait(s.poller, -1);
@@ -180,4 +171,57 @@ int main(int argc, char **argv)
 	close(s.signal_fd);
 	free(s.conns);
 	return 0;
+}
+
+/* Worker i: its own listener (the others' are closed), its own loop. */
+static int worker(int index, void *arg)
+{
+	const struct options *o = arg;
+	for (int i = 0; i < o->workers; i++)
+		if (i != index)
+			close(o->listen_fds[i]);
+	return serve(o->backend, o->listen_fds[index]);
+}
+
+int main(int argc, char **argv)
+{
+	struct options o = { .backend = POLLER_EPOLL, .bind_addr = "127.0.0.1", .workers = 1 };
+	int port = 8080;
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i], *v;
+		if (strcmp(a, "--help") == 0) {
+			fputs(usage, stdout);
+			return 0;
+		} else if ((v = flag_value(a, "--backend"))) {
+			o.backend = flag_choice("--backend", v, poller_names);
+		} else if ((v = flag_value(a, "--bind"))) {
+			o.bind_addr = v;
+		} else if ((v = flag_value(a, "--port"))) {
+			port = (int)flag_long("--port", v, 0, 65535);
+		} else if ((v = flag_value(a, "--workers"))) {
+			o.workers = (int)flag_long("--workers", v, 1, 64);
+		} else {
+			flag_unknown(a);
+		}
+	}
+
+	if (o.workers == 1) {
+		int fd = listen_tcp(o.bind_addr, port);
+		announce(o.bind_addr, fd, poller_names[o.backend]);
+		return serve(o.backend, fd);
+	}
+	/* Every listener is bound before the first worker starts: port 0 becomes the first one's port. */
+	o.listen_fds = calloc((size_t)o.workers, sizeof *o.listen_fds);
+	if (o.listen_fds == NULL)
+		die("out of memory");
+	for (int i = 0; i < o.workers; i++) {
+		o.listen_fds[i] = listen_tcp_shared(o.bind_addr, port, true);
+		port = local_port(o.listen_fds[0]);
+	}
+	announce(o.bind_addr, o.listen_fds[0], poller_names[o.backend]);
+	int status = run_workers(o.workers, worker, &o);
+	for (int i = 0; i < o.workers; i++)
+		close(o.listen_fds[i]);
+	free(o.listen_fds);
+	return status;
 }

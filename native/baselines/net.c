@@ -18,6 +18,11 @@
 
 int listen_tcp(const char *host, int port)
 {
+	return listen_tcp_shared(host, port, false);
+}
+
+int listen_tcp_shared(const char *host, int port, bool reuseport)
+{
 	struct sockaddr_storage addr = { 0 };
 	struct sockaddr_in *v4 = (struct sockaddr_in *)&addr;
 	struct sockaddr_in6 *v6 = (struct sockaddr_in6 *)&addr;
@@ -39,6 +44,8 @@ int listen_tcp(const char *host, int port)
 	int on = 1;
 	if (setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on) != 0)
 		die_errno("setsockopt(SO_REUSEADDR)");
+	if (reuseport && setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &on, sizeof on) != 0)
+		die_errno("setsockopt(SO_REUSEPORT)");
 	if (bind(fd, (struct sockaddr *)&addr, len) != 0)
 		die_errno("bind %s port %d", host, port);
 	if (listen(fd, SOMAXCONN) != 0)
@@ -46,14 +53,19 @@ int listen_tcp(const char *host, int port)
 	return fd;
 }
 
-void announce(const char *host, int listen_fd, const char *backend)
+int local_port(int fd)
 {
 	struct sockaddr_storage addr;
 	socklen_t len = sizeof addr;
-	if (getsockname(listen_fd, (struct sockaddr *)&addr, &len) != 0)
+	if (getsockname(fd, (struct sockaddr *)&addr, &len) != 0)
 		die_errno("getsockname");
-	int port = ntohs(addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
-						   : ((struct sockaddr_in6 *)&addr)->sin6_port);
+	return ntohs(addr.ss_family == AF_INET ? ((struct sockaddr_in *)&addr)->sin_port
+					       : ((struct sockaddr_in6 *)&addr)->sin6_port);
+}
+
+void announce(const char *host, int listen_fd, const char *backend)
+{
+	int port = local_port(listen_fd);
 	const char *fmt = strchr(host, ':') ? "listening on [%s]:%d backend=%s\n"
 					    : "listening on %s:%d backend=%s\n";
 	printf(fmt, host, port, backend);

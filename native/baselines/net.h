@@ -2,6 +2,7 @@
 #ifndef BASELINES_NET_H
 #define BASELINES_NET_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 /*
@@ -9,6 +10,13 @@
  * address) and port (0: the kernel picks a free one). Exits 2 on a bad address, 1 on failure.
  */
 int listen_tcp(const char *host, int port);
+/*
+ * The same, with SO_REUSEPORT when reuseport is set: several such listeners on one port (each
+ * bound to the port the first got) share its connections, which Linux spreads over them.
+ */
+int listen_tcp_shared(const char *host, int port, bool reuseport);
+/* The local port of a bound socket. */
+int local_port(int fd);
 /* Prints the line "listening on HOST:PORT backend=NAME" to stdout and flushes it. */
 void announce(const char *host, int listen_fd, const char *backend);
 

@@ -200,6 +200,59 @@ else
 	fail "http-hello starts under RLIMIT_NOFILE 16"
 fi
 
+# --workers=2: two forked workers, each with its own SO_REUSEPORT listener on the one port.
+# children PID: the pids of PID's child processes.
+children() {
+	cat /proc/"$1"/task/*/children 2>/dev/null
+}
+# sockets PID: how many sockets PID has open.
+sockets() {
+	find /proc/"$1"/fd -lname 'socket:*' 2>/dev/null | wc -l
+}
+if start_server hh-workers epoll "$OUT/http-hello" --workers=2 --port=0; then
+	pass "http-hello --workers=2 starts and prints its listening line"
+	workers=($(children "$server_pid"))
+	check "http-hello --workers=2 runs two worker processes (${workers[*]})" test "${#workers[@]}" -eq 2
+	conns=()
+	for _ in $(seq 24); do
+		exec {fd}<>"/dev/tcp/127.0.0.1/$port" && conns+=("$fd")
+		printf 'GET / HTTP/1.1\r\nHost: x\r\n\r\n' >&$fd
+		timeout 2 head -c "$(wc -c <"$tmp/ok1")" <&$fd >"$tmp/got"
+		cmp -s "$tmp/got" "$tmp/ok1" || break
+	done
+	check "http-hello --workers=2 answers 24 connections" cmp -s "$tmp/got" "$tmp/ok1"
+	# Each worker holds its listener and the connections the kernel gave it: 24 all on one is a 2^-23 chance.
+	a=$(sockets "${workers[0]}") b=$(sockets "${workers[1]}")
+	check "http-hello --workers=2: both workers hold connections ($a and $b sockets)" test "$a" -gt 1 -a "$b" -gt 1 -a $((a + b)) -eq 26
+	for fd in "${conns[@]}"; do
+		exec {fd}>&-
+	done
+	stop_server "$server_pid" TERM
+	check "http-hello --workers=2 exits 0 on SIGTERM" test $? -eq 0
+	sleep 0.2
+	check "http-hello --workers=2 leaves no worker behind" test -z "$(ps -o pid= -p "${workers[0]},${workers[1]}")"
+else
+	fail "http-hello --workers=2 starts and prints its listening line"
+fi
+# A worker that dies makes the parent stop the other one and exit 1.
+if start_server hh-workers-kill epoll "$OUT/http-hello" --workers=2 --port=0; then
+	workers=($(children "$server_pid"))
+	kill -KILL "${workers[0]}"
+	for _ in $(seq 50); do
+		kill -0 "$server_pid" 2>/dev/null || break
+		sleep 0.1
+	done
+	wait "$server_pid"
+	check "http-hello --workers=2 exits 1 when a worker dies" test $? -eq 1
+	check "http-hello --workers=2 says which worker died" grep -q 'worker 1 (pid [0-9]*) was killed by signal 9; stopping the others' "$tmp/hh-workers-kill.err"
+	sleep 0.2
+	check "http-hello --workers=2 stops the other worker" test -z "$(ps -o pid= -p "${workers[1]}")"
+else
+	fail "http-hello --workers=2 starts (kill case)"
+fi
+timeout 5 "$OUT/http-hello" --workers=0 2>/dev/null
+check "http-hello refuses --workers=0 with exit 2" test $? -eq 2
+
 # count_ticks FD SECONDS: how many tick lines arrive on FD within SECONDS.
 count_ticks() {
 	timeout "$2" cat <&"$1" | grep -c '^tick$'

@@ -21,6 +21,7 @@ import static io.pollkit.bindings.sys_socket_h.SOCK_STREAM;
 import static io.pollkit.bindings.sys_socket_h.SOL_SOCKET;
 import static io.pollkit.bindings.sys_socket_h.SOMAXCONN;
 import static io.pollkit.bindings.sys_socket_h.SO_REUSEADDR;
+import static io.pollkit.bindings.sys_socket_h.SO_REUSEPORT;
 
 /**
  * A listening TCP socket on an {@link EventLoop} that accepts with accept4(SOCK_NONBLOCK|SOCK_CLOEXEC)
@@ -50,6 +51,23 @@ public final class Acceptor {
         void broken(IOException failure);
     }
 
+    /**
+     * Whether the listening socket shares its port with others (SO_REUSEPORT), one per event loop, so that the
+     * kernel spreads the connections over them where it does ({@link io.pollkit.sys.Portable#REUSEPORT_SPREADS}).
+     */
+    public enum Sharing {
+        /** The port is this socket's alone (no SO_REUSEPORT): a second listener on it fails with EADDRINUSE. */
+        NONE,
+        /**
+         * The first of a group: SO_REUSEPORT, so that the others can join; but a port someone already listens on is
+         * still EADDRINUSE, as for {@link #NONE} (an exclusive bind is tried first and released), so that a second
+         * server started on a port in use fails instead of quietly taking part of its connections.
+         */
+        FIRST,
+        /** Joins the group the {@link #FIRST} socket began on the same address and port (not 0: the first one's). */
+        JOIN
+    }
+
     static final long PAUSE_MILLIS = 100;
     private static final int ACCEPTS_PER_EVENT = 64;
 
@@ -77,7 +95,17 @@ public final class Acceptor {
      */
     public static Acceptor listen(EventLoop loop, String host, int port, Accepted accepted, Broken broken, PrintStream log)
             throws IOException {
-        int fd = listeningSocket(host, port, Sockets.NONBLOCK | Sockets.CLOEXEC);
+        return listen(loop, host, port, Sharing.NONE, accepted, broken, log);
+    }
+
+    /**
+     * Like {@link #listen(EventLoop, String, int, Accepted, Broken, PrintStream)}, sharing the port as {@code sharing}
+     * says. A group is one {@link Sharing#FIRST} socket (port 0 picks the port), then {@link Sharing#JOIN} sockets on
+     * the port it got, each on its own loop. Linux admits only sockets of the same effective user to a group.
+     */
+    public static Acceptor listen(EventLoop loop, String host, int port, Sharing sharing, Accepted accepted, Broken broken,
+                                  PrintStream log) throws IOException {
+        int fd = listeningSocket(host, port, sharing, Sockets.NONBLOCK | Sockets.CLOEXEC);
         try {
             Acceptor a = new Acceptor(loop, fd, (InetSocketAddress) Sockets.getsockname(fd), accepted, broken, log);
             loop.register(fd, Poller.READ, new EventLoop.Handler() {
@@ -105,16 +133,36 @@ public final class Acceptor {
      * its own, such as an io_uring completion loop. The caller owns the fd.
      */
     public static int listeningSocket(String host, int port, int flags) throws IOException {
+        return listeningSocket(host, port, Sharing.NONE, flags);
+    }
+
+    private static int listeningSocket(String host, int port, Sharing sharing, int flags) throws IOException {
         Netdb.AddrInfo ai = Netdb.getaddrinfo(host, Integer.toString(port), AF_UNSPEC(), SOCK_STREAM(), 0).get(0);
+        if (sharing == Sharing.FIRST && port != 0) bindAlone(ai);
         int fd = Sockets.socket(ai.family(), SOCK_STREAM() | flags, 0);
         try {
             Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);
+            if (sharing != Sharing.NONE) Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEPORT(), 1);
             Sockets.bind(fd, ai.address());
             Sockets.listen(fd, SOMAXCONN());
             return fd;
         } catch (IOException | RuntimeException e) {
             Unistd.closeQuietly(fd);
             throw e;
+        }
+    }
+
+    /**
+     * Binds a socket without SO_REUSEPORT to the address and closes it: EADDRINUSE when a socket listens there
+     * already, with or without SO_REUSEPORT (SO_REUSEADDR, as the listener has, lets it pass connections in TIME_WAIT).
+     */
+    private static void bindAlone(Netdb.AddrInfo ai) throws IOException {
+        int probe = Sockets.socket(ai.family(), SOCK_STREAM() | Sockets.CLOEXEC, 0);
+        try {
+            Sockets.setsockopt(probe, SOL_SOCKET(), SO_REUSEADDR(), 1);
+            Sockets.bind(probe, ai.address());
+        } finally {
+            Unistd.closeQuietly(probe);
         }
     }
 

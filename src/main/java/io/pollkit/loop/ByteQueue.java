@@ -66,7 +66,8 @@ final class ByteQueue implements AutoCloseable {
     /** Sends what it can; true when empty afterwards. */
     boolean flush(int fd) throws IOException {
         while (head < tail) {
-            long n = Sockets.send(fd, buf.asSlice(head), tail - head, Sockets.NOSIGNAL);
+            // No slice when sending from the start: a slice is an object per send, where escape analysis fails.
+            long n = Sockets.send(fd, head == 0 ? buf : buf.asSlice(head), tail - head, Sockets.NOSIGNAL);
             if (n == Results.WOULD_BLOCK) return false;
             head += n;
         }

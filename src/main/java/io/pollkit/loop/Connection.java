@@ -45,6 +45,10 @@ public final class Connection {
     private final ByteQueue out = new ByteQueue();
     private final Handler handler;
     private boolean closed, peerDone, watchingWrite;
+    // Inside a received() callback, and whether a write in it went straight to the socket: the writes after that
+    // one are queued and sent together when the callback returns.
+    private boolean receiving, sentWhileReceiving;
+    private String closeReason;   // why closeAfterFlush was asked for, told once the queue is sent
 
     /**
      * Takes over {@code fd} (non-blocking) and registers it with {@code loop}. {@code readBuffer} may be
@@ -87,7 +91,7 @@ public final class Connection {
     private void ready(int ready) throws IOException {
         if ((ready & Poller.WRITABLE) != 0) flush();
         if (!closed && !peerDone && (ready & (Poller.READABLE | Poller.HANGUP | Poller.ERROR)) != 0) read();
-        if (!closed && peerDone && out.isEmpty()) close("peer closed");
+        if (!closed && peerDone && out.isEmpty()) close(closeReason != null ? closeReason : "peer closed");
     }
 
     private void read() throws IOException {
@@ -105,7 +109,14 @@ public final class Connection {
                 if (!out.isEmpty()) loop.modify(fd, Poller.WRITE);   // finish sending, then close
                 return;
             }
-            handler.received(this, readBuffer, n);
+            receiving = true;
+            sentWhileReceiving = false;
+            try {
+                handler.received(this, readBuffer, n);
+            } finally {
+                receiving = false;
+            }
+            if (!closed && !out.isEmpty() && !watchingWrite) sendQueued();
             // A short read emptied the socket: the next recv would only say EAGAIN. The wait is level-triggered,
             // so bytes (or the end of stream) arriving from now on are reported by the next one (libuv, nginx).
             if (n < readBuffer.byteSize()) return;
@@ -115,12 +126,24 @@ public final class Connection {
     /**
      * Sends {@code length} bytes of {@code data} from {@code offset} now, or queues what the socket will not
      * take. A range outside {@code data} is an IndexOutOfBoundsException, before anything is sent or queued.
+     * Within one {@link Handler#received} callback the first write is sent at once and the later ones are
+     * queued and sent together when the callback returns: the answers to K pipelined requests cost two sends,
+     * not K, and a single answer (or an echo) is neither delayed nor copied. {@code data} may be reused as soon
+     * as this returns.
      */
     public void write(MemorySegment data, long offset, long length) throws IOException {
         Objects.checkFromIndexSize(offset, length, data.byteSize());
         if (closed) return;
+        boolean deferred = receiving && sentWhileReceiving && !watchingWrite;
+        if (deferred && out.size() + length > maxQueued) {
+            // A burst of answers (a flood of pipelined requests) goes out as the cap nears, not against it.
+            flush();
+            if (closed) return;
+            deferred = false;
+        }
         long sent = 0;
-        if (out.isEmpty()) {
+        if (out.isEmpty() && !deferred) {
+            sentWhileReceiving = receiving;
             try {
                 // No slice for a whole segment: a slice is an object per write, where escape analysis fails.
                 long n = Sockets.send(fd, offset == 0 ? data : data.asSlice(offset, length), length, Sockets.NOSIGNAL);
@@ -136,6 +159,7 @@ public final class Connection {
             return;
         }
         out.append(data, offset + sent, length - sent);
+        if (deferred) return;   // sent when the callback returns (sendQueued), or on writable if it waits already
         if (!watchingWrite) {
             watchingWrite = true;
             loop.modify(fd, peerDone ? Poller.WRITE : Poller.READ | Poller.WRITE);
@@ -144,6 +168,15 @@ public final class Connection {
 
     public void write(MemorySegment data) throws IOException {
         write(data, 0, data.byteSize());
+    }
+
+    /** After a callback: sends what it queued; what the socket does not take waits for writable. */
+    private void sendQueued() throws IOException {
+        flush();
+        if (!closed && !out.isEmpty() && !watchingWrite) {
+            watchingWrite = true;
+            loop.modify(fd, peerDone ? Poller.WRITE : Poller.READ | Poller.WRITE);
+        }
     }
 
     private void flush() throws IOException {
@@ -168,6 +201,7 @@ public final class Connection {
             return;
         }
         peerDone = true;
+        closeReason = reason;
         loop.modify(fd, Poller.WRITE);
         watchingWrite = true;
     }

@@ -64,6 +64,14 @@ public final class Portable {
     /** The flags every send passes so that a peer's reset is EPIPE, not SIGPIPE: MSG_NOSIGNAL, or 0 (SO_NOSIGPIPE). */
     public static final int SEND_FLAGS = !FORCED && !SO_NOSIGPIPE && Platform.defined("MSG_NOSIGNAL") ? MSG_NOSIGNAL() : 0;
 
+    /**
+     * SO_REUSEPORT spreads new connections over the listening sockets that share a port (Linux 3.9+ hashes each
+     * connection to one of them), so that each event loop can accept its own. macOS and the BSDs let such sockets
+     * bind but hand every connection to one of them (FreeBSD's balancing option is SO_REUSEPORT_LB), so servers
+     * accept on one loop and hand the fds on instead. Linux is told by its epoll.
+     */
+    public static final boolean REUSEPORT_SPREADS = EPOLL && Platform.defined("SO_REUSEPORT");
+
     /** Whether {@link #NONBLOCK} and {@link #CLOEXEC} are pollkit's own bits, applied with fcntl. */
     static final boolean OWN_FLAGS = !(SOCKET_TYPE_FLAGS && ACCEPT4);
 
@@ -78,6 +86,7 @@ public final class Portable {
                 + (SOCKET_TYPE_FLAGS && !OWN_FLAGS ? "SOCK_NONBLOCK|SOCK_CLOEXEC" : "socket+fcntl") + ", "
                 + (PIPE2 ? "pipe2" : "pipe+fcntl") + ", waker " + (EVENTFD ? "eventfd" : "pipe") + ", "
                 + (SEND_FLAGS != 0 ? "MSG_NOSIGNAL" : SO_NOSIGPIPE ? "SO_NOSIGPIPE" : "no SIGPIPE guard (the JVM ignores SIGPIPE)")
-                + ", " + (POLLRDHUP ? "POLLRDHUP" : "no POLLRDHUP") + ", " + (EPOLL ? "epoll" : "no epoll");
+                + ", " + (POLLRDHUP ? "POLLRDHUP" : "no POLLRDHUP") + ", " + (EPOLL ? "epoll" : "no epoll") + ", "
+                + (REUSEPORT_SPREADS ? "SO_REUSEPORT spreads connections" : "SO_REUSEPORT does not spread connections");
     }
 }

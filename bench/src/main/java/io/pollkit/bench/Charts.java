@@ -5,10 +5,14 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import java.util.function.DoubleUnaryOperator;
 
@@ -32,10 +36,12 @@ final class Charts {
     record Chart(String file, String caption) {}
 
     /** The order and colours of the impls, in every chart and table. */
-    static final List<String> IMPLS = List.of("c", "ffm", "ffm-critical", "ffm-unchecked", "jni", "pollkit-poller", "nio", "pollkit", "pollkit-raw");
-    private static final Map<String, String> COLORS = Map.of(
-            "c", "#222222", "ffm", "#1f77b4", "ffm-critical", "#17becf", "ffm-unchecked", "#aec7e8", "jni", "#d62728",
-            "pollkit-poller", "#ff7f0e", "nio", "#2ca02c", "pollkit", "#1f77b4", "pollkit-raw", "#9467bd");
+    static final List<String> IMPLS = List.of("c", "c-mt", "ffm", "ffm-critical", "ffm-unchecked", "jni", "pollkit-poller", "nio", "pollkit", "pollkit-raw");
+    private static final Map<String, String> COLORS = Map.ofEntries(
+            Map.entry("c", "#222222"), Map.entry("c-mt", "#7f7f7f"), Map.entry("ffm", "#1f77b4"),
+            Map.entry("ffm-critical", "#17becf"), Map.entry("ffm-unchecked", "#aec7e8"), Map.entry("jni", "#d62728"),
+            Map.entry("pollkit-poller", "#ff7f0e"), Map.entry("nio", "#2ca02c"), Map.entry("pollkit", "#1f77b4"),
+            Map.entry("pollkit-raw", "#9467bd"));
     private static final List<String> SPARE_COLORS = List.of("#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22");
 
     static String color(String impl) {
@@ -111,6 +117,33 @@ final class Charts {
             String title = "W3 tick fan-out: p99 deviation of the tick interval from 100 ms (lower is better)";
             Files.writeString(dir.resolve("w3.svg"), bars(title, "ms", w3));
             charts.add(new Chart("w3.svg", title));
+        }
+        return charts;
+    }
+
+    /**
+     * One chart per workload and metric of the ratios over rounds ({@code charts/ratios-w1.svg}, W2 with its metric
+     * in the name): a bar per impl ÷ baseline, grouped by case, the median with a min..max whisker over the rounds
+     * and a line at 1.00.
+     */
+    static List<Chart> ratios(Path dir, List<Ratios.Ratio> ratios) throws IOException {
+        Files.createDirectories(dir);
+        Map<String, Set<String>> metrics = new HashMap<>();
+        for (Ratios.Ratio r : ratios) metrics.computeIfAbsent(r.workload(), x -> new HashSet<>()).add(r.metric());
+        Map<String, String> titles = new TreeMap<>();
+        Map<String, Map<String, List<Bar>>> groups = new HashMap<>();
+        for (Ratios.Ratio r : ratios) {
+            boolean several = metrics.get(r.workload()).size() > 1;
+            String file = "ratios-" + r.workload().toLowerCase(Locale.ROOT) + (several ? "-" + r.metric().replace('_', '-') : "") + ".svg";
+            titles.putIfAbsent(file, r.workload() + " ratios over interleaved rounds" + (several ? ", " + RatioTable.figure(r) : ""));
+            groups.computeIfAbsent(file, x -> new LinkedHashMap<>())
+                    .computeIfAbsent(Ratios.caseLabel(r.workload(), r.backend(), r.kase(), r.n(), r.k()), x -> new ArrayList<>())
+                    .add(new Bar(r.impl() + " ÷ " + r.vs(), color(r.impl()), r.median(), r.min(), r.max()));
+        }
+        List<Chart> charts = new ArrayList<>();
+        for (Map.Entry<String, String> t : titles.entrySet()) {
+            Files.writeString(dir.resolve(t.getKey()), bars(t.getValue(), "ratio", groups.get(t.getKey()), 1.0));
+            charts.add(new Chart(t.getKey(), t.getValue()));
         }
         return charts;
     }
@@ -198,11 +231,17 @@ final class Charts {
 
     /** Horizontal bars grouped under headings, each with its value and a min..max whisker. */
     static String bars(String title, String unit, Map<String, List<Bar>> groups) {
+        return bars(title, unit, groups, null);
+    }
+
+    /** The same, with a dashed vertical line at {@code reference} (a ratio's 1.00) when it is not null. */
+    static String bars(String title, String unit, Map<String, List<Bar>> groups, Double reference) {
         int longest = groups.values().stream().flatMap(List::stream).mapToInt(b -> b.label().length()).max().orElse(0);
         int barH = 18, gap = 6, left = Math.max(150, 16 + longest * 7), right = W - 110;
         int rows = groups.values().stream().mapToInt(List::size).sum();
         int height = 70 + groups.size() * 28 + rows * (barH + gap) + 30;
         double max = groups.values().stream().flatMap(List::stream).mapToDouble(b -> Math.max(b.hi(), b.value())).max().orElse(1);
+        if (reference != null) max = Math.max(max, reference);   // the line at 1.00 stays on the chart
         double scale = (right - left) / (max * 1.05);
         Svg svg = new Svg(W, height);
         svg.text(W / 2.0, 24, title, "middle", 15, "bold");
@@ -223,6 +262,11 @@ final class Charts {
         }
         svg.line(left, y + 4, right, y + 4, "#888888", 1, null);
         svg.text(left, y + 20, "0", "middle", 11, "normal");
+        if (reference != null) {
+            double x = left + reference * scale;
+            svg.line(x, 44, x, y + 4, "#444444", 1, "4 3");
+            svg.text(x, y + 20, Report.fmt(reference), "middle", 11, "normal");
+        }
         svg.text(right, y + 20, unit + " (median; whiskers: min..max)", "end", 11, "normal");
         return svg.end();
     }

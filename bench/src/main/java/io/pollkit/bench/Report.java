@@ -42,16 +42,21 @@ public final class Report {
         Map<?, ?> meta = Files.exists(dir.resolve("meta.json"))
                 ? (Map<?, ?>) Json.parse(Files.readString(dir.resolve("meta.json"))) : Map.of();
         List<Result> results = read(dir);
+        List<Ratios.Ratio> ratios = Ratios.compute(results);
 
         Map<String, Object> all = new LinkedHashMap<>();
         all.put("schema", SCHEMA);
         all.put("meta", meta);
         all.put("results", results.stream().map(Result::toJson).toList());
+        all.put("ratios", ratios.stream().map(Ratios.Ratio::toJson).toList());
         Files.writeString(dir.resolve("results.json"), Json.write(all) + "\n");
 
+        // The figure tables and charts show one figure per impl; the rounds it came from are in the ratios.
+        List<Result> figures = Rounds.combine(results);
         boolean kqueueDouble = Boolean.TRUE.equals(meta.get("kqueue_is_test_double"));
-        List<Charts.Chart> charts = Charts.write(dir.resolve("charts"), results, kqueueDouble);
-        Files.writeString(dir.resolve("results.md"), markdown(meta, results, charts));
+        List<Charts.Chart> charts = new ArrayList<>(Charts.write(dir.resolve("charts"), figures, kqueueDouble));
+        charts.addAll(Charts.ratios(dir.resolve("charts"), ratios));
+        Files.writeString(dir.resolve("results.md"), markdown(meta, figures, charts, ratios));
     }
 
     /** Every result of every {@code *.jsonl} in {@code dir}, in file-name order. */
@@ -78,7 +83,7 @@ public final class Report {
 
     // ---- results.md ----
 
-    static String markdown(Map<?, ?> meta, List<Result> results, List<Charts.Chart> charts) {
+    static String markdown(Map<?, ?> meta, List<Result> results, List<Charts.Chart> charts, List<Ratios.Ratio> ratios) {
         StringBuilder md = new StringBuilder();
         md.append("# pollkit benchmarks");
         if (meta.get("profile") != null) md.append(": ").append(meta.get("profile")).append(" run");
@@ -86,13 +91,16 @@ public final class Report {
         md.append("\n\n");
         if (meta.get("settings") != null) md.append(meta.get("settings")).append(".\n");
         md.append("The workloads W1 to W4 are defined in the project's `docs/WORKLOADS.md`. "
-                + "Each figure is a median with the [min .. max] of its samples. **×C** is that median divided by the\n"
-                + "median of the C baseline (`native/baselines`) for the same workload, backend, N, K and call, measured\n"
-                + "in the same run (1.00: as fast as C; 2.00: twice C's time). **B/op** is what the benchmark allocated\n"
-                + "per operation (JMH `-prof gc`, `gc.alloc.rate.norm`); C allocates nothing. An allocation on every operation\n"
-                + "costs at least 16 B/op (the smallest object), so a figure below that is JMH's own per-iteration\n"
-                + "bookkeeping or a rare allocation spread over the operations. The machine is shared and noisy: read\n"
-                + "ratios measured side by side, not single times.\n\n");
+                + "W1, W2 and W4 ran in interleaved rounds: in each round every implementation of a case ran once, in an\n"
+                + "order that changes from round to round, and each round gives its own ratio to C; **Ratios** below gives\n"
+                + "their median and spread, and says where the spread is too wide to show a difference. In the figure\n"
+                + "tables each figure is the median of the rounds' medians (W3: of its one run) with the [min .. max] of\n"
+                + "every sample, and **×C** is the median of the per-round ratios to the C baseline (`native/baselines`) of\n"
+                + "the same workload, backend, N, K and call (1.00: as fast as C; 2.00: twice C's time). **B/op** is what\n"
+                + "the benchmark allocated per operation (JMH `-prof gc`, `gc.alloc.rate.norm`); C allocates nothing. An\n"
+                + "allocation on every operation costs at least 16 B/op (the smallest object), so a figure below that is\n"
+                + "JMH's own per-iteration bookkeeping or a rare allocation spread over the operations. The machine is shared\n"
+                + "and noisy: read ratios measured side by side, not single times.\n\n");
 
         md.append("## Machine\n\n| | |\n|---|---|\n");
         if (meta.get("machine") instanceof Map<?, ?> m) {
@@ -107,7 +115,10 @@ public final class Report {
         }
         if (meta.get("load_start") != null) row(md, "load average (1/5/15 min)", "start " + meta.get("load_start")
                 + (meta.get("load_end") != null ? ", end " + meta.get("load_end") : ""));
-        if (meta.get("duration_s") instanceof Number secs) row(md, "duration", Math.round(secs.doubleValue()) + " s");
+        if (meta.get("duration_s") instanceof Number secs) {
+            row(md, "duration", Math.round(secs.doubleValue()) + " s" + (meta.get("estimated_s") instanceof Number e
+                    ? " (estimated " + Math.round(e.doubleValue()) + " s on an idle machine)" : ""));
+        }
         if (meta.get("command") != null) row(md, "command", "`" + meta.get("command") + "`");
         md.append('\n');
 
@@ -135,19 +146,21 @@ public final class Report {
         for (String n : notes) md.append("- ").append(n).append('\n');
         md.append('\n');
 
+        RatioTable.markdown(md, meta, ratios, charts);
+
         Map<String, List<Result>> byWorkload = results.stream().filter(Result::isOk)
                 .collect(Collectors.groupingBy(Result::workload, java.util.TreeMap::new, Collectors.toList()));
         boolean kqueueDouble = Boolean.TRUE.equals(meta.get("kqueue_is_test_double"));
         for (Map.Entry<String, List<Result>> w : byWorkload.entrySet()) {
             List<Result> rest = w.getValue();
-            if (w.getKey().equals("W2")) rest = LoadTables.w2(md, meta, rest, kqueueDouble);
+            if (w.getKey().equals("W2")) rest = LoadTables.w2(md, meta, rest, kqueueDouble, ratios);
             if (w.getKey().equals("W3")) rest = LoadTables.w3(md, meta, rest, kqueueDouble);
             Map<String, List<Result>> byMetric = rest.stream()
                     .collect(Collectors.groupingBy(r -> r.metric() + "\u0000" + r.unit(), LinkedHashMap::new, Collectors.toList()));
             for (List<Result> rows : byMetric.values()) {
                 Result first = rows.get(0);
                 md.append("## ").append(TITLES.getOrDefault(w.getKey(), w.getKey())).append(": ").append(first.unit()).append("\n\n");
-                table(md, rows, results);
+                table(md, rows, results, ratios);
                 md.append('\n');
             }
             for (Charts.Chart c : charts) {
@@ -181,7 +194,7 @@ public final class Report {
     private static final List<String> BACKENDS = List.of("select", "poll", "epoll", "kqueue", "io_uring");
 
     /** One table; the backend, N, K and case columns appear when any row has them. */
-    private static void table(StringBuilder md, List<Result> rows, List<Result> all) {
+    private static void table(StringBuilder md, List<Result> rows, List<Result> all, List<Ratios.Ratio> ratios) {
         boolean hasCase = rows.stream().anyMatch(r -> r.kase() != null);
         boolean hasBackend = rows.stream().anyMatch(r -> r.backend() != null);
         boolean hasN = rows.stream().anyMatch(r -> r.n() != null);
@@ -219,7 +232,12 @@ public final class Report {
             cells.add("**" + fmt(r.median()) + "**");
             cells.add(fmt(r.min()) + " .. " + fmt(r.max()));
             Result c = cOf.apply(r);
-            cells.add(c == null || c.median() == null || c.median() == 0 ? "—" : String.format(Locale.ROOT, "%.2f", r.median() / c.median()));
+            Ratios.Ratio byRounds = r.impl().equals("c") ? null : Ratios.find(ratios, r, "c");
+            if (byRounds != null) {   // the median of the rounds' ratios, not the ratio of the medians
+                cells.add(String.format(Locale.ROOT, "%.2f", byRounds.median()));
+            } else {
+                cells.add(c == null || c.median() == null || c.median() == 0 ? "—" : String.format(Locale.ROOT, "%.2f", r.median() / c.median()));
+            }
             if (hasAlloc) cells.add(r.allocBytesPerOp() == null ? "—" : String.format(Locale.ROOT, "%.2f", r.allocBytesPerOp()));
             md.append("| ").append(String.join(" | ", cells)).append(" |\n");
         }

@@ -20,13 +20,28 @@ import java.util.Map;
  * better              "lower" (default) or "higher"
  * source              jmh:Class.method, c:program or pollkit:server
  * status              ok (default) | skipped | failed, and then reason
+ * round               1.. when the figure is one round of an interleaved comparison (see {@link Rounds}), else absent
  * </pre>
  */
 record Result(String workload, String impl, String backend, Integer n, Integer k, String kase, String metric,
               String unit, Double median, Double min, Double max, Integer samples, Double allocBytesPerOp,
-              String better, String source, String status, String reason) {
+              String better, String source, String status, String reason, Integer round) {
 
     static final String OK = "ok", SKIPPED = "skipped", FAILED = "failed";
+
+    /** A figure that belongs to no round (W3, or a producer outside the runner). */
+    Result(String workload, String impl, String backend, Integer n, Integer k, String kase, String metric,
+           String unit, Double median, Double min, Double max, Integer samples, Double allocBytesPerOp,
+           String better, String source, String status, String reason) {
+        this(workload, impl, backend, n, k, kase, metric, unit, median, min, max, samples, allocBytesPerOp, better, source,
+                status, reason, null);
+    }
+
+    /** The same figure, measured in round {@code r} of its comparison. */
+    Result inRound(int r) {
+        return new Result(workload, impl, backend, n, k, kase, metric, unit, median, min, max, samples, allocBytesPerOp,
+                better, source, status, reason, r);
+    }
 
     static Result ok(Case c, String metric, String unit, double median, double min, double max, int samples,
                      Double alloc, String source) {
@@ -66,6 +81,7 @@ record Result(String workload, String impl, String backend, Integer n, Integer k
         m.put("source", source);
         m.put("status", status == null ? OK : status);
         if (reason != null) m.put("reason", reason);
+        if (round != null) m.put("round", round);
         return m;
     }
 
@@ -73,7 +89,7 @@ record Result(String workload, String impl, String backend, Integer n, Integer k
         return new Result(str(m, "workload"), str(m, "impl"), str(m, "backend"), integer(m, "n"), integer(m, "k"),
                 str(m, "case"), str(m, "metric"), str(m, "unit"), num(m, "median"), num(m, "min"), num(m, "max"),
                 integer(m, "samples"), num(m, "alloc_bytes_per_op"), str(m, "better"), str(m, "source"),
-                str(m, "status"), str(m, "reason"));
+                str(m, "status"), str(m, "reason"), integer(m, "round"));
     }
 
     private static String str(Map<?, ?> m, String key) {

@@ -41,9 +41,10 @@ import java.util.regex.Pattern;
 import java.util.stream.Stream;
 
 /**
- * Runs W1 and W4 (JMH for Java, the C baselines of native/baselines) side by side, case after case, then
- * W2 ({@link W2Http}: wrk against pollkit's and C's http servers) and W3 ({@link W3Tick}: N clients on the tick
- * servers), and writes {@code bench/results/<timestamp>/}: one JSON line per figure in {@code w1.jsonl} ..
+ * Runs W1 and W4 (JMH for Java, the C baselines of native/baselines) and W2 ({@link W2Http}: wrk against pollkit's
+ * and C's http servers) in interleaved rounds ({@link Rounds}: every implementation of a case once per round, in an
+ * order that changes from round to round), then W3 ({@link W3Tick}: N clients on the tick servers, one run per
+ * server), and writes {@code bench/results/<timestamp>/}: one JSON line per figure in {@code w1.jsonl} ..
  * {@code w4.jsonl}
  * ({@link Result}'s shape), {@code meta.json}, JMH's log and raw JSON under {@code raw/}; then
  * {@link Report} turns them into results.json, results.md and charts/, and the run is copied to
@@ -51,30 +52,35 @@ import java.util.stream.Stream;
  *
  * <pre>
  * usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
- *                  [--n=10,1000] [--k=1,10] [--forks=F] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
+ *                  [--n=10,1000] [--k=1,10] [--rounds=R] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
  *                  [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w3-n=10,100] [--w3-ticks=T]
  *                  [--root=DIR] [--out=DIR]
  * </pre>
  */
 public final class Runner {
-    /** How long and how much each profile measures. */
-    record Profile(String name, int forks, int warmupIterations, int warmupMs, int iterations, int iterationMs,
+    /**
+     * How long and how much each profile measures. {@code rounds}: W1's and W4's interleaved rounds, each one JMH
+     * fork of the given warm-up and measurement per Java case and one C run of {@code cSamples} per C case.
+     */
+    record Profile(String name, int rounds, int warmupIterations, int warmupMs, int iterations, int iterationMs,
                    List<Integer> ns, List<Integer> ks, int cSamples, int cSampleMs, boolean smoke, Load load) {
         String describe() {
-            return String.format(Locale.ROOT, "JMH: %d fork(s), %d x %d ms warm-up, %d x %d ms measurement per case; "
-                            + "C: %d samples of about %d ms after an untimed warm-up; %s", forks, warmupIterations, warmupMs,
+            return String.format(Locale.ROOT, "W1/W4: %d interleaved round(s), each a JMH fork of %d x %d ms warm-up and "
+                            + "%d x %d ms measurement per Java case and %d C samples of about %d ms after an untimed warm-up; %s",
+                    rounds, warmupIterations, warmupMs,
                     iterations, iterationMs, cSamples, cSampleMs, load.describe());
         }
     }
 
     /**
-     * W2 and W3: wrk's connection counts, warm-up and measured seconds and how many measured runs per case;
+     * W2 and W3: wrk's connection counts, warm-up and measured seconds and how many measured runs per server (W2's
+     * interleaved rounds);
      * W3's client counts, measured ticks, ticks skipped first, and whether the disturbed run follows the quiet one.
      */
     record Load(List<Integer> w2Conns, int w2WarmS, int w2Seconds, int w2Reps, List<Integer> w3Ns, int w3Ticks,
                 int w3Warm, boolean w3Disturbed) {
         String describe() {
-            return String.format(Locale.ROOT, "W2: wrk -t1 -c%s, %d s warm-up, %d x %d s measured; W3: N=%s, %d ticks "
+            return String.format(Locale.ROOT, "W2: wrk -t1 -c%s, %d s warm-up, %d round(s) of %d s; W3: N=%s, %d ticks "
                             + "of 100 ms measured after %d, %s", join(w2Conns), w2WarmS, w2Reps, w2Seconds, join(w3Ns), w3Ticks,
                     w3Warm, w3Disturbed ? "quiet and disturbed" : "quiet only");
         }
@@ -87,13 +93,14 @@ public final class Runner {
     static Profile profile(String name) {
         return switch (name) {
             // One case of each workload, as short as can be: proves the pipeline, measures nothing.
-            case "smoke" -> new Profile(name, 1, 1, 100, 1, 100, List.of(10), List.of(1), 3, 20, true,
-                    new Load(List.of(50), 1, 1, 1, List.of(10), 20, 2, false));
-            // A few minutes on 2 cores.
-            case "quick" -> new Profile(name, 1, 2, 1000, 3, 1000, List.of(10, 1000), List.of(1, 10), 5, 100, false,
-                    new Load(List.of(50), 3, 5, 1, List.of(100), 50, 3, true));
-            case "full" -> new Profile(name, 2, 3, 1000, 5, 1000, List.of(10, 100, 1000, 9000), List.of(1, 10), 10, 200, false,
-                    new Load(List.of(1, 50, 500), 5, 10, 3, List.of(10, 100, 1000), 50, 3, true));
+            // Two rounds, so that the ratio pipeline runs too.
+            case "smoke" -> new Profile(name, 2, 1, 100, 1, 100, List.of(10), List.of(1), 3, 20, true,
+                    new Load(List.of(50), 1, 1, 2, List.of(10), 20, 2, false));
+            // About 13 minutes on 2 idle cores (W1/W4 8, W2 1.5, W3 3): the headline cases, three rounds.
+            case "quick" -> new Profile(name, 3, 2, 500, 3, 500, List.of(10, 1000), List.of(1), 5, 100, false,
+                    new Load(List.of(50), 3, 5, 3, List.of(100), 50, 3, true));
+            case "full" -> new Profile(name, 5, 2, 1000, 3, 1000, List.of(10, 100, 1000, 9000), List.of(1, 10), 10, 200, false,
+                    new Load(List.of(1, 50, 500), 5, 10, 5, List.of(10, 100, 1000), 50, 3, true));
             default -> throw new IllegalArgumentException("--profile=" + name + ": smoke, quick or full");
         };
     }
@@ -117,7 +124,8 @@ public final class Runner {
     private final List<String> forkArgs = new ArrayList<>();
     private final String w2Skip;      // null: W2 runs
     private final boolean pin;        // taskset is there: W2 pins the server and wrk
-    private final Map<String, Double> cMedians = new HashMap<>();   // label without impl -> C's median
+    private final long nofile;        // RLIMIT_NOFILE raised to the hard limit: what a case may open here
+    private final Map<Case, List<String>> cArgv = new HashMap<>();   // a C case's calibrated command, from its first round
     private PrintStream jmhLog;
 
     private Runner(Path root, Path outDir, Profile profile, String jniMode) {
@@ -147,6 +155,13 @@ public final class Runner {
         }
 
         pin = ServerProcess.onPath("taskset");
+        long limit;
+        try {
+            limit = Pairs.raiseNofile();
+        } catch (io.pollkit.sys.ErrnoException e) {
+            limit = Long.MAX_VALUE;   // unknown: let the case find out
+        }
+        nofile = limit;
         w2Skip = ServerProcess.onPath("wrk") ? null
                 : "wrk is not installed (apt-get install wrk; `make bench` installs it when run as root with apt-get)";
 
@@ -180,7 +195,7 @@ public final class Runner {
             return;
         }
         for (String key : flags.keySet()) {
-            if (!List.of("profile", "filter", "list", "jni", "n", "k", "forks", "warmup", "measure", "w2-c", "w2-d", "w2-reps",
+            if (!List.of("profile", "filter", "list", "jni", "n", "k", "rounds", "warmup", "measure", "w2-c", "w2-d", "w2-reps",
                     "w3-n", "w3-ticks", "root", "out").contains(key)) {
                 usage("unknown flag --" + key);
             }
@@ -198,6 +213,8 @@ public final class Runner {
         }
         if (flags.containsKey("list")) {
             for (Case c : plan) System.out.println(c.label() + (c.skip() != null ? "  (skipped: " + c.skip() + ")" : ""));
+            System.out.printf(Locale.ROOT, "%d cases; estimated duration %.0f min on an idle machine%n", plan.size(),
+                    r.estimateSeconds(plan) / 60);
             return;
         }
         // bench/run always passes its own --root: the recorded command is what the user typed.
@@ -206,18 +223,21 @@ public final class Runner {
 
     private static final String USAGE = """
             usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
-                             [--n=10,1000] [--k=1,10] [--forks=F] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
+                             [--n=10,1000] [--k=1,10] [--rounds=R] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
                              [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w3-n=10,100] [--w3-ticks=T]
                              [--root=DIR] [--out=DIR]
             Runs the workloads of docs/WORKLOADS.md: W1 (dispatch) and W4 (downcall) with JMH beside the C
-            baselines of native/baselines; W2 (http-hello: wrk against pollkit's and C's servers) and W3 (tick
-            fan-out: N clients timestamping ticks); writes bench/results/<timestamp>/ (results.md, results.json,
+            baselines of native/baselines and W2 (http-hello: wrk against pollkit's and C's servers), each in
+            interleaved rounds (the implementations of a case in a changing order, a ratio to C per round), and
+            W3 (tick fan-out: N clients timestamping ticks); writes bench/results/<timestamp>/ (results.md, results.json,
             charts/*.svg), copied to bench/results/latest/ (except smoke runs). Exit 1 if a case failed.
-              --profile  smoke: one case of each workload, as short as can be; quick (default): W1 N=10,1000,
-                         W2 c=50 for 5 s, W3 N=100 quiet and disturbed, a few minutes; full: everything
+              --profile  smoke: one case of each workload, as short as can be, 2 rounds; quick (default): 3 rounds
+                         of W1 N=10,1000 K=1 and W4, W2 c=50 3 x 5 s, W3 N=100 quiet and disturbed, ~13 min; full:
+                         every parameter, 5 rounds (it prints its estimated duration at the start)
               --filter   only the cases whose label matches, e.g. 'W1 .* epoll', '^W2', 'W3 .* disturbed' (see --list)
               --jni      auto: add the JNI run when target/native/libpollkit-jni.so exists; off: never
-              --n, --k, --forks, --warmup, --measure   override the profile's W1/W4 values
+              --rounds   the interleaved rounds of W1, W4 and W2 (W2's alone: --w2-reps)
+              --n, --k, --warmup, --measure   override the profile's W1/W4 values (per round: one JMH fork)
               --w2-c, --w2-d, --w2-reps, --w3-n, --w3-ticks   override the profile's W2/W3 values""";
 
     private static void usage(String message) {
@@ -229,16 +249,16 @@ public final class Runner {
     private static Profile overrides(Profile p, Map<String, String> f) {
         List<Integer> ns = f.containsKey("n") ? ints(f.get("n")) : p.ns();
         List<Integer> ks = f.containsKey("k") ? ints(f.get("k")) : p.ks();
-        int forks = f.containsKey("forks") ? Integer.parseInt(f.get("forks")) : p.forks();
+        int rounds = f.containsKey("rounds") ? Integer.parseInt(f.get("rounds")) : p.rounds();
         int[] w = f.containsKey("warmup") ? itersByMs(f.get("warmup")) : new int[] {p.warmupIterations(), p.warmupMs()};
         int[] m = f.containsKey("measure") ? itersByMs(f.get("measure")) : new int[] {p.iterations(), p.iterationMs()};
-        if (forks < 1 || m[0] < 1) throw new IllegalArgumentException("at least one fork and one measurement iteration");
+        if (rounds < 1 || rounds > 50 || m[0] < 1) throw new IllegalArgumentException("--rounds: 1..50; at least one measurement iteration");
         for (int n : ns) if (n < 1 || n > 100000) throw new IllegalArgumentException("--n: 1..100000");
         for (int k : ks) if (k < 1 || k > 1000) throw new IllegalArgumentException("--k: 1..1000");
         Load l = p.load();
         List<Integer> conns = f.containsKey("w2-c") ? ints(f.get("w2-c")) : l.w2Conns();
         int w2s = f.containsKey("w2-d") ? Integer.parseInt(f.get("w2-d")) : l.w2Seconds();
-        int w2reps = f.containsKey("w2-reps") ? Integer.parseInt(f.get("w2-reps")) : l.w2Reps();
+        int w2reps = f.containsKey("w2-reps") ? Integer.parseInt(f.get("w2-reps")) : f.containsKey("rounds") ? rounds : l.w2Reps();
         List<Integer> w3ns = f.containsKey("w3-n") ? ints(f.get("w3-n")) : l.w3Ns();
         int ticks = f.containsKey("w3-ticks") ? Integer.parseInt(f.get("w3-ticks")) : l.w3Ticks();
         for (int c : conns) if (c < 1 || c > 5000) throw new IllegalArgumentException("--w2-c: 1..5000");
@@ -246,7 +266,7 @@ public final class Runner {
         for (int n : w3ns) if (n < 1 || n > 10000) throw new IllegalArgumentException("--w3-n: 1..10000");
         if (ticks < 2 || ticks > 10000) throw new IllegalArgumentException("--w3-ticks: 2..10000");
         Load load = new Load(conns, l.w2WarmS(), w2s, w2reps, w3ns, ticks, l.w3Warm(), l.w3Disturbed());
-        return new Profile(p.name(), forks, w[0], w[1], m[0], m[1], ns, ks, p.cSamples(), p.cSampleMs(), p.smoke(), load);
+        return new Profile(p.name(), rounds, w[0], w[1], m[0], m[1], ns, ks, p.cSamples(), p.cSampleMs(), p.smoke(), load);
     }
 
     private static List<Integer> ints(String s) {
@@ -301,6 +321,7 @@ public final class Runner {
                     if (backend.equals("select") && n + 3 > sys_select_h.FD_SETSIZE()) {
                         skip = "select: N=" + n + " read ends pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE() + ")";
                     }
+                    if (skip == null) skip = fdSkip(2L * n + 64, "N=" + n + " socketpairs");
                     Map<String, String> params = Map.of("backend", backend, "n", Integer.toString(n), "k", Integer.toString(k));
                     List<Case> group = new ArrayList<>();
                     List<String> cCommand = List.of(native_ + "/w1-dispatch", "--backend=" + backend, "--n=" + n, "--k=" + k);
@@ -329,6 +350,12 @@ public final class Runner {
         return plan;
     }
 
+    /** Why a case that needs {@code fds} open files cannot run here, or null when the hard RLIMIT_NOFILE allows them. */
+    private String fdSkip(long fds, String what) {
+        return fds <= nofile ? null
+                : what + " need about " + fds + " fds; RLIMIT_NOFILE's hard limit here is " + nofile + " (ulimit -Hn)";
+    }
+
     /** The command of a pollkit server: this JDK's java, the pollkit jar, the kqueue library when there is one. */
     private List<String> pollkitServer(String server, String backend, String... flags) {
         List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
@@ -339,9 +366,16 @@ public final class Runner {
         return argv;
     }
 
+    /** W2's servers on more than one core: C's http-hello with this many worker processes, pollkit's http with as many loops. */
+    static final int W2_LOOPS = 2;
+    /** The case of those rows; they run unpinned (W2Http), server and wrk sharing the cores. */
+    static final String W2_LOOPS_CASE = "loops=" + W2_LOOPS;
+
     /**
-     * W2: per connection count and backend, C's http-hello, then pollkit's http server; then io_uring's completion
-     * model, C's http-hello-uring and pollkit's http --model=completion.
+     * W2: per connection count and backend, C's http-hello and pollkit's http server (smoke too: it proves the rounds);
+     * then both on {@link #W2_LOOPS} cores (epoll: C's SO_REUSEPORT workers, pollkit's --loops); then io_uring's
+     * completion model, C's http-hello-uring and pollkit's http --model=completion, a group of their own (backend
+     * io_uring: the ratio is pollkit's completion server over C's).
      */
     private void planW2(List<Case> plan) {
         Load l = profile.load();
@@ -350,20 +384,28 @@ public final class Runner {
         for (int c : l.w2Conns()) {
             for (String backend : profile.smoke() ? List.of("epoll") : C_SERVER_BACKENDS) {
                 List<Case> group = new ArrayList<>();
-                if (!profile.smoke()) group.add(Case.server("W2", "c", backend, null, c, List.of(http, "--backend=" + backend, "--port=0")));
+                group.add(Case.server("W2", "c", backend, null, c, List.of(http, "--backend=" + backend, "--port=0")));
                 group.add(Case.server("W2", "pollkit", backend, null, c, pollkitServer("http", backend, "--max-clients=1000")));
-                for (Case x : group) plan.add(w2Skip == null ? x : x.skipped(w2Skip));
+                String skip = w2Skip != null ? w2Skip : fdSkip(c + 64L, c + " connections");
+                for (Case x : group) plan.add(skip == null ? x : x.skipped(skip));
             }
             if (profile.smoke()) continue;
-            // io_uring's completion model, beside them: C's http-hello-uring (liburing) and pollkit's http server
-            // with --model=completion (multishot accept and recv into provided buffers, one io_uring_enter a turn).
-            String skip = w2Skip != null ? w2Skip : uringSkip();
+            for (Case x : List.of(
+                    Case.server("W2", "c", "epoll", W2_LOOPS_CASE, c, List.of(http, "--backend=epoll", "--port=0", "--workers=" + W2_LOOPS)),
+                    Case.server("W2", "pollkit", "epoll", W2_LOOPS_CASE, c, pollkitServer("http", "epoll", "--max-clients=1000",
+                            "--loops=" + W2_LOOPS)))) {
+                plan.add(w2Skip == null ? x : x.skipped(w2Skip));
+            }
+            // io_uring's completion model: C's http-hello-uring (liburing) and pollkit's http server with
+            // --model=completion (multishot accept and recv into provided buffers, one io_uring_enter a turn).
+            String uring = w2Skip != null ? w2Skip : uringSkip();
+            if (uring == null) uring = fdSkip(c + 64L, c + " connections");
             Case cUring = Case.server("W2", "c", "io_uring", null, c, List.of(httpUring, "--port=0"));
             Case pollkitUring = Case.server("W2", "pollkit", "io_uring", null, c, pollkitCompletionHttp());
-            String cSkip = skip != null || Files.isExecutable(Path.of(httpUring)) ? skip
+            String cSkip = uring != null || Files.isExecutable(Path.of(httpUring)) ? uring
                     : httpUring + " is not built: `make native` builds it with liburing (Debian's liburing-dev)";
             plan.add(cSkip == null ? cUring : cUring.skipped(cSkip));
-            plan.add(skip == null ? pollkitUring : pollkitUring.skipped(skip));
+            plan.add(uring == null ? pollkitUring : pollkitUring.skipped(uring));
         }
     }
 
@@ -400,6 +442,7 @@ public final class Runner {
                     if (backend.equals("select") && n + 2 + 64 > sys_select_h.FD_SETSIZE()) {
                         skip = "select: N=" + n + " clients' fds pass FD_SETSIZE (" + sys_select_h.FD_SETSIZE() + ")";
                     }
+                    if (skip == null) skip = fdSkip(n + 2 + 64L, n + " clients");
                     List<Case> group = new ArrayList<>();
                     if (C_SERVER_BACKENDS.contains(backend)) {
                         group.add(Case.server("W3", "c", backend, run, n, List.of(tick, "--backend=" + backend, "--port=0",
@@ -417,27 +460,16 @@ public final class Runner {
 
     int run(List<Case> plan, String commandLine) throws IOException {
         Files.createDirectories(rawDir);
-        long nofile;
-        try {
-            nofile = Pairs.raiseNofile();   // W3's client holds N sockets in this JVM
-        } catch (io.pollkit.sys.ErrnoException e) {
-            nofile = -1;
-        }
         long runnable = plan.stream().filter(c -> c.skip() == null).count();
-        long jmhCases = plan.stream().filter(c -> c.skip() == null && c.isJmh()).count();
-        double perJmh = profile.forks() * (2.0 + (profile.warmupIterations() * profile.warmupMs()
-                + profile.iterations() * profile.iterationMs()) / 1000.0);
-        double perC = (profile.cSamples() + 3) * profile.cSampleMs() / 1000.0 + 0.5;
-        Load l = profile.load();
         long w2Cases = plan.stream().filter(c -> c.skip() == null && c.workload().equals("W2")).count();
-        long w3Cases = plan.stream().filter(c -> c.skip() == null && c.workload().equals("W3")).count();
-        double perW2 = 1.5 + l.w2WarmS() + l.w2Reps() * (l.w2Seconds() + W2Http.SETTLE_MILLIS / 1000.0 + 0.3);
-        double perW3 = 2.0 + (l.w3Warm() + l.w3Ticks() + 2) * W3_INTERVAL_MS / 1000.0;
-        double estimate = jmhCases * perJmh + (runnable - jmhCases - w2Cases - w3Cases) * perC + w2Cases * perW2 + w3Cases * perW3;
+        double estimate = estimateSeconds(plan);
 
         Map<String, Object> meta = new LinkedHashMap<>();
         meta.put("profile", profile.name());
         meta.put("settings", profile.describe());
+        meta.put("rounds", profile.rounds() == profile.load().w2Reps() ? Integer.toString(profile.rounds())
+                : profile.rounds() + " (W1, W4), " + profile.load().w2Reps() + " (W2)");
+        meta.put("estimated_s", Math.round(estimate));
         meta.put("command", "bench/run " + commandLine);
         meta.put("started", LocalDateTime.now().toString());
         meta.put("load_start", Machine.loadAverage());
@@ -449,14 +481,15 @@ public final class Runner {
         meta.put("w2_pinned", pin);
         meta.put("w2_wrk", w2Skip == null ? "wrk" : null);
         meta.put("clk_tck", ServerProcess.CLK_TCK);
-        meta.put("rlimit_nofile", nofile);
+        meta.put("rlimit_nofile", nofile == Long.MAX_VALUE ? -1 : nofile);   // raised in the constructor: W3's clients live here
         meta.put("w3_interval_ms", W3_INTERVAL_MS);
         writeMeta(meta);
 
         System.out.printf(Locale.ROOT, "pollkit bench, profile %s: %d cases (%d skipped) -> %s%n", profile.name(), runnable,
                 plan.size() - runnable, show(runDir));
-        System.out.printf(Locale.ROOT, "  %s; about %s%n", profile.describe(),
-                estimate < 120 ? Math.round(estimate) + " s" : Math.round(estimate / 60) + " min");
+        System.out.printf(Locale.ROOT, "  %s%n  estimated duration: %s on an idle machine (until about %s); more when it is loaded%n",
+                profile.describe(), estimate < 120 ? Math.round(estimate) + " s" : Math.round(estimate / 60) + " min",
+                LocalDateTime.now().plusSeconds(Math.round(estimate)).format(DateTimeFormatter.ofPattern("HH:mm")));
         if (kqueueLib != null && (Boolean) meta.get("kqueue_is_test_double")) {
             System.out.println("  kqueue: through the C test double " + kqueueLib + " (epoll underneath, not real kqueue)");
         } else if (kqueueSkip != null) {
@@ -470,49 +503,28 @@ public final class Runner {
             System.out.println("  W2: skipped: " + w2Skip);
         }
 
-        int failures = 0, i = 0;
+        int failures = 0, step = 0;
+        List<List<Case>> groups = Rounds.groups(plan);
+        int steps = 0;   // an interleaved group is one step, each case outside rounds another
+        for (List<Case> g : groups) {
+            long live = g.stream().filter(c -> c.skip() == null).count();
+            steps += live == 0 ? 0 : Rounds.interleaved(g.get(0)) ? 1 : (int) live;
+        }
         long start = System.nanoTime();
         try (PrintStream log = new PrintStream(new FileOutputStream(rawDir.resolve("jmh.log").toFile(), true), true,
                 StandardCharsets.UTF_8)) {
             jmhLog = log;
-            for (Case c : plan) {
-                if (c.skip() != null) {
-                    record(Result.notMeasured(c, Result.SKIPPED, c.skip()));
-                    continue;
+            for (List<Case> group : groups) {
+                List<Case> live = new ArrayList<>();
+                for (Case c : group) {
+                    if (c.skip() != null) record(Result.notMeasured(c, Result.SKIPPED, c.skip()));
+                    else live.add(c);
                 }
-                i++;
-                System.out.printf(Locale.ROOT, "[%2d/%d] %-40s ", i, runnable, c.label());
-                System.out.flush();
-                long t0 = System.nanoTime();
-                List<Result> rs;
-                String summary = null;
-                try {
-                    if (c.isJmh()) {
-                        rs = List.of(runJmh(c, i));
-                    } else if (c.isServer()) {
-                        String[] sum = new String[1];
-                        rs = c.workload().equals("W2") ? runW2(c, i, sum) : runW3(c, sum);
-                        summary = sum[0];
-                    } else {
-                        rs = List.of(runC(c, i));
-                    }
-                } catch (CaseFailure e) {
-                    rs = List.of(Result.notMeasured(c, Result.FAILED, e.getMessage()));
-                }
-                for (Result x : rs) record(x);
-                Result r = rs.get(0);   // the headline figure
-                double secs = (System.nanoTime() - t0) / 1e9;
-                if (r.isOk()) {
-                    if (r.impl().equals("c")) cMedians.put(key(r), r.median());
-                    Double c0 = cMedians.get(key(r));
-                    System.out.printf(Locale.ROOT, "%10s %-8s [%s .. %s]%s%s  %.1f s%n", Report.fmt(r.median()), r.unit(),
-                            Report.fmt(r.min()), Report.fmt(r.max()),
-                            r.allocBytesPerOp() == null ? "" : String.format(Locale.ROOT, " %.2f B/op", r.allocBytesPerOp()),
-                            c0 == null || r.impl().equals("c") ? "" : String.format(Locale.ROOT, " x%.2f C", r.median() / c0), secs);
-                    if (summary != null) System.out.println("        " + summary);
+                if (live.isEmpty()) continue;
+                if (Rounds.interleaved(live.get(0))) {
+                    failures += runRounds(live, ++step, steps);
                 } else {
-                    failures++;
-                    System.out.printf(Locale.ROOT, "FAILED (%.1f s): %s%n", secs, r.reason());
+                    for (Case c : live) failures += runOnce(c, ++step, steps);
                 }
             }
         } finally {
@@ -544,23 +556,161 @@ public final class Runner {
         }
     }
 
-    private static String key(Result r) {
-        return Case.label(r.workload(), "", r.backend(), r.kase(), r.n(), r.k()) + " " + r.metric();
+    // ---- interleaved rounds ----
+
+    /**
+     * Runs the members of one case (its implementations) in interleaved rounds ({@link Rounds}), recording each
+     * round's figures with their round; a member that fails is recorded as failed and left out of the later
+     * rounds. Prints each round's figures as they come, then the case's ratios. Returns the failures.
+     */
+    private int runRounds(List<Case> members, int step, int steps) throws IOException {
+        Case first = members.get(0);
+        boolean w2 = first.workload().equals("W2");
+        int rounds = w2 ? profile.load().w2Reps() : profile.rounds();
+        System.out.printf(Locale.ROOT, "[%2d/%d] %s %s: %s; %d round(s)%n", step, steps, first.workload(),
+                Ratios.caseLabel(first.workload(), first.backend(), first.kase(), first.n(), first.k()),
+                String.join(", ", members.stream().map(Case::impl).toList()), rounds);
+        long t0 = System.nanoTime();
+        List<Result> got = new ArrayList<>();
+        List<Case> active = new ArrayList<>(members);
+        int failures = 0;
+        Map<Case, W2Http.Server> servers = new LinkedHashMap<>();
+        try {
+            if (w2) failures += startW2(members, step, servers, active);
+            for (int r = 1; r <= rounds && !active.isEmpty(); r++) {
+                long tr = System.nanoTime();
+                System.out.printf(Locale.ROOT, "    round %d:", r);
+                System.out.flush();
+                List<String> failed = new ArrayList<>();
+                for (Case c : Rounds.order(members, r - 1)) {
+                    if (!active.contains(c)) continue;
+                    List<Result> rs;
+                    try {
+                        rs = w2 ? W2Http.results(c, servers.get(c).measure(c.n(), profile.load().w2Seconds(), r), source(c))
+                                : runOne(c, step, r);
+                    } catch (CaseFailure e) {
+                        rs = List.of(Result.notMeasured(c, Result.FAILED, e.getMessage()));
+                        active.remove(c);
+                        failures++;
+                        failed.add(c.impl() + ": " + e.getMessage());
+                    }
+                    for (Result x : rs) {
+                        record(x.inRound(r));
+                        got.add(x.inRound(r));
+                    }
+                    Result head = rs.get(0);
+                    System.out.print("  " + c.impl() + " " + (head.isOk() ? Report.fmt(head.median()) : "FAILED"));
+                    if (w2 && head.isOk()) {
+                        rs.stream().filter(x -> x.metric().equals("p99_us")).findFirst()
+                                .ifPresent(x -> System.out.print(" (p99 " + Report.fmt(x.median()) + " us)"));
+                    }
+                    System.out.flush();
+                }
+                System.out.printf(Locale.ROOT, "  %s  %.0f s%n", got.isEmpty() ? "" : got.get(0).unit(), (System.nanoTime() - tr) / 1e9);
+                for (String f : failed) System.out.println("      FAILED " + f);
+            }
+            if (w2) {
+                for (Case c : active) {
+                    Long rss = servers.get(c).peakRssKib();
+                    if (rss != null) record(W2Http.rss(c, rss, source(c)));
+                }
+            }
+        } finally {
+            for (W2Http.Server s : servers.values()) s.close();
+        }
+        for (Ratios.Ratio x : Ratios.compute(got)) {
+            System.out.printf(Locale.ROOT, "    %-26s %s %s [%s .. %s] %s%n", x.impl() + " / " + x.vs(),
+                    x.metric().equals("ns_per_round") || x.metric().equals("ns_per_call") ? "" : x.metric(),
+                    RatioTable.ratio(x.median()), RatioTable.ratio(x.min()), RatioTable.ratio(x.max()), x.verdict());
+        }
+        System.out.printf(Locale.ROOT, "    (%.0f s)%n", (System.nanoTime() - t0) / 1e9);
+        return failures;
     }
+
+    /**
+     * W2: starts every server of the case (each paused until its turn) and warms each up with wrk; a server that
+     * does not start or warm up is recorded as failed and removed from {@code active}. Returns the failures.
+     */
+    private int startW2(List<Case> members, int step, Map<Case, W2Http.Server> servers, List<Case> active) throws IOException {
+        Load l = profile.load();
+        int failures = 0;
+        for (Case c : members) {
+            String base = String.format(Locale.ROOT, "%02d-%s", step, slug(c.label()));
+            try {
+                // Servers on several cores cannot be pinned to one: they and wrk share every core.
+                boolean pinned = pin && !W2_LOOPS_CASE.equals(c.kase());
+                W2Http.Server s = W2Http.Server.start(c.command(), pinned ? W2Http.SERVER_CPU : null, pinned ? W2Http.LOAD_CPU : null,
+                        rawDir, base);
+                servers.put(c, s);
+                if (l.w2WarmS() > 0) s.warm(c.n(), l.w2WarmS());
+            } catch (CaseFailure e) {
+                record(Result.notMeasured(c, Result.FAILED, e.getMessage()));
+                active.remove(c);
+                failures++;
+                System.out.println("    " + c.impl() + " FAILED: " + e.getMessage());
+            }
+        }
+        return failures;
+    }
+
+    /** One run of a case outside rounds (W3), printed as one line with its figure and summary. Returns the failures. */
+    private int runOnce(Case c, int step, int steps) throws IOException {
+        System.out.printf(Locale.ROOT, "[%2d/%d] %-40s ", step, steps, c.label());
+        System.out.flush();
+        long t0 = System.nanoTime();
+        List<Result> rs;
+        String[] summary = new String[1];
+        try {
+            rs = c.workload().equals("W3") ? runW3(c, summary) : runOne(c, step, null);
+        } catch (CaseFailure e) {
+            rs = List.of(Result.notMeasured(c, Result.FAILED, e.getMessage()));
+        }
+        for (Result x : rs) record(x);
+        Result r = rs.get(0);   // the headline figure
+        double secs = (System.nanoTime() - t0) / 1e9;
+        if (!r.isOk()) {
+            System.out.printf(Locale.ROOT, "FAILED (%.1f s): %s%n", secs, r.reason());
+            return 1;
+        }
+        System.out.printf(Locale.ROOT, "%10s %-8s [%s .. %s]%s  %.1f s%n", Report.fmt(r.median()), r.unit(),
+                Report.fmt(r.min()), Report.fmt(r.max()),
+                r.allocBytesPerOp() == null ? "" : String.format(Locale.ROOT, " %.2f B/op", r.allocBytesPerOp()), secs);
+        if (summary[0] != null) System.out.println("        " + summary[0]);
+        return 0;
+    }
+
+    /** One JMH fork or one C run of a case; {@code round} (null outside rounds) names its raw files. */
+    private List<Result> runOne(Case c, int step, Integer round) throws CaseFailure {
+        if (c.isServer()) throw new CaseFailure(c.workload() + " servers run through their own driver");
+        return List.of(c.isJmh() ? runJmh(c, step, round) : runC(c, step, round));
+    }
+
+    /**
+     * The run's duration on an idle machine, from the plan and the profile: per JMH fork its warm-up, measurement
+     * and about {@value #JMH_FORK_OVERHEAD_S} s of JVM start and JMH setup; per C run its samples; per W2 server
+     * its start, warm-up and rounds; per W3 case its ticks.
+     */
+    double estimateSeconds(List<Case> plan) {
+        Load l = profile.load();
+        double jmh = JMH_FORK_OVERHEAD_S + (profile.warmupIterations() * profile.warmupMs()
+                + profile.iterations() * profile.iterationMs()) / 1000.0;
+        double c = (profile.cSamples() + 1) * profile.cSampleMs() / 1000.0 + 0.2;
+        double w2 = 2.0 + l.w2WarmS() + l.w2Reps() * (l.w2Seconds() + W2Http.SETTLE_MILLIS / 1000.0 + 0.3);
+        double total = 0;
+        for (Case x : plan) {
+            if (x.skip() != null) continue;
+            if (x.isJmh()) total += profile.rounds() * jmh;
+            else if (x.workload().equals("W2")) total += w2;
+            else if (x.workload().equals("W3")) total += 3.0 + (l.w3Warm() + l.w3Ticks() + 2) * W3_INTERVAL_MS / 1000.0 + x.n() * 0.002;
+            else total += profile.rounds() * c + 0.3;   // the first round calibrates
+        }
+        return total;
+    }
+
+    /** A JMH fork's cost beyond its iterations: the fork JVM's start, JMH's setup and teardown, the runner's side. */
+    static final double JMH_FORK_OVERHEAD_S = 2.0;
 
     // ---- W2, W3 ----
-
-    /** W2: loads the case's server with wrk (W2Http); the headline figure is requests per server CPU-second. */
-    private List<Result> runW2(Case c, int index, String[] summary) throws CaseFailure {
-        Load l = profile.load();
-        String base = String.format(Locale.ROOT, "%02d-%s", index, slug(c.label()));
-        W2Http.Outcome o = W2Http.run(c.command(), pin, c.n(), l.w2WarmS(), l.w2Seconds(), l.w2Reps(), rawDir, base);
-        List<Result> rs = W2Http.results(c, o, source(c));
-        List<Result> ordered = new ArrayList<>(rs.stream().filter(r -> r.metric().equals("req_per_cpu_s")).toList());
-        rs.stream().filter(r -> !r.metric().equals("req_per_cpu_s")).forEach(ordered::add);
-        summary[0] = W2Http.summary(ordered);
-        return ordered;
-    }
 
     /** W3: N clients (W3Tick) on the case's tick server; the headline figure is the p99 deviation from 100 ms. */
     private List<Result> runW3(Case c, String[] summary) throws CaseFailure {
@@ -585,11 +735,12 @@ public final class Runner {
         return "pollkit:" + c.command().get(jar + 2);   // the server's name: http, tick, raw-tick
     }
 
-    private Result runJmh(Case c, int index) throws CaseFailure {
-        Path raw = rawDir.resolve(String.format(Locale.ROOT, "%02d-%s.json", index, slug(c.label())));
+    /** One JMH fork of the case; its figure is the median of that fork's measurement iterations. */
+    private Result runJmh(Case c, int index, Integer round) throws CaseFailure {
+        Path raw = rawDir.resolve(String.format(Locale.ROOT, "%02d-%s%s.json", index, slug(c.label()), round == null ? "" : "-r" + round));
         ChainedOptionsBuilder b = new OptionsBuilder()
                 .include("^" + Pattern.quote(c.benchmark()) + "$")
-                .forks(profile.forks())
+                .forks(1)
                 .warmupIterations(profile.warmupIterations())
                 .warmupTime(TimeValue.milliseconds(profile.warmupMs()))
                 .measurementIterations(profile.iterations())
@@ -602,7 +753,7 @@ public final class Runner {
                 .result(raw.toString())
                 .resultFormat(ResultFormatType.JSON);
         c.params().forEach(b::param);
-        jmhLog.println("==== " + c.label() + "  (" + c.benchmark() + " " + c.params() + " " + forkArgs + " " + c.jvmArgs() + ")");
+        jmhLog.println("==== " + c.label() + (round == null ? "" : ", round " + round) + "  (" + c.benchmark() + " " + c.params() + " " + forkArgs + " " + c.jvmArgs() + ")");
         OutputFormat out = OutputFormatFactory.createFormatInstance(jmhLog, VerboseMode.NORMAL);
         Collection<RunResult> results;
         try {
@@ -612,7 +763,7 @@ public final class Runner {
         }
         if (results.size() != 1) throw new CaseFailure("JMH returned " + results.size() + " results (see raw/jmh.log)");
         RunResult rr = results.iterator().next();
-        Statistics st = rr.getPrimaryResult().getStatistics();   // every measurement iteration of every fork
+        Statistics st = rr.getPrimaryResult().getStatistics();   // every measurement iteration of the fork
         Double alloc = null;
         for (String name : rr.getSecondaryResults().keySet()) {   // "gc.alloc.rate.norm" ("·gc..." before JMH 1.36)
             if (name.endsWith("gc.alloc.rate.norm")) alloc = rr.getSecondaryResults().get(name).getScore();
@@ -644,7 +795,27 @@ public final class Runner {
         return ownException(t.getCause(), depth + 1);
     }
 
-    private Result runC(Case c, int index) throws CaseFailure {
+    /** One run of the case's C program; the first run of a case calibrates its rounds or iterations per sample. */
+    private Result runC(Case c, int index, Integer round) throws CaseFailure {
+        boolean w1 = c.workload().equals("W1");
+        String what = round == null ? "run" : "r" + round;
+        List<String> argv = cArgv.get(c);
+        if (argv == null) {
+            argv = calibrate(c, index);
+            cArgv.put(c, argv);
+        }
+        Map<?, ?> json = exec(argv, c, index, what);
+        Map<?, ?> figure = (Map<?, ?>) json.get(w1 ? "ns_per_round" : "ns_per_call");
+        if (figure == null) throw new CaseFailure("no " + (w1 ? "ns_per_round" : "ns_per_call") + " in " + Json.write(json));
+        int samples = ((Number) json.get("samples")).intValue();
+        return Result.ok(c, w1 ? "ns_per_round" : "ns_per_call", w1 ? "ns/round" : "ns/call",
+                ((Number) figure.get("median")).doubleValue(), ((Number) figure.get("min")).doubleValue(),
+                ((Number) figure.get("max")).doubleValue(), samples, null,
+                "c:" + Path.of(c.command().get(0)).getFileName());
+    }
+
+    /** The C program's command with its rounds or iterations per sample, so that a sample lasts about cSampleMs. */
+    private List<String> calibrate(Case c, int index) throws CaseFailure {
         boolean w1 = c.workload().equals("W1");
         List<String> argv = new ArrayList<>(c.command());
         if (profile.smoke()) {
@@ -662,14 +833,7 @@ public final class Runner {
                 argv.addAll(List.of("--iterations=" + Math.clamp(count, 10_000, 1_000_000_000), "--samples=" + profile.cSamples()));
             }
         }
-        Map<?, ?> json = exec(argv, c, index, "run");
-        Map<?, ?> figure = (Map<?, ?>) json.get(w1 ? "ns_per_round" : "ns_per_call");
-        if (figure == null) throw new CaseFailure("no " + (w1 ? "ns_per_round" : "ns_per_call") + " in " + Json.write(json));
-        int samples = ((Number) json.get("samples")).intValue();
-        return Result.ok(c, w1 ? "ns_per_round" : "ns_per_call", w1 ? "ns/round" : "ns/call",
-                ((Number) figure.get("median")).doubleValue(), ((Number) figure.get("min")).doubleValue(),
-                ((Number) figure.get("max")).doubleValue(), samples, null,
-                "c:" + Path.of(c.command().get(0)).getFileName());
+        return List.copyOf(argv);
     }
 
     /** Runs a C baseline (bounded by C_TIMEOUT_SECONDS), keeps its output under raw/, returns its JSON line. */

@@ -146,7 +146,10 @@ final class ServerProcess implements AutoCloseable {
         return process.isAlive();
     }
 
-    /** The server's user + system CPU time so far (all its threads), in clock ticks. */
+    /**
+     * The server's user + system CPU time so far, in clock ticks: all its threads, and its live child processes'
+     * (C's http-hello --workers=N forks its workers; the parent's own /proc figures leave them out until they exit).
+     */
     long cpuTicks() throws Runner.CaseFailure {
         String stat;
         try {
@@ -154,7 +157,34 @@ final class ServerProcess implements AutoCloseable {
         } catch (IOException e) {
             throw new Runner.CaseFailure("server " + command + " is gone: " + e.getMessage());
         }
-        return cpuTicks(stat);
+        long ticks = cpuTicks(stat);
+        for (long child : children()) {
+            try {
+                ticks += cpuTicks(Files.readString(Path.of("/proc/" + child + "/stat")));
+            } catch (IOException e) {
+                throw new Runner.CaseFailure("worker " + child + " of server " + command + " is gone: " + e.getMessage());
+            }
+        }
+        return ticks;
+    }
+
+    /** The server's child processes, from /proc/PID/task/TID/children (empty where there is no such file). */
+    private List<Long> children() {
+        List<Long> r = new ArrayList<>();
+        try (var tasks = Files.list(Path.of("/proc/" + pid() + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    for (String pid : Files.readString(task.resolve("children")).trim().split("\\s+")) {
+                        if (!pid.isEmpty()) r.add(Long.parseLong(pid));
+                    }
+                } catch (IOException | NumberFormatException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException gone) {
+            // the server is gone: cpuTicks says so
+        }
+        return r;
     }
 
     /** utime + stime of a /proc/<pid>/stat line (fields 14 and 15; the comm in parentheses may hold spaces). */
@@ -163,10 +193,21 @@ final class ServerProcess implements AutoCloseable {
         return Long.parseLong(f[11]) + Long.parseLong(f[12]);   // f[0] is field 3, the state
     }
 
-    /** VmHWM, the peak resident set size, in KiB; null when /proc does not say. */
+    /** VmHWM, the peak resident set size, in KiB, with its child processes' added; null when /proc does not say. */
     Long peakRssKib() {
+        Long own = peakRssKib(pid());
+        if (own == null) return null;
+        long sum = own;
+        for (long child : children()) {
+            Long c = peakRssKib(child);
+            if (c != null) sum += c;
+        }
+        return sum;
+    }
+
+    private static Long peakRssKib(long pid) {
         try {
-            for (String l : Files.readAllLines(Path.of("/proc/" + pid() + "/status"))) {
+            for (String l : Files.readAllLines(Path.of("/proc/" + pid + "/status"))) {
                 if (l.startsWith("VmHWM:")) return Long.parseLong(l.substring(6).trim().split("\\s+")[0]);
             }
         } catch (IOException | NumberFormatException e) {
@@ -175,9 +216,43 @@ final class ServerProcess implements AutoCloseable {
         return null;
     }
 
-    /** SIGTERM, then SIGKILL after 10 s. */
+    /**
+     * Stops the server (SIGSTOP) while another server of its case is measured on the same pinned CPU: a JVM at
+     * rest still wakes up (JIT, GC and service threads), and that would be charged to the server being measured.
+     */
+    void pause() throws Runner.CaseFailure {
+        signal("STOP");
+    }
+
+    /** Lets a paused server run again (SIGCONT). */
+    void resume() throws Runner.CaseFailure {
+        signal("CONT");
+    }
+
+    private void signal(String name) throws Runner.CaseFailure {
+        String why;
+        try {
+            Process k = new ProcessBuilder("kill", "-" + name, Long.toString(pid())).redirectErrorStream(true).start();
+            String out = new String(k.getInputStream().readAllBytes(), StandardCharsets.UTF_8).strip();
+            if (k.waitFor(10, TimeUnit.SECONDS) && k.exitValue() == 0) return;
+            why = out;
+        } catch (IOException e) {
+            why = e.getMessage();
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            why = "interrupted";
+        }
+        throw new Runner.CaseFailure("kill -" + name + " " + pid() + " (" + command + "): " + why);
+    }
+
+    /** SIGCONT (a paused server handles no SIGTERM), SIGTERM, then SIGKILL after 10 s. */
     @Override
     public void close() {
+        try {
+            if (process.isAlive()) resume();
+        } catch (Runner.CaseFailure e) {
+            // SIGKILL below ends it anyway
+        }
         process.destroy();
         try {
             if (!process.waitFor(10, TimeUnit.SECONDS)) kill(process);

@@ -11,11 +11,13 @@ import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 
 /**
- * W2, http-hello, for one server and one connection count: the server pinned to CPU 0, wrk pinned to CPU 1
- * (when taskset is there), a warm-up of {@code wrk -t1 -cC -d<warm>s}, then {@code reps} runs of
- * {@code wrk -t1 -cC -d<dur>s --latency}, each after a pause of {@value #SETTLE_MILLIS} ms. Around each
- * measured run the server's user+system CPU ticks are read from /proc/<pid>/stat; its peak RSS (VmHWM) is
- * read at the end. Both processes get the hard RLIMIT_NOFILE (c=500 needs more than 1024 fds).
+ * W2, http-hello, for the servers of one case (a backend and a connection count): each server started once,
+ * pinned to CPU 0, loaded by wrk pinned to CPU 1 (when taskset is there); a warm-up of
+ * {@code wrk -t1 -cC -d<warm>s}, then one measured {@code wrk -t1 -cC -d<dur>s --latency} per round, the servers
+ * taking turns in the rounds' order ({@link Rounds}). A server is paused (SIGSTOP) whenever another one is
+ * loaded, so the pinned CPU is the measured server's alone. Around each measured run the server's user+system
+ * CPU ticks are read from /proc/<pid>/stat; its peak RSS (VmHWM) is read at the end. Both processes get the
+ * hard RLIMIT_NOFILE (c=500 needs more than 1024 fds).
  */
 final class W2Http {
     private W2Http() {}
@@ -38,35 +40,67 @@ final class W2Http {
     record Wrk(double reqPerS, long requests, double p50Us, double p99Us, long socketErrors, long non2xx) {}
 
     /**
-     * Runs the case; wrk's output and the server's stderr go under {@code raw} with the prefix {@code base}.
-     * Returns the samples and the server's peak RSS in KiB (or null).
+     * A W2 server, started once per case and measured once per round. It is paused between its runs; wrk's output
+     * and the server's stderr go under {@code raw} with the prefix {@code base}.
      */
-    static Outcome run(List<String> serverArgv, boolean pin, int connections, int warmSeconds, int seconds, int reps,
-                       Path raw, String base) throws Runner.CaseFailure {
-        List<Sample> samples = new ArrayList<>();
-        try (ServerProcess server = ServerProcess.start(serverArgv, pin ? SERVER_CPU : null,
-                raw.resolve(base + "-server.err"), java.util.Map.of(), 60)) {
-            String url = "http://127.0.0.1:" + server.port() + "/";
-            if (warmSeconds > 0) {
-                Wrk warm = wrk(pin, connections, warmSeconds, false, url, raw.resolve(base + "-warmup.out"));
-                if (warm.non2xx() > 0) throw new Runner.CaseFailure("warm-up: " + warm.non2xx() + " responses were not 2xx");
+    static final class Server implements AutoCloseable {
+        private final ServerProcess process;
+        private final Integer loadCpu;
+        private final Path raw;
+        private final String base, url;
+
+        private Server(ServerProcess process, Integer loadCpu, Path raw, String base) {
+            this.process = process;
+            this.loadCpu = loadCpu;
+            this.raw = raw;
+            this.base = base;
+            this.url = "http://127.0.0.1:" + process.port() + "/";
+        }
+
+        /** Starts the server on {@code serverCpu} (null: unpinned), wrk to run on {@code loadCpu}; paused when it returns. */
+        static Server start(List<String> argv, Integer serverCpu, Integer loadCpu, Path raw, String base) throws Runner.CaseFailure {
+            ServerProcess p = ServerProcess.start(argv, serverCpu, raw.resolve(base + "-server.err"), java.util.Map.of(), 60);
+            try {
+                p.pause();
+            } catch (Runner.CaseFailure e) {
+                p.close();
+                throw e;
             }
-            for (int i = 0; i < reps; i++) {
-                settle();
-                if (!server.isAlive()) throw new Runner.CaseFailure("the server exited during the run");
-                long t0 = System.nanoTime(), c0 = server.cpuTicks();
-                Wrk w = wrk(pin, connections, seconds, true, url, raw.resolve(base + "-run" + (i + 1) + ".out"));
-                long c1 = server.cpuTicks(), t1 = System.nanoTime();
-                if (w.non2xx() > 0) throw new Runner.CaseFailure(w.non2xx() + " responses were not 2xx");
-                if (w.requests() == 0) throw new Runner.CaseFailure("wrk completed no request");
-                samples.add(new Sample(w.reqPerS(), w.requests(), w.p50Us(), w.p99Us(),
-                        (double) (c1 - c0) / ServerProcess.CLK_TCK, (t1 - t0) / 1e9, w.socketErrors(), w.non2xx()));
-            }
-            return new Outcome(samples, server.peakRssKib());
+            return new Server(p, loadCpu, raw, base);
+        }
+
+        /** An unmeasured wrk run at the case's connection count. */
+        void warm(int connections, int seconds) throws Runner.CaseFailure {
+            process.resume();
+            Wrk warm = wrk(loadCpu, connections, seconds, false, url, raw.resolve(base + "-warmup.out"));
+            if (warm.non2xx() > 0) throw new Runner.CaseFailure("warm-up: " + warm.non2xx() + " responses were not 2xx");
+            process.pause();
+        }
+
+        /** Round {@code round}'s measured run, after a pause of {@link #SETTLE_MILLIS}. */
+        Sample measure(int connections, int seconds, int round) throws Runner.CaseFailure {
+            process.resume();
+            settle();
+            if (!process.isAlive()) throw new Runner.CaseFailure("the server exited during the run");
+            long t0 = System.nanoTime(), c0 = process.cpuTicks();
+            Wrk w = wrk(loadCpu, connections, seconds, true, url, raw.resolve(base + "-r" + round + ".out"));
+            long c1 = process.cpuTicks(), t1 = System.nanoTime();
+            process.pause();
+            if (w.non2xx() > 0) throw new Runner.CaseFailure(w.non2xx() + " responses were not 2xx");
+            if (w.requests() == 0) throw new Runner.CaseFailure("wrk completed no request");
+            return new Sample(w.reqPerS(), w.requests(), w.p50Us(), w.p99Us(),
+                    (double) (c1 - c0) / ServerProcess.CLK_TCK, (t1 - t0) / 1e9, w.socketErrors(), w.non2xx());
+        }
+
+        Long peakRssKib() {
+            return process.peakRssKib();
+        }
+
+        @Override
+        public void close() {
+            process.close();
         }
     }
-
-    record Outcome(List<Sample> samples, Long peakRssKib) {}
 
     /**
      * The pause before each measured run: the previous wrk's connections are still being closed when it exits,
@@ -83,10 +117,10 @@ final class W2Http {
         }
     }
 
-    private static Wrk wrk(boolean pin, int connections, int seconds, boolean latency, String url, Path out)
+    private static Wrk wrk(Integer cpu, int connections, int seconds, boolean latency, String url, Path out)
             throws Runner.CaseFailure {
         List<String> cmd = new ArrayList<>(List.of("bash", "-c", "ulimit -n \"$(ulimit -Hn)\" && exec \"$@\"", "bash"));
-        if (pin) cmd.addAll(List.of("taskset", "-c", Integer.toString(LOAD_CPU)));
+        if (cpu != null) cmd.addAll(List.of("taskset", "-c", cpu.toString()));
         cmd.addAll(List.of("wrk", "-t1", "-c" + connections, "-d" + seconds + "s"));
         if (latency) cmd.add("--latency");
         cmd.add(url);
@@ -144,20 +178,21 @@ final class W2Http {
         return new Wrk(rate, requests, p50, p99, errors, non2xx);
     }
 
-    /** The figures of a case in the common shape, medians over the reps. */
-    static List<Result> results(Case c, Outcome o, String source) {
+    /** The figures of one round's run in the common shape (one sample each). */
+    static List<Result> results(Case c, Sample s, String source) {
         List<Result> r = new ArrayList<>();
-        List<Sample> s = o.samples();
-        r.add(figure(c, "req_per_s", "req/s", "higher", s.stream().mapToDouble(Sample::reqPerS).toArray(), source));
-        r.add(figure(c, "req_per_cpu_s", "req/CPU-s", "higher", s.stream().mapToDouble(Sample::reqPerCpuS).toArray(), source));
-        r.add(figure(c, "cpu_pct", "%", "lower", s.stream().mapToDouble(Sample::cpuPct).toArray(), source));
-        r.add(figure(c, "p50_us", "us", "lower", s.stream().mapToDouble(Sample::p50Us).toArray(), source));
-        r.add(figure(c, "p99_us", "us", "lower", s.stream().mapToDouble(Sample::p99Us).toArray(), source));
-        if (o.peakRssKib() != null) {
-            r.add(figure(c, "rss_kib", "KiB", "lower", new double[] {o.peakRssKib()}, source));
-        }
-        r.add(figure(c, "errors", "count", "lower", s.stream().mapToDouble(x -> x.socketErrors() + x.non2xx()).toArray(), source));
+        r.add(figure(c, "req_per_cpu_s", "req/CPU-s", "higher", new double[] {s.reqPerCpuS()}, source));
+        r.add(figure(c, "req_per_s", "req/s", "higher", new double[] {s.reqPerS()}, source));
+        r.add(figure(c, "cpu_pct", "%", "lower", new double[] {s.cpuPct()}, source));
+        r.add(figure(c, "p50_us", "us", "lower", new double[] {s.p50Us()}, source));
+        r.add(figure(c, "p99_us", "us", "lower", new double[] {s.p99Us()}, source));
+        r.add(figure(c, "errors", "count", "lower", new double[] {s.socketErrors() + s.non2xx()}, source));
         return r;
+    }
+
+    /** The server's peak RSS over all its rounds, in the common shape. */
+    static Result rss(Case c, long kib, String source) {
+        return figure(c, "rss_kib", "KiB", "lower", new double[] {kib}, source);
     }
 
     static Result figure(Case c, String metric, String unit, String better, double[] values, String source) {

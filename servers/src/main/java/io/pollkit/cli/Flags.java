@@ -1,6 +1,7 @@
 package io.pollkit.cli;
 
 import io.pollkit.poller.Backend;
+import io.pollkit.server.AcceptMode;
 import io.pollkit.server.Durations;
 import io.pollkit.server.FdLimit;
 import io.pollkit.server.Model;
@@ -52,6 +53,19 @@ final class Flags {
                     ? ", nginx's keepalive_timeout" : ": time for a person at a terminal to pause") + "; 0: none)"));
         }
         if (flags.contains("interval")) b.append(line("--interval=T", "time between ticks; a bare number is milliseconds (default 1000)"));
+        if (flags.contains("loops")) {
+            b.append(line("--loops=N", "event loops, each on its own thread with its own poller (default 1, at most "
+                    + ServerOptions.MAX_LOOPS + ");"));
+            b.append(line("", "more than one uses more cores: about one per core is the most that helps ("
+                    + Runtime.getRuntime().availableProcessors() + " here)"));
+            b.append(line("--accept=MODE", "how the loops get their clients with --loops over 1: reuseport (each loop listens"));
+            b.append(line("", "on the port with SO_REUSEPORT and the kernel spreads the connections), handoff (the"));
+            b.append(line("", "first loop accepts and hands each one to the next loop in turn) or auto (default:"));
+            b.append(line("", "reuseport where the kernel spreads them, Linux; handoff elsewhere; here "
+                    + AcceptMode.AUTO.resolved().id() + ")"));
+        } else {
+            b.append(line("", "(one event loop: its ticks go to every client at once; --loops is echo's and http's)"));
+        }
         b.append(line("--help", "this help"));
         if (flags.contains("idle-timeout") || flags.contains("header-timeout")) {
             b.append("  T is a whole number with a unit: 500ms, 10s, 2m or 1h.\n");
@@ -81,6 +95,10 @@ final class Flags {
                         ? arg + " needs a value: " + arg + "=..." : "unknown argument " + arg);
             }
             String name = arg.substring(2, eq), value = arg.substring(eq + 1);
+            if (!allowed.contains(name) && allowed.contains("interval") && (name.equals("loops") || name.equals("accept"))) {
+                throw new UsageException("--" + name + " is for echo and http; this server runs one event loop (its ticks go "
+                        + "to every client at once)");
+            }
             if (!allowed.contains(name)) throw new UsageException("unknown flag --" + name);
             o = switch (name) {
                 case "backend" -> {
@@ -108,6 +126,14 @@ final class Flags {
                 case "max-queued" -> o.withMaxQueued((int) number(name, value, 1, 1 << 30));
                 case "header-timeout" -> o.withHeaderTimeout(duration(name, value, null, 0, MAX_TIMEOUT_MILLIS));
                 case "idle-timeout" -> o.withIdleTimeout(duration(name, value, null, 0, MAX_TIMEOUT_MILLIS));
+                case "loops" -> o.withLoops((int) number(name, value, 1, ServerOptions.MAX_LOOPS));
+                case "accept" -> {
+                    try {
+                        yield o.withAccept(AcceptMode.of(value));
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException(e.getMessage());
+                    }
+                }
                 default -> throw new UsageException("unknown flag --" + name);
             };
         }

@@ -1,6 +1,7 @@
 package io.pollkit.cli;
 
 import io.pollkit.poller.Backend;
+import io.pollkit.server.BoundedLog;
 import io.pollkit.server.EchoServer;
 import io.pollkit.server.FdLimit;
 import io.pollkit.server.HttpServer;
@@ -16,7 +17,10 @@ import io.pollkit.sys.Transport;
 import io.pollkit.uring.Availability;
 import sun.misc.Signal;
 
+import java.io.FileDescriptor;
+import java.io.FileOutputStream;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.List;
 import java.util.Set;
@@ -36,9 +40,9 @@ public final class Main {
     /** A server the command line can start. */
     private enum Server {
         TICK("tick", "every --interval send \"tick\\n\" to every client; log each line a client sends", "interval"),
-        ECHO("echo", "send every byte a client sends back to it", "idle-timeout", "model"),
+        ECHO("echo", "send every byte a client sends back to it", "idle-timeout", "loops", "accept", "model"),
         HTTP("http", "HTTP/1.1 hello: 200 OK with body \"hello\\n\", keep-alive, pipelining-safe", "header-timeout",
-                "idle-timeout", "model"),
+                "idle-timeout", "loops", "accept", "model"),
         RAW_TICK("raw-tick", "the tick server written directly against one syscall API, no event loop", "interval"),
         BACKENDS("backends", "list the backends and whether each is available here");
 
@@ -109,6 +113,10 @@ public final class Main {
             options = Flags.parse(completion ? withoutIoUringBackend(rest) : rest, server.flags, server.defaults());
             checkTransport();
             if (options.model() == Model.COMPLETION) {
+                if (options.loops() > 1) {
+                    throw new UsageException("--loops=" + options.loops() + " is for --model=readiness; --model=completion runs "
+                            + "one io_uring loop");
+                }
                 String reason = Availability.unavailableReason();
                 if (reason != null) throw new UsageException("--model=completion needs io_uring, which is unavailable here: " + reason);
             } else if (!options.backend().isAvailable()) {
@@ -125,6 +133,9 @@ public final class Main {
             }
             return 0;
         }
+        // The loop's log never blocks it: a reader that stops reading costs log lines, not the clients' service.
+        PrintStream log = BoundedLog.printStream(new FileOutputStream(FileDescriptor.err));
+        options = options.withStreams(options.out(), log);
         try {
             raiseFdLimit();
             if (server == Server.RAW_TICK) {
@@ -144,8 +155,11 @@ public final class Main {
             s.run();
             return 0;
         } catch (IOException | RuntimeException e) {
+            log.close();   // its lines first, then why the server stopped
             System.err.println("pollkit " + server.id + ": " + e.getMessage());
             return 1;
+        } finally {
+            log.close();
         }
     }
 

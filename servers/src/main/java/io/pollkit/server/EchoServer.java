@@ -1,6 +1,7 @@
 package io.pollkit.server;
 
 import io.pollkit.loop.Connection;
+import io.pollkit.loop.EventLoop;
 
 import java.lang.foreign.MemorySegment;
 
@@ -18,7 +19,7 @@ public final class EchoServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor(long id) {
+    protected Connection.Handler handlerFor(EventLoop loop, long id) {
         return options.idleTimeoutMillis() > 0 ? new ConnectionSession(id, new EchoSession(options, loop::schedule)) : ECHO;
     }
 }

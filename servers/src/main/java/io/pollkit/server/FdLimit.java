@@ -48,8 +48,19 @@ public final class FdLimit {
      * RLIM_INFINITY (all ones: negative as a long) counts as unlimited.
      */
     public static int maxClients(long fdLimit, Backend backend) {
+        return maxClients(fdLimit, backend, 1);
+    }
+
+    /**
+     * Fds each event loop past the first takes besides its clients: its poller, its waker (a pipe's two ends where
+     * there is no eventfd) and its listener.
+     */
+    public static final int PER_LOOP = 4;
+
+    /** Like {@link #maxClients(long, Backend)} for a server of {@code loops} event loops: {@link #PER_LOOP} less per extra loop. */
+    public static int maxClients(long fdLimit, Backend backend, int loops) {
         long fds = fdLimit < 0 ? Long.MAX_VALUE : fdLimit;
         if (backend == Backend.SELECT) fds = Math.min(fds, FdSet.FD_SETSIZE);
-        return (int) Math.clamp(fds - RESERVE, 1, Integer.MAX_VALUE);
+        return (int) Math.clamp(fds - RESERVE - (long) PER_LOOP * (loops - 1), 1, Integer.MAX_VALUE);
     }
 }

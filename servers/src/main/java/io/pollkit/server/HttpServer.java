@@ -1,6 +1,7 @@
 package io.pollkit.server;
 
 import io.pollkit.loop.Connection;
+import io.pollkit.loop.EventLoop;
 
 import java.io.IOException;
 
@@ -28,7 +29,7 @@ public final class HttpServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor(long id) {
+    protected Connection.Handler handlerFor(EventLoop loop, long id) {
         return new ConnectionSession(id, new HttpExchange(options, loop::schedule));
     }
 

@@ -1,6 +1,7 @@
 package io.pollkit.server;
 
 import io.pollkit.loop.Connection;
+import io.pollkit.loop.EventLoop;
 import io.pollkit.loop.LineFramer;
 
 import java.io.IOException;
@@ -16,14 +17,20 @@ import java.lang.foreign.MemorySegment;
 public final class TickServer extends LoopServer {
     private static final MemorySegment TICK = Arena.global().allocateFrom("tick\n").asSlice(0, 5);
 
+    /** The ticks go to every client at once from one timer, so the tick server runs one loop ({@code --loops=1}). */
     public TickServer(ServerOptions options) throws IOException {
-        super(options);
+        super(checkOneLoop(options));
         try {
             loop.scheduleAtFixedRate(options.intervalMillis(), options.intervalMillis(), this::tick);   // refuses 0
         } catch (RuntimeException e) {
             close();   // the listener and the poller are open already
             throw e;
         }
+    }
+
+    private static ServerOptions checkOneLoop(ServerOptions o) {
+        if (o.loops() != 1) throw new IllegalArgumentException("the tick server runs one event loop, not " + o.loops());
+        return o;
     }
 
     private void tick() {
@@ -37,7 +44,7 @@ public final class TickServer extends LoopServer {
     }
 
     @Override
-    protected Connection.Handler handlerFor(long id) {
+    protected Connection.Handler handlerFor(EventLoop loop, long id) {
         LineLog lineLog = new LineLog(options.log(), id);
         return new LineFramer(options.maxLine(), new LineFramer.Lines() {
             @Override

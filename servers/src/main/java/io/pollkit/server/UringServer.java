@@ -34,9 +34,10 @@ import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 
 /**
  * What the io_uring completion servers share: one ring driven by completions, where the kernel does the I/O and
- * the loop handles what has completed. A multishot accept takes every connection; each connection has one multishot
- * recv into a provided buffer ring and at most one send in flight; timers are the loop's {@link Timers}, waited for
- * with an IORING_OP_TIMEOUT; a stop from another thread (a signal) is an eventfd read that completes.
+ * the loop handles what has completed, on one thread ({@code --loops} is the readiness model's). A multishot accept
+ * takes every connection; each connection has one multishot recv into a provided buffer ring and at most one send in
+ * flight; timers are the loop's {@link Timers}, waited for with an IORING_OP_TIMEOUT; a stop from another thread (a
+ * signal) is an eventfd read that completes.
  *
  * <p>One turn of the loop: handle the completions in the CQ (a read goes to the connection's {@link Session} and its
  * buffer straight back to the ring), run the due timers, queue a send for every connection that has output and none
@@ -97,6 +98,9 @@ public abstract class UringServer implements Server {
 
     /** With {@code bufferCount} provided buffers of {@code bufferSize} bytes (tests run them short). */
     UringServer(ServerOptions options, int bufferCount, int bufferSize) throws IOException {
+        if (options.loops() != 1) {
+            throw new IllegalArgumentException("the io_uring completion server runs one loop, not " + options.loops());
+        }
         this.options = options;
         this.bufferCount = bufferCount;
         this.bufferSize = bufferSize;

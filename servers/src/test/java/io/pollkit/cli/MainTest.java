@@ -93,6 +93,9 @@ class MainTest {
         assertEquals(server.equals("http"), r.out().contains("  --header-timeout=T "), "--header-timeout is http's");
         assertEquals(!server.equals("tick"), r.out().contains("  --idle-timeout=T "), "--idle-timeout: echo's and http's");
         assertTrue(r.out().contains("select, poll, epoll or kqueue"), r.out());
+        assertEquals(!server.equals("tick"), r.out().contains("  --loops=N "), "--loops: echo's and http's");
+        assertEquals(!server.equals("tick"), r.out().contains("  --accept=MODE "), "--accept: echo's and http's");
+        assertEquals(server.equals("tick"), r.out().contains("--loops is echo's and http's"), "tick says it runs one loop");
         assertEquals(0, run(server, "--port=1", "-h").code(), "--help wins over the other flags");
     }
 
@@ -105,6 +108,8 @@ class MainTest {
                     .contains("unknown model 'sideways'; choose one of readiness, completion"));
             assertTrue(run(server, "--model=completion", "--backend=epoll").usageError()
                     .contains("--model=completion runs on io_uring alone; --backend=epoll is for --model=readiness"));
+            assertEquals("pollkit " + server + ": --loops=2 is for --model=readiness; --model=completion runs one io_uring "
+                    + "loop (see pollkit " + server + " --help)", run(server, "--model=completion", "--loops=2").usageError());
         }
         assertTrue(run("tick", "--model=completion").usageError().contains("unknown flag --model"), "tick has no completion model");
     }
@@ -132,6 +137,22 @@ class MainTest {
         assertTrue(run("tick", "--interval=-5").usageError().contains("--interval: '-5' is not a duration"));
         assertTrue(run("tick", "--idle-timeout=1s").usageError().contains("unknown flag --idle-timeout"), "tick keeps silent clients");
         assertTrue(run("echo", "--header-timeout=1s").usageError().contains("unknown flag --header-timeout"), "only http has heads");
+    }
+
+    @Test
+    void loopsAndAcceptAreCheckedAndTheTickServersHaveOneLoop() throws Exception {
+        for (String bad : List.of("0", "-1", "two", "257", "")) {
+            assertEquals("pollkit echo: --loops must be a whole number from 1 to 256, not '" + bad + "' (see pollkit echo --help)",
+                    run("echo", "--loops=" + bad).usageError());
+        }
+        assertTrue(run("http", "--loops=99999999999").usageError().contains("--loops must be a whole number from 1 to 256"));
+        for (String tick : List.of("tick", "raw-tick")) {
+            assertEquals("pollkit " + tick + ": --loops is for echo and http; this server runs one event loop (its ticks go to "
+                    + "every client at once) (see pollkit " + tick + " --help)", run(tick, "--loops=2").usageError());
+            assertTrue(run(tick, "--accept=handoff").usageError().contains("--accept is for echo and http"));
+        }
+        assertEquals("pollkit http: --accept must be auto, reuseport or handoff, not 'maybe' (see pollkit http --help)",
+                run("http", "--loops=2", "--accept=maybe").usageError());
     }
 
     @Test

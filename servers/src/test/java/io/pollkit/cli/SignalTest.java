@@ -86,4 +86,50 @@ class SignalTest {
             }
         }
     }
+
+    /** With --loops=3, SIGTERM stops every loop: each loop's clients are told, and the process exits 0. */
+    @ParameterizedTest
+    @EnumSource(Backend.class)
+    void sigtermStopsEveryLoop(Backend b, TestInfo info) throws Exception {
+        Backends.assumeAvailable(b, info);
+        try (ChildJvm child = ChildJvm.start(Main.class.getName(),
+                List.of("echo", "--port=0", "--loops=3", "--accept=handoff", "--backend=" + b.id()))) {
+            int port = child.awaitPort(b.id());
+            List<Socket> clients = new java.util.ArrayList<>();
+            try {
+                for (int i = 1; i <= 6; i++) {
+                    Socket s = new Socket();
+                    clients.add(s);
+                    s.setSoTimeout(10_000);
+                    s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+                    child.err.await("client " + i + " connected", Duration.ofSeconds(10));
+                    s.getOutputStream().write("hi\n".getBytes(StandardCharsets.US_ASCII));
+                    assertEquals("hi", new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII)).readLine());
+                }
+                child.sigterm();
+                assertEquals(0, child.awaitExit(Duration.ofSeconds(10)), "exit code; stderr:\n" + child.err.tail());
+                assertEquals(6, child.err.count("client \\d disconnected: server stopping"), child.err.tail());
+                assertEquals(1, child.err.count("clients served by each of the 3 loops: 2 2 2"), child.err.tail());
+                for (Socket s : clients) assertEquals(-1, s.getInputStream().read(), "closed by the stop");
+            } finally {
+                for (Socket s : clients) s.close();
+            }
+        }
+    }
+
+    /**
+     * Out of fds while opening its loops (RLIMIT_NOFILE 128 for 200 loops, a waker fd each), the server says which loop failed and
+     * why, on one line, and exits 1: never a server with only some of its loops.
+     */
+    @org.junit.jupiter.api.Test
+    void aLoopThatCannotOpenEndsTheStartWithExit1() throws Exception {
+        try (ChildJvm child = ChildJvm.start(List.of("bash", "-c", "ulimit -n 128 && exec \"$@\"", "bash"),
+                Main.class.getName(), List.of("http", "--port=0", "--loops=200", "--backend=poll"))) {
+            assertEquals(1, child.awaitExit(Duration.ofSeconds(20)), "exit code; stderr:\n" + child.err.tail());
+            assertEquals(List.of(), child.out.lines(), "no listening line");
+            List<String> err = child.err.lines();
+            assertEquals(1, err.size(), "one line: " + err);
+            assertTrue(err.get(0).matches("pollkit http: event loop \\d+ of 200: .*EMFILE.*"), err.get(0));
+        }
+    }
 }

@@ -114,7 +114,7 @@ class ChaosTest {
                     clients.add(Thread.ofPlatform().name(name).daemon().start(c));
                 }
             }
-            soakReports(pid, deadline, check);
+            watch(pid, deadline, check, failures, b);
             awaitClients(clients, open, deadline);
             long chaosMillis = (System.nanoTime() - t0) / 1_000_000;
 
@@ -173,15 +173,39 @@ class ChaosTest {
     }
 
     /** Under a long run, a line of figures every tenth of it (at least every 10 s) while the clients run. */
-    private static void soakReports(long pid, long deadline, LogCheck check) throws Exception {
-        if (DURATION.toSeconds() < 60) return;
+    /**
+     * Until the deadline: in a long run, a progress line every tenth of it; and at the first failure, the server
+     * JVM's threads (jcmd Thread.print) into target/, to tell a loop blocked in a write, busy in a parser or
+     * waiting in the poller from a client that was merely starved of CPU.
+     */
+    private static void watch(long pid, long deadline, LogCheck check, Queue<String> failures, Backend b) throws Exception {
+        boolean report = DURATION.toSeconds() >= 60, dumped = false;
         long every = Math.max(TimeUnit.SECONDS.toNanos(10), DURATION.toNanos() / 10), next = System.nanoTime() + every;
         while (System.nanoTime() < deadline) {
-            Thread.sleep(Math.max(1, Math.min(next, deadline) - System.nanoTime()) / 1_000_000 + 1);
-            if (System.nanoTime() < next) continue;
+            Thread.sleep(Math.max(1, Math.min(Math.min(next, deadline) - System.nanoTime(), 200_000_000L) / 1_000_000));
+            if (!dumped && !failures.isEmpty()) {
+                dumped = true;
+                dumpThreads(pid, b, failures.peek());
+            }
+            if (!report || System.nanoTime() < next) continue;
             next += every;
             System.out.printf("  soak: %d s left; fds %d; VmRSS %.1f MiB; %s%n", (deadline - System.nanoTime()) / 1_000_000_000,
                     fds(pid), mib(Stats.rss(pid)), check.summary());
+        }
+    }
+
+    private static void dumpThreads(long pid, Backend b, String failure) {
+        Path to = ChildJvm.PROJECT.resolve("target/chaos-" + b.id() + "-threads.txt");
+        try {
+            Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
+            Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid), "Thread.print").redirectErrorStream(true)
+                    .redirectOutput(to.toFile()).start();
+            if (!p.waitFor(30, TimeUnit.SECONDS)) p.destroyForcibly();
+            System.out.println("  first failure (" + LogCheck.show(failure) + "): the servers' threads then are in " + to);
+        } catch (IOException e) {
+            System.out.println("  first failure; no thread dump: " + e.getMessage());
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         }
     }
 

@@ -25,13 +25,13 @@ public final class ChildJvm implements AutoCloseable {
     private final Thread outPump, errPump;
     private final boolean wrapped;   // process is a wrapper (strace) whose child is the JVM
 
-    private ChildJvm(Process process, String name, boolean wrapped) {
+    private ChildJvm(Process process, String name, boolean wrapped, boolean readStderr) {
         this.process = process;
         this.wrapped = wrapped;
         this.out = new LineCapture(name + " stdout");
         this.err = new LineCapture(name + " stderr");
         outPump = out.pump(process.getInputStream());
-        errPump = err.pump(process.getErrorStream());
+        errPump = readStderr ? err.pump(process.getErrorStream()) : null;
     }
 
     /** Starts {@code java -cp target/classes:target/test-classes:LIBRARY MAIN ARGS}, LIBRARY being this JVM's pollkit jar. */
@@ -45,6 +45,10 @@ public final class ChildJvm implements AutoCloseable {
      * the JVM, the exit code is the wrapper's.
      */
     public static ChildJvm start(List<String> wrapper, String mainClass, List<String> args) throws IOException {
+        return launch(command(wrapper, mainClass, args), mainClass, args, !wrapper.isEmpty(), true);
+    }
+
+    private static List<String> command(List<String> wrapper, String mainClass, List<String> args) {
         Path classes = PROJECT.resolve("target/classes"), testClasses = PROJECT.resolve("target/test-classes");
         assertTrue(Files.isDirectory(classes), classes + " is missing");
         String classPath = String.join(java.io.File.pathSeparator, classes.toString(), testClasses.toString(), libraryJar());
@@ -53,10 +57,23 @@ public final class ChildJvm implements AutoCloseable {
                 "--enable-native-access=ALL-UNNAMED", "-XX:+UseSerialGC", "-XX:TieredStopAtLevel=1", "-Xshare:auto",
                 "-cp", classPath, mainClass));
         command.addAll(args);
+        return command;
+    }
+
+    /**
+     * Like {@link #start(String, List)}, but nothing reads the child's stderr (a pipe) until the test reads
+     * {@code process.getErrorStream()} itself: a log reader that stopped reading.
+     */
+    public static ChildJvm startWithStderrUnread(String mainClass, List<String> args) throws IOException {
+        return launch(command(List.of(), mainClass, args), mainClass, args, false, false);
+    }
+
+    private static ChildJvm launch(List<String> command, String mainClass, List<String> args, boolean wrapped,
+                                   boolean readStderr) throws IOException {
         Process p = new ProcessBuilder(command).directory(PROJECT.toFile()).start();
         p.getOutputStream().close();
         return new ChildJvm(p, mainClass.substring(mainClass.lastIndexOf('.') + 1) + " " + String.join(" ", args),
-                !wrapper.isEmpty());
+                wrapped, readStderr);
     }
 
     /** Where this JVM loaded the library from: the io.pollkit:pollkit jar Maven resolved for the tests. */
@@ -70,7 +87,7 @@ public final class ChildJvm implements AutoCloseable {
 
     /** The port from the server's "listening on 127.0.0.1:PORT backend=NAME" line. */
     public int awaitPort(String backend) {
-        Matcher m = out.await("listening on 127\\.0\\.0\\.1:(\\d+) backend=" + backend, 0, START);
+        Matcher m = out.await("listening on 127\\.0\\.0\\.1:(\\d+) backend=" + backend + "( loops=\\d+ accept=\\w+)?", 0, START);
         return Integer.parseInt(m.group(1));
     }
 
@@ -90,7 +107,7 @@ public final class ChildJvm implements AutoCloseable {
             throw new AssertionError("the child JVM did not exit within " + timeout.toMillis() + " ms; stderr:\n" + err.tail());
         }
         outPump.join(5000);
-        errPump.join(5000);
+        if (errPump != null) errPump.join(5000);
         return process.exitValue();
     }
 

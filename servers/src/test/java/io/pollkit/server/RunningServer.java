@@ -64,7 +64,8 @@ public final class RunningServer implements AutoCloseable {
         });
         Matcher m;
         try {
-            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind()) + ")]?:(\\d+) backend=(\\w+)( model=completion)?", WAIT);
+            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind())
+                    + ")]?:(\\d+) backend=(\\w+)(?: loops=\\d+ accept=\\w+)?( model=completion)?", WAIT);
         } catch (AssertionError e) {
             server.stop();
             throw e;
@@ -94,6 +95,11 @@ public final class RunningServer implements AutoCloseable {
 
     public static RunningServer start(ServerKind kind, Engine engine, UnaryOperator<ServerOptions> tweak) throws IOException {
         return new RunningServer(kind, engine, tweak);
+    }
+
+    /** The clients each event loop has taken so far: a readiness server's ({@link LoopServer#servedPerLoop()}). */
+    long[] servedPerLoop() {
+        return ((LoopServer) server).servedPerLoop();
     }
 
     /** Connects a client and waits for the server's "client N connected" line; the client knows its N. */

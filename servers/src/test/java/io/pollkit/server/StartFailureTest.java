@@ -11,6 +11,8 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
 
 import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import java.util.concurrent.atomic.AtomicBoolean;
 
@@ -67,24 +69,25 @@ class StartFailureTest {
     }
 
     /** Runs {@code start} with 0, 1, 2, ... fds left until it succeeds; each failure is EMFILE and leaves no fd open. */
-    private static void sweep(String what, Callable<Void> start) throws Exception {
+    static List<String> sweep(String what, Callable<Void> start) throws Exception {
         start.call();   // warm: classes loaded and linked
         long before = openFds();
-        int failures = 0;
+        List<String> failures = new ArrayList<>();
         for (int k = 0; ; k++) {
-            if (k > 16) fail(what + " still fails with " + k + " fds free");
+            if (k > 32) fail(what + " still fails with " + k + " fds free");
             try {
                 withFdsLeft(k, start);
             } catch (IOException e) {
                 assertTrue(e.getMessage().contains("EMFILE"), what + " with " + k + " fds free: " + e.getMessage());
                 assertEquals(before, openFds(), what + ": open fds after it failed with " + k + " fds free");
-                failures++;
+                failures.add(e.getMessage());
                 continue;
             }
             break;
         }
-        assertTrue(failures >= 1, what + " failed only " + failures + " times");
+        assertTrue(failures.size() >= 1, what + " failed only " + failures.size() + " times");
         assertEquals(before, openFds(), what + ": open fds at the end");
+        return failures;
     }
 
     /** Calls {@code body} with the soft RLIMIT_NOFILE lowered so that only the next {@code k} fds can be opened. */
