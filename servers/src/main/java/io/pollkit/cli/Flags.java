@@ -58,6 +58,7 @@ final class Flags {
                     + ServerOptions.MAX_LOOPS + ");"));
             b.append(line("", "more than one uses more cores: about one per core is the most that helps ("
                     + Runtime.getRuntime().availableProcessors() + " here)"));
+            if (flags.contains("model")) b.append(line("", "(--model=readiness only: the completion model runs one io_uring loop)"));
             b.append(line("--accept=MODE", "how the loops get their clients with --loops over 1: reuseport (each loop listens"));
             b.append(line("", "on the port with SO_REUSEPORT and the kernel spreads the connections), handoff (the"));
             b.append(line("", "first loop accepts and hands each one to the next loop in turn) or auto (default:"));

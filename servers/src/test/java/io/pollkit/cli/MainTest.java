@@ -104,6 +104,7 @@ class MainTest {
         for (String server : List.of("echo", "http")) {
             Result help = run(server, "--help");
             assertTrue(help.out().contains("  --model=MODEL "), help.out());
+            assertTrue(help.out().contains("(--model=readiness only: the completion model runs one io_uring loop)"), help.out());
             assertTrue(run(server, "--model=sideways").usageError()
                     .contains("unknown model 'sideways'; choose one of readiness, completion"));
             assertTrue(run(server, "--model=completion", "--backend=epoll").usageError()

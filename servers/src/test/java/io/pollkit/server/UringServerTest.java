@@ -17,6 +17,7 @@ import java.util.concurrent.TimeUnit;
 import static org.junit.jupiter.api.Assertions.assertArrayEquals;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
+import static org.junit.jupiter.api.Assertions.assertThrows;
 
 /**
  * What only the io_uring completion servers have (the tests they share with the readiness servers run on
@@ -28,6 +29,14 @@ class UringServerTest {
     @BeforeEach
     void needsIoUring(TestInfo info) {
         Engine.COMPLETION.assumeAvailable(info);
+    }
+
+    @Test
+    void runsOneLoopOnly() {
+        // --loops is the readiness model's; the CLI refuses it first, the server itself as well.
+        ServerOptions two = Engine.COMPLETION.apply(ServerOptions.defaults()).withPort(0).withLoops(2);
+        IllegalArgumentException e = assertThrows(IllegalArgumentException.class, () -> new UringHttpServer(two));
+        assertEquals("the io_uring completion server runs one loop, not 2", e.getMessage());
     }
 
     @Test
