@@ -4,17 +4,16 @@
  * the buffer is answered, in order), a head over 8 KiB with 431, a malformed request line with 400.
  */
 #include "common.h"
+#include "http.h"
 #include "net.h"
 #include "poller.h"
 #include "workers.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -28,24 +27,13 @@ static const char usage[] =
 	"  --workers  processes, each with its own SO_REUSEPORT listener on the port and its own loop\n"
 	"             (default 1: no fork); the parent passes SIGINT/SIGTERM on and waits for them\n";
 
-#define HEAD_MAX 8192      /* longest request head accepted, final CRLFCRLF included */
 #define ACCEPT_BATCH 64    /* connections accepted per wakeup, so clients get served meanwhile */
-
-static const char response_ok[] =
-	"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 6\r\n\r\nhello\n";
-static const char response_400[] =
-	"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
-static const char response_431[] =
-	"HTTP/1.1 431 Request Header Fields Too Large\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
 
 struct conn {
 	int fd;
 	unsigned interest;    /* PK_READ, or PK_WRITE alone while output is queued */
-	bool closing;         /* close once the queued output is sent; read no more */
-	size_t body_left;     /* body bytes of the last request still to skip */
-	size_t in_len;        /* bytes in in[] */
 	struct outbuf out;    /* responses the socket has not taken yet */
-	char in[HEAD_MAX];    /* received bytes not consumed yet: the start of the next request */
+	struct http_in req;   /* received bytes not consumed yet */
 };
 
 struct server {
@@ -55,124 +43,6 @@ struct server {
 	struct conn **conns;    /* conns[fd], NULL when fd is no connection */
 	size_t conns_len;
 };
-
-struct request {
-	bool close;             /* close after the response */
-	size_t content_length;  /* body bytes that follow the head */
-};
-
-static bool is_tchar(char c)
-{
-	return isalnum((unsigned char)c) || (c != '\0' && strchr("!#$%&'*+-.^_`|~", c) != NULL);
-}
-
-static bool name_is(const char *name, const char *name_end, const char *wanted)
-{
-	size_t len = strlen(wanted);
-	return (size_t)(name_end - name) == len && strncasecmp(name, wanted, len) == 0;
-}
-
-/* Whether the comma-separated list [v, end) holds token, case-insensitively. */
-static bool has_token(const char *v, const char *end, const char *token)
-{
-	size_t len = strlen(token);
-	while (v < end) {
-		while (v < end && (*v == ' ' || *v == '\t' || *v == ','))
-			v++;
-		const char *t = v;
-		while (v < end && *v != ',' && *v != ' ' && *v != '\t')
-			v++;
-		if ((size_t)(v - t) == len && strncasecmp(t, token, len) == 0)
-			return true;
-	}
-	return false;
-}
-
-/*
- * head[0..len) is one request head ending in CRLFCRLF. The request line must be
- * METHOD SP TARGET SP HTTP/1.x; each header line NAME: VALUE. HTTP/1.0 closes after the response.
- */
-static bool parse_head(const char *head, size_t len, struct request *rq)
-{
-	const char *end = head + len, *eol = memchr(head, '\r', len), *p = head;
-	while (p < eol && is_tchar(*p))
-		p++;
-	if (p == head || p == eol || *p++ != ' ')
-		return false;
-	const char *target = p;
-	while (p < eol && *p > ' ' && *p < 0x7f)
-		p++;
-	if (p == target || p == eol || *p++ != ' ')
-		return false;
-	if (eol - p != 8 || memcmp(p, "HTTP/1.", 7) != 0 || !isdigit((unsigned char)p[7]) || eol[1] != '\n')
-		return false;
-	*rq = (struct request){ .close = p[7] == '0' };
-
-	for (p = eol + 2; p < end - 2; p = eol + 2) {  /* end - 2: the CRLF closing the head */
-		eol = memmem(p, (size_t)(end - p), "\r\n", 2);
-		const char *colon = memchr(p, ':', (size_t)(eol - p));
-		if (colon == NULL || colon == p)
-			return false;
-		if (name_is(p, colon, "connection") && has_token(colon + 1, eol, "close")) {
-			rq->close = true;
-		} else if (name_is(p, colon, "content-length")) {
-			const char *v = colon + 1;
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			if (v == eol)
-				return false;
-			size_t n = 0;
-			for (; v < eol && isdigit((unsigned char)*v); v++)
-				if ((n = n * 10 + (size_t)(*v - '0')) > (size_t)1 << 40)
-					return false;
-			while (v < eol && (*v == ' ' || *v == '\t'))
-				v++;
-			if (v != eol)
-				return false;
-			rq->content_length = n;
-		}
-	}
-	return true;
-}
-
-static void reply_and_close(struct conn *c, const char *response, size_t len)
-{
-	outbuf_append(&c->out, response, len);
-	c->closing = true;
-}
-
-/* Answers every complete request in c->in, in order, and keeps an incomplete one for later. */
-static void handle_requests(struct conn *c)
-{
-	size_t pos = 0;
-	while (!c->closing && pos < c->in_len) {
-		if (c->body_left > 0) {  /* bodies are read and ignored */
-			size_t skip = c->in_len - pos < c->body_left ? c->in_len - pos : c->body_left;
-			pos += skip;
-			c->body_left -= skip;
-			continue;
-		}
-		const char *start = c->in + pos;
-		const char *crlfcrlf = memmem(start, c->in_len - pos, "\r\n\r\n", 4);
-		if (crlfcrlf == NULL) {
-			if (c->in_len - pos == HEAD_MAX)  /* a full buffer and still no end of head */
-				reply_and_close(c, response_431, sizeof response_431 - 1);
-			break;
-		}
-		size_t head_len = (size_t)(crlfcrlf + 4 - start);
-		struct request rq;
-		if (!parse_head(start, head_len, &rq)) {
-			reply_and_close(c, response_400, sizeof response_400 - 1);
-			break;
-		}
-		outbuf_append(&c->out, response_ok, sizeof response_ok - 1);
-		c->closing = rq.close;
-		c->body_left = rq.content_length;
-		pos += head_len;
-	}
-	memmove(c->in, c->in + pos, c->in_len - pos);
-	c->in_len -= pos;
-}
 
 static void conn_close(struct server *s, struct conn *c)
 {
@@ -191,7 +61,7 @@ static void conn_close(struct server *s, struct conn *c)
 static void close_after_response(struct server *s, struct conn *c)
 {
 	shutdown(c->fd, SHUT_WR);
-	for (int i = 0; i < 16 && recv(c->fd, c->in, sizeof c->in, 0) > 0; i++)
+	for (int i = 0; i < 16 && recv(c->fd, c->req.in, sizeof c->req.in, 0) > 0; i++)
 		;
 	conn_close(s, c);
 }
@@ -214,7 +84,7 @@ static void send_output(struct server *s, struct conn *c)
 		conn_close(s, c);
 	else if (outbuf_pending(&c->out) > 0)
 		set_interest(s, c, PK_WRITE);
-	else if (c->closing)
+	else if (c->req.closing)
 		close_after_response(s, c);
 	else
 		set_interest(s, c, PK_READ);
@@ -222,15 +92,15 @@ static void send_output(struct server *s, struct conn *c)
 
 static void on_readable(struct server *s, struct conn *c)
 {
-	ssize_t n = recv(c->fd, c->in + c->in_len, sizeof c->in - c->in_len, 0);
+	ssize_t n = recv(c->fd, c->req.in + c->req.in_len, sizeof c->req.in - c->req.in_len, 0);
 	if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR))
 		return;  /* a spurious wakeup */
 	if (n <= 0) {  /* end of stream or an error such as ECONNRESET */
 		conn_close(s, c);
 		return;
 	}
-	c->in_len += (size_t)n;
-	handle_requests(c);
+	c->req.in_len += (size_t)n;
+	http_handle(&c->req, &c->out);
 	send_output(s, c);
 }
 

@@ -28,7 +28,7 @@ check() {
 }
 
 # --- flags, shared by every program -----------------------------------------------------------
-for prog in w1-dispatch w4-downcall http-hello tick-server; do
+for prog in w1-dispatch w4-downcall http-hello http-hello-uring tick-server; do
 	timeout 5 "$OUT/$prog" --help >"$tmp/help" 2>&1
 	check "$prog --help exits 0 with a usage" test $? -eq 0 -a -n "$(grep '^usage:' "$tmp/help")"
 	timeout 5 "$OUT/$prog" --no-such-flag >"$tmp/out" 2>"$tmp/err"
@@ -128,9 +128,12 @@ http_until_close() {
 	return $status
 }
 
-for backend in epoll poll; do
+# http-hello on epoll and poll, and http-hello-uring (io_uring completions): the same answers.
+for backend in epoll poll io_uring; do
 	hh="http-hello $backend"
-	if ! start_server "hh-$backend" $backend "$OUT/http-hello" --backend=$backend --port=0; then
+	prog=("$OUT/http-hello" --backend=$backend)
+	[[ $backend == io_uring ]] && prog=("$OUT/http-hello-uring")
+	if ! start_server "hh-$backend" $backend "${prog[@]}" --port=0; then
 		fail "$hh starts and prints its listening line"
 		continue
 	fi

@@ -8,7 +8,8 @@
  *   <li>{@code io.pollkit.uring}: io_uring's rings without liburing: setup, SQEs, timed waits, reaping;</li>
  *   <li>{@code io.pollkit.poller}: one readiness contract, five backends (select, poll, epoll, kqueue, io_uring);</li>
  *   <li>{@code io.pollkit.loop}: an event loop with fd callbacks, timers, cross-thread tasks and
- *       connections with capped output queues.</li>
+ *       connections with capped output queues;</li>
+ *   <li>{@code io.pollkit.uring}: io_uring without liburing (Linux): the ring, provided buffer rings.</li>
  * </ul>
  * The servers and the command line are a separate module, {@code io.pollkit.servers}, built on these exports.
  */

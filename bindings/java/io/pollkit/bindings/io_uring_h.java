@@ -44,6 +44,15 @@ public class io_uring_h {
         return IORING_ACCEPT_MULTISHOT;
     }
 
+    private static final boolean IORING_CQE_BUFFER_SHIFT$DEFINED = Platform.defined("IORING_CQE_BUFFER_SHIFT");
+    private static final int IORING_CQE_BUFFER_SHIFT = IORING_CQE_BUFFER_SHIFT$DEFINED ? (int) Platform.constant("IORING_CQE_BUFFER_SHIFT") : 0;
+
+    /** {@code #define IORING_CQE_BUFFER_SHIFT}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_CQE_BUFFER_SHIFT() {
+        if (!IORING_CQE_BUFFER_SHIFT$DEFINED) throw Platform.undefined("IORING_CQE_BUFFER_SHIFT");
+        return IORING_CQE_BUFFER_SHIFT;
+    }
+
     private static final boolean IORING_CQE_F_BUFFER$DEFINED = Platform.defined("IORING_CQE_F_BUFFER");
     private static final int IORING_CQE_F_BUFFER = IORING_CQE_F_BUFFER$DEFINED ? (int) Platform.constant("IORING_CQE_F_BUFFER") : 0;
 
@@ -474,6 +483,24 @@ public class io_uring_h {
     public static int IORING_SQ_TASKRUN() {
         if (!IORING_SQ_TASKRUN$DEFINED) throw Platform.undefined("IORING_SQ_TASKRUN");
         return IORING_SQ_TASKRUN;
+    }
+
+    private static final boolean IORING_TIMEOUT_ABS$DEFINED = Platform.defined("IORING_TIMEOUT_ABS");
+    private static final int IORING_TIMEOUT_ABS = IORING_TIMEOUT_ABS$DEFINED ? (int) Platform.constant("IORING_TIMEOUT_ABS") : 0;
+
+    /** {@code #define IORING_TIMEOUT_ABS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_TIMEOUT_ABS() {
+        if (!IORING_TIMEOUT_ABS$DEFINED) throw Platform.undefined("IORING_TIMEOUT_ABS");
+        return IORING_TIMEOUT_ABS;
+    }
+
+    private static final boolean IORING_TIMEOUT_ETIME_SUCCESS$DEFINED = Platform.defined("IORING_TIMEOUT_ETIME_SUCCESS");
+    private static final int IORING_TIMEOUT_ETIME_SUCCESS = IORING_TIMEOUT_ETIME_SUCCESS$DEFINED ? (int) Platform.constant("IORING_TIMEOUT_ETIME_SUCCESS") : 0;
+
+    /** {@code #define IORING_TIMEOUT_ETIME_SUCCESS}; not defined on darwin-aarch64, darwin-x86_64, where this throws UnsupportedOperationException (see {@link Platform#defined(String)}). */
+    public static int IORING_TIMEOUT_ETIME_SUCCESS() {
+        if (!IORING_TIMEOUT_ETIME_SUCCESS$DEFINED) throw Platform.undefined("IORING_TIMEOUT_ETIME_SUCCESS");
+        return IORING_TIMEOUT_ETIME_SUCCESS;
     }
 
     private static final boolean IORING_UNREGISTER_PBUF_RING$DEFINED = Platform.defined("IORING_UNREGISTER_PBUF_RING");

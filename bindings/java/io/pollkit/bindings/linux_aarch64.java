@@ -62,6 +62,21 @@ final class linux_aarch64 {
                     JAVA_INT.withName("dropped"),
                     JAVA_INT.withName("array"),
                     MemoryLayout.paddingLayout(12)).withByteAlignment(8).withName("io_sqring_offsets");
+            case "io_uring_buf" -> MemoryLayout.structLayout(
+                    JAVA_LONG.withName("addr"),
+                    JAVA_INT.withName("len"),
+                    JAVA_SHORT.withName("bid"),
+                    JAVA_SHORT.withName("resv")).withName("io_uring_buf");
+            case "io_uring_buf_reg" -> MemoryLayout.structLayout(
+                    JAVA_LONG.withName("ring_addr"),
+                    JAVA_INT.withName("ring_entries"),
+                    JAVA_SHORT.withName("bgid"),
+                    JAVA_SHORT.withName("pad"),
+                    MemoryLayout.paddingLayout(24)).withName("io_uring_buf_reg");
+            case "io_uring_buf_ring" -> MemoryLayout.structLayout(
+                    JAVA_LONG.withName("resv1"),
+                    MemoryLayout.paddingLayout(6),
+                    JAVA_SHORT.withName("tail")).withName("io_uring_buf_ring");
             case "io_uring_cqe" -> MemoryLayout.structLayout(
                     JAVA_LONG.withName("user_data"),
                     JAVA_INT.withName("res"),
@@ -463,6 +478,7 @@ final class linux_aarch64 {
             case "INET6_ADDRSTRLEN" -> 46L;
             case "INET_ADDRSTRLEN" -> 16L;
             case "IORING_ACCEPT_MULTISHOT" -> 1L;
+            case "IORING_CQE_BUFFER_SHIFT" -> 16L;
             case "IORING_CQE_F_BUFFER" -> 1L;
             case "IORING_CQE_F_MORE" -> 2L;
             case "IORING_CQE_F_SOCK_NONEMPTY" -> 4L;
@@ -511,6 +527,8 @@ final class linux_aarch64 {
             case "IORING_SQ_CQ_OVERFLOW" -> 2L;
             case "IORING_SQ_NEED_WAKEUP" -> 1L;
             case "IORING_SQ_TASKRUN" -> 4L;
+            case "IORING_TIMEOUT_ABS" -> 1L;
+            case "IORING_TIMEOUT_ETIME_SUCCESS" -> 32L;
             case "IORING_UNREGISTER_PBUF_RING" -> 23L;
             case "IOSQE_ASYNC" -> 16L;
             case "IOSQE_BUFFER_SELECT" -> 32L;

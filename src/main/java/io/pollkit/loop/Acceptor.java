@@ -105,14 +105,8 @@ public final class Acceptor {
      */
     public static Acceptor listen(EventLoop loop, String host, int port, Sharing sharing, Accepted accepted, Broken broken,
                                   PrintStream log) throws IOException {
-        Netdb.AddrInfo ai = Netdb.getaddrinfo(host, Integer.toString(port), AF_UNSPEC(), SOCK_STREAM(), 0).get(0);
-        if (sharing == Sharing.FIRST && port != 0) bindAlone(ai);
-        int fd = Sockets.socket(ai.family(), SOCK_STREAM() | Sockets.NONBLOCK | Sockets.CLOEXEC, 0);
+        int fd = listeningSocket(host, port, sharing, Sockets.NONBLOCK | Sockets.CLOEXEC);
         try {
-            Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);
-            if (sharing != Sharing.NONE) Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEPORT(), 1);
-            Sockets.bind(fd, ai.address());
-            Sockets.listen(fd, SOMAXCONN());
             Acceptor a = new Acceptor(loop, fd, (InetSocketAddress) Sockets.getsockname(fd), accepted, broken, log);
             loop.register(fd, Poller.READ, new EventLoop.Handler() {
                 @Override
@@ -127,6 +121,31 @@ public final class Acceptor {
                 }
             });
             return a;
+        } catch (IOException | RuntimeException e) {
+            Unistd.closeQuietly(fd);
+            throw e;
+        }
+    }
+
+    /**
+     * A TCP socket listening on {@code host}:{@code port} as {@link #listen} opens it (SO_REUSEADDR, a backlog of
+     * SOMAXCONN), with {@code flags} (Sockets.NONBLOCK, Sockets.CLOEXEC) on the socket: for a loop that accepts on
+     * its own, such as an io_uring completion loop. The caller owns the fd.
+     */
+    public static int listeningSocket(String host, int port, int flags) throws IOException {
+        return listeningSocket(host, port, Sharing.NONE, flags);
+    }
+
+    private static int listeningSocket(String host, int port, Sharing sharing, int flags) throws IOException {
+        Netdb.AddrInfo ai = Netdb.getaddrinfo(host, Integer.toString(port), AF_UNSPEC(), SOCK_STREAM(), 0).get(0);
+        if (sharing == Sharing.FIRST && port != 0) bindAlone(ai);
+        int fd = Sockets.socket(ai.family(), SOCK_STREAM() | flags, 0);
+        try {
+            Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEADDR(), 1);
+            if (sharing != Sharing.NONE) Sockets.setsockopt(fd, SOL_SOCKET(), SO_REUSEPORT(), 1);
+            Sockets.bind(fd, ai.address());
+            Sockets.listen(fd, SOMAXCONN());
+            return fd;
         } catch (IOException | RuntimeException e) {
             Unistd.closeQuietly(fd);
             throw e;

@@ -10,7 +10,6 @@ import java.io.PrintStream;
 import java.util.Arrays;
 import java.util.Queue;
 import java.util.concurrent.ConcurrentLinkedQueue;
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicLong;
 
 /**
@@ -44,11 +43,11 @@ public final class EventLoop implements AutoCloseable {
     }
 
     /** The longest timer delay or period: about 146 years, so that deadlines never overflow. */
-    static final long MAX_DELAY_NANOS = Long.MAX_VALUE / 2;
+    static final long MAX_DELAY_NANOS = Timers.MAX_DELAY_NANOS;
 
     private final Poller poller;
     private final Events events;
-    private final TimerHeap timers = new TimerHeap();
+    private final Timers timers;
     private final Queue<Runnable> tasks = new ConcurrentLinkedQueue<>();
     private final AtomicLong tasksQueued = new AtomicLong();   // counted after each add
     private long tasksRun;                                     // the loop's thread's count
@@ -56,13 +55,13 @@ public final class EventLoop implements AutoCloseable {
     private Handler[] handlers = new Handler[64];   // by fd; null when the loop does not own it
     private int[] generations = new int[64];        // by fd: the generation of its current registration
     private int nextGeneration = 1;
-    private long timerSeq;
     private volatile boolean stopped;
 
     public EventLoop(Backend backend, PrintStream log) throws IOException {
         this.poller = backend.open();
         this.events = new Events(256);
         this.log = log;
+        this.timers = new Timers(log);
     }
 
     public String backendName() {
@@ -116,41 +115,12 @@ public final class EventLoop implements AutoCloseable {
 
     /** Runs {@code task} once, {@code delayMillis} from now. */
     public Timer schedule(long delayMillis, Runnable task) {
-        return add(new Timer(this, task, System.nanoTime() + delayNanos(delayMillis), 0));
+        return timers.schedule(delayMillis, task);
     }
 
     /** Runs {@code task} every {@code periodMillis}, the first time {@code initialDelayMillis} from now. */
     public Timer scheduleAtFixedRate(long initialDelayMillis, long periodMillis, Runnable task) {
-        if (periodMillis <= 0) throw new IllegalArgumentException("period must be positive: " + periodMillis);
-        return add(new Timer(this, task, System.nanoTime() + delayNanos(initialDelayMillis), delayNanos(periodMillis)));
-    }
-
-    /** A delay in nanoseconds, 0 for a negative one, at most {@link #MAX_DELAY_NANOS}. */
-    private static long delayNanos(long millis) {
-        return Math.min(TimeUnit.MILLISECONDS.toNanos(Math.max(0, millis)), MAX_DELAY_NANOS);
-    }
-
-    private Timer add(Timer t) {
-        t.seq = timerSeq++;
-        timers.add(t);
-        return t;
-    }
-
-    void cancel(Timer t) {
-        timers.remove(t);
-    }
-
-    private void runDueTimers() {
-        long now = System.nanoTime();
-        for (Timer t = timers.peek(); t != null && t.deadline - now <= 0; t = timers.peek()) {
-            timers.remove(t);
-            if (t.periodNanos > 0) {
-                long missed = (now - t.deadline) / t.periodNanos;   // skip what the loop could not run in time
-                t.deadline += (missed + 1) * t.periodNanos;
-                add(t);
-            }
-            runSafely(t.task);
-        }
+        return timers.scheduleAtFixedRate(initialDelayMillis, periodMillis, task);
     }
 
     // ------------------------------------------------------------------ other threads
@@ -191,9 +161,9 @@ public final class EventLoop implements AutoCloseable {
      * when the events buffer was full (poll again without waiting).
      */
     boolean runOnce(long maxWaitMillis) throws IOException {
-        runDueTimers();
+        timers.runDue();
         runQueuedTasks();
-        long timeout = maxWaitMillis == 0 || !tasks.isEmpty() ? 0 : timeoutToNextTimer();
+        long timeout = maxWaitMillis == 0 || !tasks.isEmpty() ? 0 : timers.millisToNext();
         int n = poller.poll(events, timeout);
         for (int i = 0; i < n; i++) {
             long token = events.token(i);
@@ -218,14 +188,6 @@ public final class EventLoop implements AutoCloseable {
             tasksRun++;
             runSafely(r);
         }
-    }
-
-    /** -1 with no timers, 0 when one is due, else the milliseconds to the next deadline, rounded up. */
-    private long timeoutToNextTimer() {
-        Timer next = timers.peek();
-        if (next == null) return -1;
-        long nanos = next.deadline - System.nanoTime();
-        return nanos <= 0 ? 0 : (nanos + 999_999) / 1_000_000;
     }
 
     private void runSafely(Runnable r) {

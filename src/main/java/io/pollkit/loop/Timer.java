@@ -1,7 +1,8 @@
 package io.pollkit.loop;
 
 /**
- * A one-shot or fixed-rate timer of an {@link EventLoop}; {@link #cancel()} it from the loop's thread.
+ * A one-shot or fixed-rate timer of an {@link EventLoop} (or of a {@link Timers} of another loop); {@link #cancel()}
+ * it from the loop's thread.
  * Fixed-rate deadlines advance by whole periods from the first one, so a late run never shifts the
  * schedule; periods missed while the loop was busy are skipped, not run in a burst.
  */
@@ -11,10 +12,10 @@ public final class Timer {
     long deadline;            // System.nanoTime() at which it is due
     long seq;                 // ties broken by scheduling order
     int heapIndex = -1;       // position in the loop's heap, -1 when not scheduled
-    private final EventLoop loop;
+    private final Timers owner;
 
-    Timer(EventLoop loop, Runnable task, long deadline, long periodNanos) {
-        this.loop = loop;
+    Timer(Timers owner, Runnable task, long deadline, long periodNanos) {
+        this.owner = owner;
         this.task = task;
         this.deadline = deadline;
         this.periodNanos = periodNanos;
@@ -22,7 +23,7 @@ public final class Timer {
 
     /** Stops the timer; a no-op when it already ran (one-shot) or was cancelled. */
     public void cancel() {
-        loop.cancel(this);
+        owner.cancel(this);
     }
 
     /** Whether it will still run. */

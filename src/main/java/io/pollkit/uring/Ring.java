@@ -371,6 +371,83 @@ public final class Ring implements AutoCloseable {
         }
     }
 
+    // ------------------------------------------------------------------ the completion model's SQEs
+    // Multishot accept and recv, provided buffers, sends, timeouts and cancellation: the fields the plain
+    // prepare leaves zero (ioprio, the SQE flags, buf_group) are written into the SQE it has just filled.
+
+    private static final ValueLayout.OfShort SQE_IOPRIO = io_uring_sqe.ioprio$layout();
+    private static final ValueLayout.OfShort SQE_BUF_INDEX = io_uring_sqe.buf_index$layout();
+    private static final int OP_ACCEPT = io.pollkit.bindings.io_uring_h.IORING_OP_ACCEPT();
+    private static final int OP_RECV = io.pollkit.bindings.io_uring_h.IORING_OP_RECV();
+    private static final int OP_SEND = io.pollkit.bindings.io_uring_h.IORING_OP_SEND();
+    private static final int OP_TIMEOUT = io.pollkit.bindings.io_uring_h.IORING_OP_TIMEOUT();
+    private static final int OP_ASYNC_CANCEL = io.pollkit.bindings.io_uring_h.IORING_OP_ASYNC_CANCEL();
+    private static final int ACCEPT_MULTISHOT = io.pollkit.bindings.io_uring_h.IORING_ACCEPT_MULTISHOT();
+    private static final int RECV_MULTISHOT = io.pollkit.bindings.io_uring_h.IORING_RECV_MULTISHOT();
+    private static final int BUFFER_SELECT = io.pollkit.bindings.io_uring_h.IOSQE_BUFFER_SELECT();
+
+    /**
+     * {@link #prepare(int, int, long, int, long, int, long)} with {@code ioprio} (where accept and recv take
+     * IORING_ACCEPT_MULTISHOT and IORING_RECV_MULTISHOT), the SQE's {@code sqeFlags} (IOSQE_*) and
+     * {@code bufGroup} (the provided-buffer group an IOSQE_BUFFER_SELECT request picks from). False when the SQ is full.
+     */
+    public boolean prepare(int opcode, int fd, long addr, int len, long off, int opFlags, int ioprio, int sqeFlags,
+                           int bufGroup, long userData) {
+        if (!prepare(opcode, fd, addr, len, off, opFlags, userData)) return false;
+        long base = ((sqeTail - 1) & sqMask) * SQE_SIZE;
+        sqes.set(SQE_IOPRIO, base + io_uring_sqe.ioprio$offset(), (short) ioprio);
+        sqes.set(SQE_FLAGS, base + io_uring_sqe.flags$offset(), (byte) sqeFlags);
+        sqes.set(SQE_BUF_INDEX, base + io_uring_sqe.buf_index$offset(), (short) bufGroup);
+        return true;
+    }
+
+    /**
+     * A multishot accept on listening socket {@code fd} (5.19 and later): one CQE per connection, its {@code res}
+     * the new fd (accept4's {@code flags} applied) or -errno, with IORING_CQE_F_MORE while it stays armed.
+     */
+    public boolean prepareAcceptMultishot(int fd, int flags, long userData) {
+        return prepare(OP_ACCEPT, fd, 0, 0, 0, flags, ACCEPT_MULTISHOT, 0, 0, userData);
+    }
+
+    /**
+     * A multishot recv on {@code fd} into buffers of group {@code bufGroup} (6.0 and later): one CQE per read, its
+     * buffer in the flags (IORING_CQE_F_BUFFER, {@link BufferRing#bufferId}), IORING_CQE_F_MORE while it stays
+     * armed; {@code res} 0 is the peer's end of stream, -ENOBUFS the group ran dry (the recv is then disarmed).
+     */
+    public boolean prepareRecvMultishot(int fd, int bufGroup, long userData) {
+        return prepare(OP_RECV, fd, 0, 0, 0, 0, RECV_MULTISHOT, BUFFER_SELECT, bufGroup, userData);
+    }
+
+    /**
+     * A send of {@code length} bytes of {@code data} from {@code offset} on {@code fd} with {@code msgFlags}. The
+     * bytes must stay put until its completion: the kernel may read them as late as that.
+     */
+    public boolean prepareSend(int fd, MemorySegment data, long offset, int length, int msgFlags, long userData) {
+        java.util.Objects.checkFromIndexSize(offset, length, data.byteSize());
+        if (!data.isNative()) throw new IllegalArgumentException("send: the data must be a native segment");
+        return prepare(OP_SEND, fd, data.address() + offset, length, 0, msgFlags, userData);
+    }
+
+    /**
+     * A timeout: completes with -ETIME after the {@code __kernel_timespec} at {@code timespec} (the kernel reads it
+     * when the SQE is submitted, so it may be reused after the submit), or with 0 once {@code count} other
+     * completions have come (0: only the time counts). {@code flags}: IORING_TIMEOUT_*.
+     */
+    public boolean prepareTimeout(MemorySegment timespec, int count, int flags, long userData) {
+        if (!timespec.isNative() || timespec.byteSize() < io.pollkit.bindings.__kernel_timespec.sizeof()) {
+            throw new IllegalArgumentException("timeout: a native __kernel_timespec is needed");
+        }
+        return prepare(OP_TIMEOUT, -1, timespec.address(), 1, count, flags, userData);
+    }
+
+    /**
+     * Cancels the request submitted with {@code target} as its user_data: that request completes with -ECANCELED
+     * (a multishot one ends); this one with 0, -ENOENT when none was found, -EALREADY when it was already running.
+     */
+    public boolean prepareCancel(long target, long userData) {
+        return prepare(OP_ASYNC_CANCEL, -1, target, 0, 0, 0, userData);
+    }
+
     private static void unmapQuietly(MemorySegment mapping) {
         if (mapping == null) return;
         try {

@@ -138,7 +138,8 @@ public final class Report {
                 + "`-Dpollkit.transport=jni`; `pollkit-poller` through io.pollkit.poller's backends; `nio` java.nio's Selector "
                 + "(its poll selector keeps its pollfd array between selects rather than rebuilding it); W2/W3: `pollkit` the "
                 + "servers of `target/pollkit.jar` (`http`, `tick`: io.pollkit.loop's event loop), `pollkit-raw` its `raw-tick` "
-                + "(straight on one syscall API), `c` `native/baselines`' `http-hello` and `tick-server`.");
+                + "(straight on one syscall API), `c` `native/baselines`' `http-hello` and `tick-server`; W2's `io_uring` rows are "
+                + "io_uring's completion model: pollkit's `http --model=completion` and C's `http-hello-uring` (liburing).");
         if (Boolean.FALSE.equals(meta.get("w2_pinned"))) {
             notes.add("**W2 ran unpinned**: taskset (util-linux) was missing, so the server and wrk shared both CPUs.");
         }

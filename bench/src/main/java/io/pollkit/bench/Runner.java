@@ -3,6 +3,7 @@ package io.pollkit.bench;
 import io.pollkit.bindings.sys_select_h;
 import io.pollkit.poller.Backend;
 import io.pollkit.sys.Kqueue;
+import io.pollkit.uring.Availability;
 import io.pollkit.sys.Transport;
 
 import org.openjdk.jmh.profile.GCProfiler;
@@ -381,11 +382,14 @@ public final class Runner {
 
     /**
      * W2: per connection count and backend, C's http-hello and pollkit's http server (smoke too: it proves the rounds);
-     * then both on {@link #W2_LOOPS} cores (epoll: C's SO_REUSEPORT workers, pollkit's --loops).
+     * then both on {@link #W2_LOOPS} cores (epoll: C's SO_REUSEPORT workers, pollkit's --loops); then io_uring's
+     * completion model, C's http-hello-uring and pollkit's http --model=completion, a group of their own (backend
+     * io_uring: the ratio is pollkit's completion server over C's).
      */
     private void planW2(List<Case> plan) {
         Load l = profile.load();
         String http = root.resolve("target/native/http-hello").toString();
+        String httpUring = root.resolve("target/native/http-hello-uring").toString();
         for (int c : l.w2Conns()) {
             for (String backend : profile.smoke() ? List.of("epoll") : C_SERVER_BACKENDS) {
                 List<Case> group = new ArrayList<>();
@@ -401,7 +405,30 @@ public final class Runner {
                             "--loops=" + W2_LOOPS)))) {
                 plan.add(w2Skip == null ? x : x.skipped(w2Skip));
             }
+            // io_uring's completion model: C's http-hello-uring (liburing) and pollkit's http server with
+            // --model=completion (multishot accept and recv into provided buffers, one io_uring_enter a turn).
+            String uring = w2Skip != null ? w2Skip : uringSkip();
+            if (uring == null) uring = fdSkip(c + 64L, c + " connections");
+            Case cUring = Case.server("W2", "c", "io_uring", null, c, List.of(httpUring, "--port=0"));
+            Case pollkitUring = Case.server("W2", "pollkit", "io_uring", null, c, pollkitCompletionHttp());
+            String cSkip = uring != null || Files.isExecutable(Path.of(httpUring)) ? uring
+                    : httpUring + " is not built: `make native` builds it with liburing (Debian's liburing-dev)";
+            plan.add(cSkip == null ? cUring : cUring.skipped(cSkip));
+            plan.add(uring == null ? pollkitUring : pollkitUring.skipped(uring));
         }
+    }
+
+    /** Why the io_uring rows of W2 cannot run here, or null. */
+    private static String uringSkip() {
+        return Availability.unavailableReason();
+    }
+
+    /** pollkit's http server on io_uring's completions (no --backend: the model implies io_uring). */
+    private List<String> pollkitCompletionHttp() {
+        List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
+                "--enable-native-access=ALL-UNNAMED", "-jar", root.resolve("target/pollkit.jar").toString(), "http",
+                "--model=completion", "--port=0", "--max-clients=1000"));
+        return argv;
     }
 
     /** W3: per N and run (quiet, disturbed): C's tick-server, pollkit's tick server and its raw-tick, per backend. */

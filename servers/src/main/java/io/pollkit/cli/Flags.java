@@ -4,6 +4,7 @@ import io.pollkit.poller.Backend;
 import io.pollkit.server.AcceptMode;
 import io.pollkit.server.Durations;
 import io.pollkit.server.FdLimit;
+import io.pollkit.server.Model;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.sys.ErrnoException;
 
@@ -21,6 +22,11 @@ final class Flags {
     static String help(Set<String> flags, ServerOptions d) {
         StringBuilder b = new StringBuilder();
         b.append(line("--backend=NAME", "select, poll, epoll, kqueue or io_uring (default: " + d.backend().id() + " here)"));
+        if (flags.contains("model")) {
+            b.append(line("--model=MODEL", "readiness (default): an event loop waits on --backend, then reads and writes;"));
+            b.append(line("", "completion: io_uring does the I/O (multishot accept and recv into provided"));
+            b.append(line("", "buffers, sends), the loop handles what completed; Linux 6.0+, no --backend"));
+        }
         b.append(line("--bind=ADDR", "address to listen on (default 127.0.0.1; ::1 for IPv6)"));
         b.append(line("--port=N", "port to listen on (default 8080; 0 takes a free port)"));
         if (d.maxClients() == ServerOptions.MAX_CLIENTS_FROM_FD_LIMIT) {
@@ -52,6 +58,7 @@ final class Flags {
                     + ServerOptions.MAX_LOOPS + ");"));
             b.append(line("", "more than one uses more cores: about one per core is the most that helps ("
                     + Runtime.getRuntime().availableProcessors() + " here)"));
+            if (flags.contains("model")) b.append(line("", "(--model=readiness only: the completion model runs one io_uring loop)"));
             b.append(line("--accept=MODE", "how the loops get their clients with --loops over 1: reuseport (each loop listens"));
             b.append(line("", "on the port with SO_REUSEPORT and the kernel spreads the connections), handoff (the"));
             b.append(line("", "first loop accepts and hands each one to the next loop in turn) or auto (default:"));
@@ -98,6 +105,13 @@ final class Flags {
                 case "backend" -> {
                     try {
                         yield o.withBackend(Backend.of(value));   // whether it runs here: Main, for the default too
+                    } catch (IllegalArgumentException e) {
+                        throw new UsageException(e.getMessage());
+                    }
+                }
+                case "model" -> {
+                    try {
+                        yield o.withModel(Model.of(value));
                     } catch (IllegalArgumentException e) {
                         throw new UsageException(e.getMessage());
                     }

@@ -5,13 +5,16 @@ import io.pollkit.server.BoundedLog;
 import io.pollkit.server.EchoServer;
 import io.pollkit.server.FdLimit;
 import io.pollkit.server.HttpServer;
-import io.pollkit.server.LoopServer;
+import io.pollkit.server.Model;
 import io.pollkit.server.ServerOptions;
 import io.pollkit.server.TickServer;
+import io.pollkit.server.UringEchoServer;
+import io.pollkit.server.UringHttpServer;
 import io.pollkit.server.raw.RawTick;
 import io.pollkit.sys.ErrnoException;
 import io.pollkit.sys.Kqueue;
 import io.pollkit.sys.Transport;
+import io.pollkit.uring.Availability;
 import sun.misc.Signal;
 
 import java.io.FileDescriptor;
@@ -37,9 +40,9 @@ public final class Main {
     /** A server the command line can start. */
     private enum Server {
         TICK("tick", "every --interval send \"tick\\n\" to every client; log each line a client sends", "interval"),
-        ECHO("echo", "send every byte a client sends back to it", "idle-timeout", "loops", "accept"),
+        ECHO("echo", "send every byte a client sends back to it", "idle-timeout", "loops", "accept", "model"),
         HTTP("http", "HTTP/1.1 hello: 200 OK with body \"hello\\n\", keep-alive, pipelining-safe", "header-timeout",
-                "idle-timeout", "loops", "accept"),
+                "idle-timeout", "loops", "accept", "model"),
         RAW_TICK("raw-tick", "the tick server written directly against one syscall API, no event loop", "interval"),
         BACKENDS("backends", "list the backends and whether each is available here");
 
@@ -72,7 +75,8 @@ public final class Main {
         String help() {
             if (this == BACKENDS) return "usage: pollkit backends\n\n" + what + "\n";
             return "usage: pollkit " + id + " [flags]\n\n" + what + ".\n\nflags:\n" + Flags.help(flags, defaults())
-                    + "\nOn start it prints one line: listening on HOST:PORT backend=NAME\n";
+                    + "\nOn start it prints one line: listening on HOST:PORT backend=NAME"
+                    + (flags.contains("model") ? " (with --model=completion: backend=io_uring model=completion)" : "") + "\n";
         }
     }
 
@@ -105,9 +109,19 @@ public final class Main {
         }
         ServerOptions options;
         try {
-            options = Flags.parse(rest, server.flags, server.defaults());
+            boolean completion = rest.contains("--model=" + Model.COMPLETION.id());
+            options = Flags.parse(completion ? withoutIoUringBackend(rest) : rest, server.flags, server.defaults());
             checkTransport();
-            if (!options.backend().isAvailable()) throw new UsageException(options.backend().unavailableReason());
+            if (options.model() == Model.COMPLETION) {
+                if (options.loops() > 1) {
+                    throw new UsageException("--loops=" + options.loops() + " is for --model=readiness; --model=completion runs "
+                            + "one io_uring loop");
+                }
+                String reason = Availability.unavailableReason();
+                if (reason != null) throw new UsageException("--model=completion needs io_uring, which is unavailable here: " + reason);
+            } else if (!options.backend().isAvailable()) {
+                throw new UsageException(options.backend().unavailableReason());
+            }
         } catch (UsageException e) {
             System.err.println("pollkit " + server.id + ": " + e.getMessage() + " (see pollkit " + server.id + " --help)");
             return 2;
@@ -130,10 +144,11 @@ public final class Main {
                 RawTick.run(options, stop);
                 return 0;
             }
-            LoopServer s = switch (server) {
+            boolean completion = options.model() == Model.COMPLETION;
+            io.pollkit.server.Server s = switch (server) {
                 case TICK -> new TickServer(options);
-                case ECHO -> new EchoServer(options);
-                case HTTP -> new HttpServer(options);
+                case ECHO -> completion ? new UringEchoServer(options) : new EchoServer(options);
+                case HTTP -> completion ? new UringHttpServer(options) : new HttpServer(options);
                 case RAW_TICK, BACKENDS -> throw new AssertionError();
             };
             onSignals(s::stop);
@@ -146,6 +161,22 @@ public final class Main {
         } finally {
             log.close();
         }
+    }
+
+    /**
+     * The arguments without {@code --backend=io_uring}, which {@code --model=completion} implies; any other backend
+     * with it is a usage error (the completion model waits on no readiness backend).
+     */
+    private static List<String> withoutIoUringBackend(List<String> args) throws UsageException {
+        List<String> rest = new java.util.ArrayList<>();
+        for (String a : args) {
+            if (!a.startsWith("--backend=")) {
+                rest.add(a);
+            } else if (!a.equals("--backend=io_uring")) {
+                throw new UsageException("--model=completion runs on io_uring alone; " + a + " is for --model=readiness");
+            }
+        }
+        return rest;
     }
 
     /** The soft RLIMIT_NOFILE up to the hard one, as Go and the JDK do; a failure is told and the server goes on. */

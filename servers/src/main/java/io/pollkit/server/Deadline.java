@@ -1,6 +1,5 @@
 package io.pollkit.server;
 
-import io.pollkit.loop.EventLoop;
 import io.pollkit.loop.Timer;
 
 /**
@@ -11,7 +10,13 @@ import io.pollkit.loop.Timer;
  * the armed timer re-arms at once. Loop thread only.
  */
 final class Deadline implements Runnable {
-    private final EventLoop loop;
+    /** Where its timer is scheduled: the loop's timers ({@code EventLoop::schedule}, {@code Timers::schedule}). */
+    @FunctionalInterface
+    interface Scheduler {
+        Timer schedule(long delayMillis, Runnable task);
+    }
+
+    private final Scheduler loop;
     private final Runnable expired;
     private long at;           // System.nanoTime() at which it is due, when set
     private boolean set;
@@ -19,7 +24,7 @@ final class Deadline implements Runnable {
     private long timerAt;      // the nanoTime the armed timer stands for
 
     /** {@code expired} runs on the loop's thread once a deadline that was set has passed. */
-    Deadline(EventLoop loop, Runnable expired) {
+    Deadline(Scheduler loop, Runnable expired) {
         this.loop = loop;
         this.expired = expired;
     }

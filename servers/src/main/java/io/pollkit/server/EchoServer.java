@@ -8,7 +8,8 @@ import java.lang.foreign.MemorySegment;
 /**
  * The lecture's echo server: every byte a client sends comes back. A client that sends but never reads
  * fills its capped queue and is disconnected; the others are not slowed. A client that sends nothing for
- * {@code --idle-timeout} is closed, so silent connections cannot hold every slot.
+ * {@code --idle-timeout} is closed, so silent connections cannot hold every slot. The protocol is
+ * {@link EchoSession}'s, shared with the io_uring completion server ({@link UringEchoServer}).
  */
 public final class EchoServer extends LoopServer {
     private static final Connection.Handler ECHO = (Connection c, MemorySegment data, long length) -> c.write(data, 0, length);
@@ -19,37 +20,6 @@ public final class EchoServer extends LoopServer {
 
     @Override
     protected Connection.Handler handlerFor(EventLoop loop, long id) {
-        return options.idleTimeoutMillis() > 0 ? new Idle(loop) : ECHO;
-    }
-
-    /** Echoes, and closes the connection once it has received nothing for the idle timeout. */
-    private final class Idle implements Connection.Handler, Opening {
-        private final Deadline idle;
-        private Connection connection;
-
-        Idle(EventLoop loop) {
-            idle = new Deadline(loop, this::expired);
-        }
-
-        @Override
-        public void opened(Connection c) {
-            connection = c;
-            idle.in(System.nanoTime(), options.idleTimeoutMillis());
-        }
-
-        @Override
-        public void received(Connection c, MemorySegment data, long length) throws java.io.IOException {
-            idle.in(System.nanoTime(), options.idleTimeoutMillis());
-            c.write(data, 0, length);
-        }
-
-        @Override
-        public void closed(Connection c, String reason) {
-            idle.cancel();
-        }
-
-        private void expired() {
-            connection.close("idle for " + Durations.format(options.idleTimeoutMillis()));
-        }
+        return options.idleTimeoutMillis() > 0 ? new ConnectionSession(id, new EchoSession(options, loop::schedule)) : ECHO;
     }
 }

@@ -5,8 +5,6 @@ import io.pollkit.loop.Connection;
 import io.pollkit.loop.EventLoop;
 import io.pollkit.loop.Handoff;
 import io.pollkit.loop.LoopGroup;
-import io.pollkit.sys.ErrnoException;
-import io.pollkit.sys.Sockets;
 import io.pollkit.sys.Unistd;
 
 import java.io.IOException;
@@ -30,7 +28,7 @@ import java.util.concurrent.atomic.AtomicLong;
  * the first loop, which alone listens. The limits are the whole server's: {@code --max-clients} counts the clients
  * of every loop together. The loops stop together, and a failure of one stops the server.
  */
-public abstract class LoopServer implements AutoCloseable {
+public abstract class LoopServer implements Server {
     protected final ServerOptions options;
     /** The first loop: the only one of a server that runs one (tick). */
     protected final EventLoop loop;
@@ -102,11 +100,12 @@ public abstract class LoopServer implements AutoCloseable {
      */
     protected abstract Connection.Handler handlerFor(EventLoop loop, long id);
 
-    /** {@code HOST:PORT} with the real port. */
+    @Override
     public String hostPort() {
         return shards[0].acceptor.hostPort();
     }
 
+    @Override
     public int port() {
         return shards[0].acceptor.address().getPort();
     }
@@ -139,11 +138,12 @@ public abstract class LoopServer implements AutoCloseable {
     }
 
     /** The clients connected now, over every loop. */
+    @Override
     public int clientCount() {
         return clientCount.get();
     }
 
-    /** The clients served at once: {@code --max-clients}, or the default derived from the fd limit. */
+    @Override
     public int maxClients() {
         return maxClients;
     }
@@ -162,16 +162,7 @@ public abstract class LoopServer implements AutoCloseable {
         if (count > maxClients) {
             clientCount.decrementAndGet();
             refuse(fd);
-            // What the client already sent is read and dropped: a close with unread bytes is a reset, which
-            // may destroy the answer on its way.
-            try {
-                Sockets.recv(fd, shard.readBuffer, shard.readBuffer.byteSize(), 0);
-            } catch (ErrnoException e) {
-                // closing it anyway
-            }
-            Unistd.closeQuietly(fd);
-            options.log().println("client " + id + " refused: " + Math.min(count - 1, maxClients)
-                    + " clients already (--max-clients=" + maxClients + ")");
+            Refusal.drainAndClose(fd, shard.readBuffer, options.log(), id, Math.min(count - 1, maxClients), maxClients);
             return;
         }
         Connection.Handler h = handlerFor(shard.loop, id);
@@ -216,6 +207,7 @@ public abstract class LoopServer implements AutoCloseable {
      * @throws IOException when the server ended because a listener broke (accept failed with EBADF, EINVAL, ...) or
      *                     a loop failed
      */
+    @Override
     public void run() throws IOException {
         options.out().println("listening on " + hostPort() + " backend=" + loop.backendName()
                 + (shards.length > 1 ? " loops=" + shards.length + " accept=" + accept.id() : ""));
@@ -228,6 +220,7 @@ public abstract class LoopServer implements AutoCloseable {
     }
 
     /** Safe from any thread (a signal handler): makes {@link #run()} return, once every loop has stopped. */
+    @Override
     public void stop() {
         group.stop();
     }

@@ -7,7 +7,9 @@ import java.io.PrintStream;
 /**
  * What every server is started with; the command line fills it (see the CLI's --help).
  *
- * @param backend             the readiness backend
+ * @param backend             the readiness backend (the readiness model's)
+ * @param model               how the server is driven: by readiness (the event loop over {@code backend}) or by
+ *                            io_uring's completions
  * @param bind                the address to listen on: 127.0.0.1 by default, ::1 for IPv6
  * @param port                the port; 0 takes a free one (the "listening on" line shows which)
  * @param intervalMillis      the tick interval (tick servers)
@@ -24,9 +26,9 @@ import java.io.PrintStream;
  * @param out                 where the one "listening on HOST:PORT backend=NAME" line goes
  * @param log                 where log lines go ("client said: ...", disconnections)
  */
-public record ServerOptions(Backend backend, String bind, int port, long intervalMillis, int maxClients, int maxLine,
-                            int maxQueued, long headerTimeoutMillis, long idleTimeoutMillis, int loops, AcceptMode accept,
-                            PrintStream out, PrintStream log) {
+public record ServerOptions(Backend backend, Model model, String bind, int port, long intervalMillis, int maxClients,
+                            int maxLine, int maxQueued, long headerTimeoutMillis, long idleTimeoutMillis, int loops,
+                            AcceptMode accept, PrintStream out, PrintStream log) {
     public static final String DEFAULT_BIND = "127.0.0.1";
     public static final int DEFAULT_PORT = 8080;
     public static final long DEFAULT_INTERVAL_MILLIS = 1000;
@@ -46,72 +48,78 @@ public record ServerOptions(Backend backend, String bind, int port, long interva
     public static final int MAX_LOOPS = 256;
 
     /**
-     * The defaults: the platform's default backend, 127.0.0.1:8080, 1 s ticks, 15 clients, http's timeouts, one
-     * loop, stdout/stderr.
+     * The defaults: the platform's default backend, the readiness model, 127.0.0.1:8080, 1 s ticks, 15 clients,
+     * http's timeouts, one loop, stdout/stderr.
      */
     public static ServerOptions defaults() {
-        return new ServerOptions(Backend.defaultBackend(), DEFAULT_BIND, DEFAULT_PORT, DEFAULT_INTERVAL_MILLIS,
-                DEFAULT_MAX_CLIENTS, DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUED, DEFAULT_HEADER_TIMEOUT_MILLIS,
-                DEFAULT_HTTP_IDLE_TIMEOUT_MILLIS, 1, AcceptMode.AUTO, System.out, System.err);
+        return new ServerOptions(Backend.defaultBackend(), Model.READINESS, DEFAULT_BIND, DEFAULT_PORT,
+                DEFAULT_INTERVAL_MILLIS, DEFAULT_MAX_CLIENTS, DEFAULT_MAX_LINE, DEFAULT_MAX_QUEUED,
+                DEFAULT_HEADER_TIMEOUT_MILLIS, DEFAULT_HTTP_IDLE_TIMEOUT_MILLIS, 1, AcceptMode.AUTO, System.out,
+                System.err);
     }
 
     public ServerOptions withBackend(Backend b) {
-        return new ServerOptions(b, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(b, model, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
+                headerTimeoutMillis, idleTimeoutMillis, loops, accept, out, log);
+    }
+
+    public ServerOptions withModel(Model m) {
+        return new ServerOptions(backend, m, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, loops, accept, out, log);
     }
 
     public ServerOptions withPort(int p) {
-        return new ServerOptions(backend, bind, p, intervalMillis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(backend, model, bind, p, intervalMillis, maxClients, maxLine, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, loops, accept, out, log);
     }
 
     public ServerOptions withBind(String b) {
-        return new ServerOptions(backend, b, port, intervalMillis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(backend, model, b, port, intervalMillis, maxClients, maxLine, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, loops, accept, out, log);
     }
 
     public ServerOptions withInterval(long millis) {
-        return new ServerOptions(backend, bind, port, millis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(backend, model, bind, port, millis, maxClients, maxLine, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, loops, accept, out, log);
     }
 
     public ServerOptions withMaxClients(int n) {
-        return new ServerOptions(backend, bind, port, intervalMillis, n, maxLine, maxQueued,
+        return new ServerOptions(backend, model, bind, port, intervalMillis, n, maxLine, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, loops, accept, out, log);
     }
 
     public ServerOptions withMaxLine(int n) {
-        return new ServerOptions(backend, bind, port, intervalMillis, maxClients, n, maxQueued,
+        return new ServerOptions(backend, model, bind, port, intervalMillis, maxClients, n, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, loops, accept, out, log);
     }
 
     public ServerOptions withMaxQueued(int n) {
-        return new ServerOptions(backend, bind, port, intervalMillis, maxClients, maxLine, n,
+        return new ServerOptions(backend, model, bind, port, intervalMillis, maxClients, maxLine, n,
                 headerTimeoutMillis, idleTimeoutMillis, loops, accept, out, log);
     }
 
     public ServerOptions withHeaderTimeout(long millis) {
-        return new ServerOptions(backend, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(backend, model, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
                 millis, idleTimeoutMillis, loops, accept, out, log);
     }
 
     public ServerOptions withIdleTimeout(long millis) {
-        return new ServerOptions(backend, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(backend, model, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
                 headerTimeoutMillis, millis, loops, accept, out, log);
     }
 
     public ServerOptions withLoops(int n) {
-        return new ServerOptions(backend, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(backend, model, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, n, accept, out, log);
     }
 
     public ServerOptions withAccept(AcceptMode a) {
-        return new ServerOptions(backend, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(backend, model, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, loops, a, out, log);
     }
 
     public ServerOptions withStreams(PrintStream o, PrintStream l) {
-        return new ServerOptions(backend, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
+        return new ServerOptions(backend, model, bind, port, intervalMillis, maxClients, maxLine, maxQueued,
                 headerTimeoutMillis, idleTimeoutMillis, loops, accept, o, l);
     }
 }

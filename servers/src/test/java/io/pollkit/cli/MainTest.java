@@ -100,6 +100,22 @@ class MainTest {
     }
 
     @Test
+    void modelChoosesReadinessOrIoUringCompletionForEchoAndHttp() throws Exception {
+        for (String server : List.of("echo", "http")) {
+            Result help = run(server, "--help");
+            assertTrue(help.out().contains("  --model=MODEL "), help.out());
+            assertTrue(help.out().contains("(--model=readiness only: the completion model runs one io_uring loop)"), help.out());
+            assertTrue(run(server, "--model=sideways").usageError()
+                    .contains("unknown model 'sideways'; choose one of readiness, completion"));
+            assertTrue(run(server, "--model=completion", "--backend=epoll").usageError()
+                    .contains("--model=completion runs on io_uring alone; --backend=epoll is for --model=readiness"));
+            assertEquals("pollkit " + server + ": --loops=2 is for --model=readiness; --model=completion runs one io_uring "
+                    + "loop (see pollkit " + server + " --help)", run(server, "--model=completion", "--loops=2").usageError());
+        }
+        assertTrue(run("tick", "--model=completion").usageError().contains("unknown flag --model"), "tick has no completion model");
+    }
+
+    @Test
     void backendsListsAllFive() throws Exception {
         Result r = run("backends");
         assertEquals(0, r.code());

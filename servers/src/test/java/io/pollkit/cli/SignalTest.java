@@ -1,9 +1,11 @@
 package io.pollkit.cli;
 
 import io.pollkit.poller.Backend;
+import io.pollkit.uring.Availability;
 import io.pollkit.server.Backends;
 import io.pollkit.server.ChildJvm;
 import org.junit.jupiter.api.TestInfo;
+import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
@@ -37,6 +39,26 @@ class SignalTest {
     void sigintStopsTheServerCleanly(Backend b, TestInfo info) throws Exception {
         Backends.assumeAvailable(b, info);
         stopsCleanly(b, true);
+    }
+
+    @Test
+    void sigtermStopsTheIoUringCompletionServerCleanly(TestInfo info) throws Exception {
+        String reason = Availability.unavailableReason();
+        if (reason != null) Backends.skip(info, reason);
+        try (ChildJvm child = ChildJvm.start(Main.class.getName(), List.of("http", "--port=0", "--model=completion"))) {
+            int port = child.awaitPort("io_uring model=completion");
+            try (Socket s = new Socket()) {
+                s.setSoTimeout(10_000);
+                s.connect(new InetSocketAddress("127.0.0.1", port), 10_000);
+                s.getOutputStream().write("GET / HTTP/1.1\r\nHost: t\r\n\r\n".getBytes(StandardCharsets.US_ASCII));
+                BufferedReader in = new BufferedReader(new InputStreamReader(s.getInputStream(), StandardCharsets.US_ASCII));
+                assertEquals("HTTP/1.1 200 OK", in.readLine());
+                child.sigterm();
+                assertEquals(0, child.awaitExit(Duration.ofSeconds(10)), "exit code; stderr:\n" + child.err.tail());
+                assertEquals(1, child.err.count("client 1 disconnected: server stopping"), child.err.tail());
+                assertEquals(List.of("listening on 127.0.0.1:" + port + " backend=io_uring model=completion"), child.out.lines());
+            }
+        }
     }
 
     private static void stopsCleanly(Backend b, boolean sigint) throws Exception {

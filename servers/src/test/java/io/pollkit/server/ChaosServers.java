@@ -24,14 +24,14 @@ public final class ChaosServers {
     public static void main(String[] args) throws Exception {
         Backend backend = Backend.of(args[0]);
         int maxClients = Integer.parseInt(args[1]), maxQueued = Integer.parseInt(args[2]);
-        List<LoopServer> servers = new ArrayList<>();
+        List<Server> servers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (ServerKind kind : ServerKind.values()) {
             String name = kind.name().toLowerCase();
             ServerOptions o = ServerOptions.defaults().withBackend(backend).withPort(0).withInterval(100)
                     .withMaxClients(maxClients).withMaxQueued(maxQueued)
                     .withStreams(prefixed(name, System.out), prefixed(name, System.err));
-            LoopServer s = kind.create(o);
+            Server s = kind.create(o);
             servers.add(s);
             threads.add(Thread.ofPlatform().name(name).start(() -> {
                 try {
@@ -47,7 +47,7 @@ public final class ChaosServers {
         }
         // As the CLI does: a signal stops the servers, run() returns, and so does main, with exit code 0.
         for (String sig : List.of("INT", "TERM")) {
-            sun.misc.Signal.handle(new sun.misc.Signal(sig), x -> servers.forEach(LoopServer::stop));
+            sun.misc.Signal.handle(new sun.misc.Signal(sig), x -> servers.forEach(Server::stop));
         }
         for (Thread t : threads) t.join();
     }

@@ -1,10 +1,9 @@
 package io.pollkit.server;
 
-import io.pollkit.poller.Backend;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -29,9 +28,9 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 @Timeout(30)
 class EchoServerTest {
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void severalClientsAtOnceEachGetTheirOwnBytesBack(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void severalClientsAtOnceEachGetTheirOwnBytesBack(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (ExecutorService pool = Executors.newFixedThreadPool(10);
              RunningServer s = RunningServer.start(ServerKind.ECHO, b)) {
             List<Client> clients = new ArrayList<>();
@@ -66,9 +65,9 @@ class EchoServerTest {
      * mid-stream. The ordinary clients and the flooder get every byte back, in order.
      */
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void misbehavingClientsDoNotDisturbTheOthers(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void misbehavingClientsDoNotDisturbTheOthers(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         AtomicBoolean chaos = new AtomicBoolean(true);
         try (ExecutorService pool = Executors.newCachedThreadPool();
              RunningServer s = RunningServer.start(ServerKind.ECHO, b)) {   // closed first: its clients' sockets end every task
@@ -120,9 +119,9 @@ class EchoServerTest {
      * server's queue meanwhile. The server sends all of it, then closes ("peer closed").
      */
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void afterAHalfCloseTheQueuedEchoIsSentThenTheConnectionCloses(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void afterAHalfCloseTheQueuedEchoIsSentThenTheConnectionCloses(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.ECHO, b)) {
             SmallWindowClient c = s.connectSmallWindow();
             byte[] data = new byte[48 * 1024];   // under the 64 KiB cap, over what the kernel holds for this client

@@ -1,6 +1,5 @@
 package io.pollkit.server;
 
-import io.pollkit.poller.Backend;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -37,8 +36,8 @@ class FdLeakTest {
 
     @ParameterizedTest(name = "{0} on {1}")
     @MethodSource("serversAndBackends")
-    void connectCloseCyclesLeakNoFds(ServerKind kind, Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    void connectCloseCyclesLeakNoFds(ServerKind kind, Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         long beforeStart = openFds();
         RunningServer s = RunningServer.start(kind, b, o -> o.withMaxClients(CYCLES));
         try {
@@ -54,7 +53,7 @@ class FdLeakTest {
             long dropped = 2L * CYCLES;   // one connected and one disconnected line per cycle (tick: and a said line for some)
             awaitDropped(s, kind == ServerKind.TICK ? dropped + CYCLES / 2 : dropped);
             long after = openFds();
-            System.out.println(kind + "/" + b.id() + ": " + CYCLES + " cycles in " + (System.nanoTime() - t0) / 1_000_000
+            System.out.println(kind + "/" + b + ": " + CYCLES + " cycles in " + (System.nanoTime() - t0) / 1_000_000
                     + " ms; fds " + running + " -> " + after);
             assertTrue(Math.abs(after - running) <= SLACK, "open fds went from " + running + " to " + after);
             assertEquals(0, s.server.clientCount());

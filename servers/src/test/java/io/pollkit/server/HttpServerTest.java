@@ -1,10 +1,9 @@
 package io.pollkit.server;
 
-import io.pollkit.poller.Backend;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
-import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
@@ -29,9 +28,9 @@ class HttpServerTest {
     private static final byte[] OK = HttpServer.OK.getBytes(StandardCharsets.US_ASCII);
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void keepAliveAndPipelinedRequestsFromSeveralClientsAtOnce(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void keepAliveAndPipelinedRequestsFromSeveralClientsAtOnce(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (ExecutorService pool = Executors.newFixedThreadPool(4);
              RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
             List<Client> clients = new ArrayList<>();
@@ -55,9 +54,9 @@ class HttpServerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void theResponseIsExactlyTheHelloResponse(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void theResponseIsExactlyTheHelloResponse(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
             Client c = s.connect();
             c.send(GET);
@@ -69,9 +68,9 @@ class HttpServerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void malformedRequestsGet400ThenClose(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void malformedRequestsGet400ThenClose(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
             for (String bad : List.of("GET /\r\n\r\n", "get / HTTP/1.1\r\n\r\n", "GET / HTTP/2.0\r\n\r\n",
                     "GET  / HTTP/1.1\r\n\r\n", "hello\r\n\r\n")) {
@@ -95,9 +94,9 @@ class HttpServerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void aHeadOfExactly8KiBIsServedOneByteMoreGets431(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void aHeadOfExactly8KiBIsServedOneByteMoreGets431(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
             Client c = s.connect();
             c.send(head(HttpRequestParser.MAX_HEAD) + head(HttpRequestParser.MAX_HEAD));
@@ -117,9 +116,9 @@ class HttpServerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void connectionCloseGetsTheResponseThenClose(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void connectionCloseGetsTheResponseThenClose(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
             Client c = s.connect();
             c.assertHttpHello();
@@ -143,9 +142,9 @@ class HttpServerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void aContentLengthBodyIsSkipped(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void aContentLengthBodyIsSkipped(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
             Client c = s.connect();
             c.send("POST /form HTTP/1.1\r\nContent-Length: 11\r\n\r\nhello=world" + GET);   // body and next request in one write
@@ -170,9 +169,9 @@ class HttpServerTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void chunkedBodiesHeadExpectContinueAndConnectionHeaders(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void chunkedBodiesHeadExpectContinueAndConnectionHeaders(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {
             Client c = s.connect();
             c.send("POST / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhel");     // a chunked body in pieces
@@ -224,9 +223,9 @@ class HttpServerTest {
      * line (431, then the close); one resetting mid-request. Every answered request gets its 200, in order.
      */
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void misbehavingClientsDoNotDisturbTheOthers(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void misbehavingClientsDoNotDisturbTheOthers(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         AtomicBoolean chaos = new AtomicBoolean(true);
         try (ExecutorService pool = Executors.newCachedThreadPool();
              RunningServer s = RunningServer.start(ServerKind.HTTP, b)) {

@@ -1,6 +1,5 @@
 package io.pollkit.server;
 
-import io.pollkit.poller.Backend;
 import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -25,8 +24,8 @@ class Ipv6Test {
 
     @ParameterizedTest(name = "{0} on {1}")
     @MethodSource("serversAndBackends")
-    void servesOverIpv6Loopback(ServerKind kind, Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    void servesOverIpv6Loopback(ServerKind kind, Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (ServerSocket probe = new ServerSocket(0, 1, InetAddress.getByName("::1"))) {
             probe.getLocalPort();
         } catch (IOException e) {

@@ -92,7 +92,7 @@ class LoopsTest {
             for (int round = 0; round < 3; round++) {
                 for (Client c : cs) kind.assertServed(c);
             }
-            long[] served = s.server.servedPerLoop();
+            long[] served = s.servedPerLoop();
             System.out.println("LoopsTest " + kind + "/" + b.id() + "/" + mode.id() + ": clients per loop " + Arrays.toString(served));
             assertEquals(clients, Arrays.stream(served).sum(), Arrays.toString(served));
             if (mode == AcceptMode.HANDOFF) {
@@ -117,13 +117,13 @@ class LoopsTest {
                 .withMaxQueued(64 * 1024).withMaxClients(1000))) {
             Client nonReader = s.connect(1024);
             int bad = loopOfLast(s, new long[2]);
-            long[] before = s.server.servedPerLoop();
+            long[] before = s.servedPerLoop();
             Client reader = null;
             List<Client> good = new ArrayList<>();
             int[] goodPerLoop = new int[2];
             for (int i = 0; i < 64 && (reader == null || goodPerLoop[0] < 2 || goodPerLoop[1] < 2); i++) {
                 Client c = s.connect();
-                long[] now = s.server.servedPerLoop();
+                long[] now = s.servedPerLoop();
                 int loop = now[0] != before[0] ? 0 : 1;
                 before = now;
                 if (loop == bad && reader == null) reader = c;
@@ -172,7 +172,7 @@ class LoopsTest {
 
     /** The loop that took the last client: the one whose count grew from {@code before} (filled in). */
     private static int loopOfLast(RunningServer s, long[] before) {
-        long[] now = s.server.servedPerLoop();
+        long[] now = s.servedPerLoop();
         for (int i = 0; i < now.length; i++) {
             if (now[i] != before[i]) {
                 System.arraycopy(now, 0, before, 0, now.length);

@@ -24,8 +24,9 @@ public final class RunningServer implements AutoCloseable {
 
     final ServerKind kind;
     final Backend backend;
+    final Engine engine;
     final LineCapture out, log;
-    final LoopServer server;
+    final Server server;
     final int port;
     /** The address it listens on, from its listening line: 127.0.0.1 unless the options bind another (::1). */
     final String host;
@@ -34,15 +35,27 @@ public final class RunningServer implements AutoCloseable {
     private boolean closed;
     private final List<AutoCloseable> opened = new CopyOnWriteArrayList<>();   // closed in close()
 
-    private RunningServer(ServerKind kind, Backend backend, UnaryOperator<ServerOptions> tweak) throws IOException {
+    /** Makes the server of a test that needs one the ServerKind does not make. */
+    @FunctionalInterface
+    interface Factory {
+        Server create(ServerOptions o) throws IOException;
+    }
+
+    private RunningServer(ServerKind kind, Engine engine, UnaryOperator<ServerOptions> tweak) throws IOException {
+        this(kind, engine, tweak, kind::create);
+    }
+
+    private RunningServer(ServerKind kind, Engine engine, UnaryOperator<ServerOptions> tweak, Factory factory) throws IOException {
         this.kind = kind;
-        this.backend = backend;
-        this.out = new LineCapture(kind.name().toLowerCase() + "/" + backend.id() + " out");
-        this.log = new LineCapture(kind.name().toLowerCase() + "/" + backend.id() + " log");
-        ServerOptions o = tweak.apply(ServerOptions.defaults().withBackend(backend).withPort(0).withInterval(100)
+        this.engine = engine;
+        this.backend = engine.backend();
+        String name = kind.name().toLowerCase() + "/" + engine.id() + (engine.model() == Model.COMPLETION ? "-completion" : "");
+        this.out = new LineCapture(name + " out");
+        this.log = new LineCapture(name + " log");
+        ServerOptions o = tweak.apply(engine.apply(ServerOptions.defaults()).withPort(0).withInterval(100)
                 .withStreams(out.printStream(), log.printStream()));
-        this.server = kind.create(o);
-        this.thread = Thread.ofPlatform().name(kind + "-" + backend.id()).start(() -> {
+        this.server = factory.create(o);
+        this.thread = Thread.ofPlatform().name(kind + "-" + engine.id()).start(() -> {
             try {
                 server.run();
             } catch (Throwable t) {
@@ -51,22 +64,42 @@ public final class RunningServer implements AutoCloseable {
         });
         Matcher m;
         try {
-            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind()) + ")]?:(\\d+) backend=(\\w+)( loops=\\d+ accept=\\w+)?", WAIT);
+            m = out.await("listening on \\[?(" + java.util.regex.Pattern.quote(o.bind())
+                    + ")]?:(\\d+) backend=(\\w+)(?: loops=\\d+ accept=\\w+)?( model=completion)?", WAIT);
         } catch (AssertionError e) {
             server.stop();
             throw e;
         }
         this.host = m.group(1);
         this.port = Integer.parseInt(m.group(2));
-        assertEquals(backend.id(), m.group(3), "the backend in the listening line");
+        assertEquals(engine.id(), m.group(3), "the backend in the listening line");
+        assertEquals(engine.model() == Model.COMPLETION, m.group(4) != null, "model=completion in the listening line");
     }
 
     public static RunningServer start(ServerKind kind, Backend backend) throws IOException {
-        return new RunningServer(kind, backend, o -> o);
+        return new RunningServer(kind, Engine.readiness(backend), o -> o);
     }
 
     public static RunningServer start(ServerKind kind, Backend backend, UnaryOperator<ServerOptions> tweak) throws IOException {
-        return new RunningServer(kind, backend, tweak);
+        return new RunningServer(kind, Engine.readiness(backend), tweak);
+    }
+
+    /** {@code kind}'s server as {@code factory} makes it (for the log lines and the checks of {@code kind}). */
+    static RunningServer start(ServerKind kind, Engine engine, UnaryOperator<ServerOptions> tweak, Factory factory) throws IOException {
+        return new RunningServer(kind, engine, tweak, factory);
+    }
+
+    public static RunningServer start(ServerKind kind, Engine engine) throws IOException {
+        return new RunningServer(kind, engine, o -> o);
+    }
+
+    public static RunningServer start(ServerKind kind, Engine engine, UnaryOperator<ServerOptions> tweak) throws IOException {
+        return new RunningServer(kind, engine, tweak);
+    }
+
+    /** The clients each event loop has taken so far: a readiness server's ({@link LoopServer#servedPerLoop()}). */
+    long[] servedPerLoop() {
+        return ((LoopServer) server).servedPerLoop();
     }
 
     /** Connects a client and waits for the server's "client N connected" line; the client knows its N. */
@@ -169,6 +202,6 @@ public final class RunningServer implements AutoCloseable {
 
     @Override
     public String toString() {
-        return kind + " on " + backend.id() + " port " + port;
+        return kind + " on " + engine + " port " + port;
     }
 }

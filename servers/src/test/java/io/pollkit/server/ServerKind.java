@@ -6,11 +6,16 @@ import java.io.IOException;
 public enum ServerKind {
     TICK, ECHO, HTTP;
 
-    LoopServer create(ServerOptions o) throws IOException {
+    /** The server for {@code o}: on io_uring's completions when {@code o.model()} says so (echo and http). */
+    Server create(ServerOptions o) throws IOException {
+        boolean completion = o.model() == Model.COMPLETION;
         return switch (this) {
-            case TICK -> new TickServer(o);
-            case ECHO -> new EchoServer(o);
-            case HTTP -> new HttpServer(o);
+            case TICK -> {
+                if (completion) throw new IllegalArgumentException("the tick server has no completion model");
+                yield new TickServer(o);
+            }
+            case ECHO -> completion ? new UringEchoServer(o) : new EchoServer(o);
+            case HTTP -> completion ? new UringHttpServer(o) : new HttpServer(o);
         };
     }
 

@@ -5,6 +5,7 @@ import org.junit.jupiter.api.TestInfo;
 import org.junit.jupiter.api.Timeout;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.EnumSource;
+import org.junit.jupiter.params.provider.MethodSource;
 
 import java.io.IOException;
 import java.time.Duration;
@@ -26,9 +27,9 @@ class TimeoutTest {
     private static final Duration LONG = Duration.ofSeconds(20);
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void httpHeadTimeoutClosesSilentPartialAndTricklingHeadsButNotAKeptAliveOne(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void httpHeadTimeoutClosesSilentPartialAndTricklingHeadsButNotAKeptAliveOne(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b,
                 o -> o.withHeaderTimeout(300).withIdleTimeout(LONG.toMillis()))) {
             Client good = s.connect(), keptAlive = s.connect();
@@ -65,9 +66,9 @@ class TimeoutTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void httpIdleTimeoutClosesAKeptAliveConnectionAfterItsResponseAndNotBefore(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void httpIdleTimeoutClosesAKeptAliveConnectionAfterItsResponseAndNotBefore(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b, o -> o.withHeaderTimeout(LONG.toMillis()).withIdleTimeout(1000))) {
             Client good = s.connect(), fresh = s.connect(), idle = s.connect();
             long sent = System.nanoTime();
@@ -84,9 +85,9 @@ class TimeoutTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void httpBodyMayNotPauseLongerThanTheHeadTimeoutButMayTakeLongerInAll(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void httpBodyMayNotPauseLongerThanTheHeadTimeoutButMayTakeLongerInAll(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.HTTP, b, o -> o.withHeaderTimeout(1000).withIdleTimeout(LONG.toMillis()))) {
             Client good = s.connect(), stalled = s.connect(), slow = s.connect();
             long start = System.nanoTime();
@@ -110,9 +111,9 @@ class TimeoutTest {
     }
 
     @ParameterizedTest
-    @EnumSource(Backend.class)
-    void echoClosesClientsIdlePastTheIdleTimeoutOnly(Backend b, TestInfo info) throws Exception {
-        Backends.assumeAvailable(b, info);
+    @MethodSource("io.pollkit.server.Engine#all")
+    void echoClosesClientsIdlePastTheIdleTimeoutOnly(Engine b, TestInfo info) throws Exception {
+        b.assumeAvailable(info);
         try (RunningServer s = RunningServer.start(ServerKind.ECHO, b, o -> o.withIdleTimeout(1000))) {
             Client chatty = s.connect(), silent = s.connect(), once = s.connect();
             long start = System.nanoTime();
