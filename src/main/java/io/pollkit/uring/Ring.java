@@ -246,6 +246,18 @@ public final class Ring implements AutoCloseable {
     }
 
     /**
+     * {@link #submit}, then lets the kernel run this thread's pending io_uring work (IORING_ENTER_GETEVENTS with
+     * min_complete 0, which does not wait): with COOP_TASKRUN a plain submit leaves a cancelled request's completion,
+     * and the file reference it holds, for the next wait; after this they are done.
+     */
+    public int submitAndSettle() throws ErrnoException {
+        checkOwner();
+        WORD.setRelease(sqRing, sqTail, sqeTail);
+        int toSubmit = sqeTail - (int) WORD.getAcquire(sqRing, sqHead);
+        return IoUring.io_uring_enter(fd, toSubmit, 0, IORING_ENTER_GETEVENTS());
+    }
+
+    /**
      * {@link #submit}, then waits until at least {@code waitNr} completions are in the CQ (0: no waiting), with
      * one io_uring_enter.
      */
@@ -362,6 +374,11 @@ public final class Ring implements AutoCloseable {
     private void checkOwner() {
         checkThread();
         if (closed) throw new IllegalStateException("the io_uring ring is closed");
+    }
+
+    /** Whether the calling thread is the ring's owner, the one thread that may submit to it. */
+    public boolean isOwnedByCurrentThread() {
+        return Thread.currentThread() == owner;
     }
 
     private void checkThread() {

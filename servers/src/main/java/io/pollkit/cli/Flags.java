@@ -25,7 +25,7 @@ final class Flags {
         if (flags.contains("model")) {
             b.append(line("--model=MODEL", "readiness (default): an event loop waits on --backend, then reads and writes;"));
             b.append(line("", "completion: io_uring does the I/O (multishot accept and recv into provided"));
-            b.append(line("", "buffers, sends), the loop handles what completed; Linux 6.0+, no --backend"));
+            b.append(line("", "buffers, sends), the loop handles what completed; Linux 6.0+, on io_uring only"));
         }
         b.append(line("--bind=ADDR", "address to listen on (default 127.0.0.1; ::1 for IPv6)"));
         b.append(line("--port=N", "port to listen on (default 8080; 0 takes a free port)"));
