@@ -541,20 +541,8 @@ public final class Ring implements AutoCloseable {
      * {@link #prepare} with the SQE's {@code flags} (IOSQE_*) too. False when the SQ is full: nothing is written.
      */
     public boolean prepareSqe(int opcode, int sqeFlags, int fd, long addr, int len, long off, int opFlags, long userData) {
-        checkOwner();
-        int head = (int) WORD.getAcquire(sqRing, sqHead);
-        if (sqeTail - head >= sqEntries) return false;
-        long base = (sqeTail & sqMask) * SQE_SIZE;
-        for (long i = 0; i < SQE_SIZE; i += 8) sqes.set(JAVA_LONG, base + i, 0L);
-        sqes.set(SQE_OPCODE, base + io_uring_sqe.opcode$offset(), (byte) opcode);
-        sqes.set(SQE_FLAGS, base + io_uring_sqe.flags$offset(), (byte) sqeFlags);
-        sqes.set(SQE_FD, base + io_uring_sqe.fd$offset(), fd);
-        sqes.set(SQE_OFF, base + io_uring_sqe.off$offset(), off);
-        sqes.set(SQE_ADDR, base + io_uring_sqe.addr$offset(), addr);
-        sqes.set(SQE_LEN, base + io_uring_sqe.len$offset(), len);
-        sqes.set(SQE_OP_FLAGS, base + io_uring_sqe.rw_flags$offset(), opFlags);
-        sqes.set(SQE_USER_DATA, base + io_uring_sqe.user_data$offset(), userData);
-        sqeTail++;
+        if (!prepare(opcode, fd, addr, len, off, opFlags, userData)) return false;
+        sqes.set(SQE_FLAGS, ((sqeTail - 1) & sqMask) * SQE_SIZE + io_uring_sqe.flags$offset(), (byte) sqeFlags);
         return true;
     }
 
