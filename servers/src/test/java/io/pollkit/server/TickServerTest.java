@@ -132,8 +132,10 @@ class TickServerTest {
             s.assertNoLoopFailures();
 
             // Every flood line was shown, intact, or counted as not shown; the last count comes with the disconnect.
+            // A tick still unread in the flooder's socket makes its close a reset (RFC 1122 4.2.2.13): either is a close.
             flooder.close();
-            assertEquals("peer closed", s.awaitDisconnect(flooder));
+            String floodEnd = s.awaitDisconnect(flooder);
+            assertTrue(floodEnd.equals("peer closed") || floodEnd.equals("connection reset"), floodEnd);
             long shownOrCounted = s.log.dropped() + notShown(s, flooder.id);
             assertEquals(flood.units(), shownOrCounted, "flood lines shown (" + s.log.dropped() + ") or counted");
             assertTrue(s.log.dropped() <= LineLog.BURST * (1 + (System.nanoTime() - t0) / 1_000_000_000L),
