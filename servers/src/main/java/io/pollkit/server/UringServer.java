@@ -82,7 +82,8 @@ public abstract class UringServer implements Server {
     private final ArrayDeque<MemorySegment> pool = new ArrayDeque<>();   // free output buffers of OUT_BUFFER_SIZE
     private UringConnection[] slots = new UringConnection[64];
     private int[] generations = new int[64];
-    private final ArrayDeque<Integer> freeSlots = new ArrayDeque<>();
+    private int[] freeSlots = new int[64];   // a stack of released slots: ints, not boxed Integers
+    private int freeSlotCount;
     private int slotsUsed, clients;
     private UringConnection[] dirty = new UringConnection[64];
     private int dirtyCount;
@@ -245,7 +246,7 @@ public abstract class UringServer implements Server {
             Refusal.drainAndClose(fd, scratch(), options.log(), id, clients, maxClients);
             return;
         }
-        int slot = freeSlots.isEmpty() ? slotsUsed++ : freeSlots.pop();
+        int slot = freeSlotCount == 0 ? slotsUsed++ : freeSlots[--freeSlotCount];
         if (slot >= slots.length) {
             slots = Arrays.copyOf(slots, slots.length * 2);
             generations = Arrays.copyOf(generations, slots.length);
@@ -326,7 +327,8 @@ public abstract class UringServer implements Server {
     private void release(UringConnection c) {
         if (slots[c.slot] != c) return;
         slots[c.slot] = null;
-        freeSlots.push(c.slot);
+        if (freeSlotCount == freeSlots.length) freeSlots = Arrays.copyOf(freeSlots, freeSlotCount * 2);
+        freeSlots[freeSlotCount++] = c.slot;
         c.freeBuffers();
     }
 
