@@ -30,6 +30,7 @@ import static io.pollkit.bindings.io_uring_h.IORING_OP_READ;
 import static io.pollkit.bindings.io_uring_h.IORING_SETUP_CLAMP;
 import static io.pollkit.bindings.io_uring_h.IORING_SETUP_CQSIZE;
 import static io.pollkit.bindings.sys_epoll_h.EFD_CLOEXEC;
+import static io.pollkit.bindings.sys_socket_h.SHUT_RDWR;
 import static io.pollkit.bindings.sys_socket_h.SOCK_CLOEXEC;
 
 /**
@@ -387,6 +388,14 @@ public abstract class UringServer implements Server {
         for (int i = 0; i < slotsUsed; i++) {
             UringConnection c = slots[i];
             if (c != null) c.close("server stopping");
+        }
+        // The multishot accept holds its own reference to the listening socket, and the ring's teardown runs in a
+        // kernel worker after close(2) returns: without this the port could accept for a moment after stop.
+        // shutdown(2) takes a listening socket out of LISTEN at once, whoever holds it.
+        try {
+            Sockets.shutdown(listener, SHUT_RDWR());
+        } catch (ErrnoException e) {
+            options.log().println("io_uring: " + e.getMessage());
         }
         try {
             if (buffers != null) buffers.close();
