@@ -21,12 +21,19 @@
 #include <unistd.h>
 
 static const char usage[] =
-	"usage: http-hello-uring [--bind=ADDR] [--port=N]\n"
+	"usage: http-hello-uring [--bind=ADDR] [--port=N] [--taskrun=defer|coop|signal]\n"
 	"Workload W2: a one-thread HTTP/1.1 server answering every request with 200 \"hello\\n\", on io_uring\n"
 	"completions (multishot accept and recv, provided buffers). Prints \"listening on ADDR:PORT backend=io_uring\"\n"
 	"once listening; SIGINT or SIGTERM stop it (exit 0).\n"
 	"  --bind     numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
-	"  --port     TCP port, 0 for any free one (default 8080)\n";
+	"  --port     TCP port, 0 for any free one (default 8080)\n"
+	"  --taskrun  how the kernel runs completion work for this thread: coop (default, as pollkit's rings:\n"
+	"             IORING_SETUP_COOP_TASKRUN, at its next entry into the kernel, no interrupt; Linux 5.19+),\n"
+	"             defer (IORING_SETUP_DEFER_TASKRUN: only when it waits for completions; 6.1+, else coop) or\n"
+	"             signal (the kernel's default: interrupt it at once)\n";
+
+enum taskrun { TASKRUN_DEFER, TASKRUN_COOP, TASKRUN_SIGNAL };
+static const char *const taskrun_names[] = { "defer", "coop", "signal", NULL };
 
 #define SQ_ENTRIES 1024
 #define CQ_ENTRIES 16384
@@ -280,12 +287,20 @@ static void complete(struct server *s, struct io_uring_cqe *cqe)
 	maybe_free(c);
 }
 
-static void setup(struct server *s)
+static void setup(struct server *s, enum taskrun taskrun)
 {
-	struct io_uring_params p = { .flags = IORING_SETUP_CQSIZE | IORING_SETUP_SINGLE_ISSUER, .cq_entries = CQ_ENTRIES };
-	int r = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &p);
-	if (r == -EINVAL) {  /* a kernel before 6.0: no SINGLE_ISSUER */
-		p = (struct io_uring_params){ .flags = IORING_SETUP_CQSIZE, .cq_entries = CQ_ENTRIES };
+	/* From the chosen mode down to what older kernels have: DEFER_TASKRUN (6.1) needs SINGLE_ISSUER (6.0);
+	 * COOP_TASKRUN is 5.19. TASKRUN_FLAG makes the kernel say in the SQ flags when work waits. */
+	const unsigned modes[] = {
+		IORING_SETUP_DEFER_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_TASKRUN_FLAG,
+		IORING_SETUP_COOP_TASKRUN | IORING_SETUP_SINGLE_ISSUER | IORING_SETUP_TASKRUN_FLAG,
+		IORING_SETUP_SINGLE_ISSUER,
+		0,
+	};
+	int r = -EINVAL;
+	struct io_uring_params p;
+	for (unsigned i = taskrun; i < sizeof modes / sizeof modes[0] && r == -EINVAL; i++) {
+		p = (struct io_uring_params){ .flags = IORING_SETUP_CQSIZE | modes[i], .cq_entries = CQ_ENTRIES };
 		r = io_uring_queue_init_params(SQ_ENTRIES, &s->ring, &p);
 	}
 	if (r < 0)
@@ -307,6 +322,7 @@ int main(int argc, char **argv)
 {
 	const char *bind_addr = "127.0.0.1";
 	int port = 8080;
+	enum taskrun taskrun = TASKRUN_COOP;
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v;
 		if (strcmp(a, "--help") == 0) {
@@ -316,6 +332,8 @@ int main(int argc, char **argv)
 			bind_addr = v;
 		} else if ((v = flag_value(a, "--port"))) {
 			port = (int)flag_long("--port", v, 0, 65535);
+		} else if ((v = flag_value(a, "--taskrun"))) {
+			taskrun = (enum taskrun)flag_choice("--taskrun", v, taskrun_names);
 		} else {
 			flag_unknown(a);
 		}
@@ -329,7 +347,7 @@ int main(int argc, char **argv)
 	if (fcntl(s.listen_fd, F_SETFL, 0) != 0 || fcntl(s.signal_fd, F_SETFL, 0) != 0)
 		die_errno("fcntl(F_SETFL)");
 	s.pause.tv_nsec = PAUSE_NS;
-	setup(&s);
+	setup(&s, taskrun);
 	arm_accept(&s);
 	arm_signal(&s);
 	announce(bind_addr, s.listen_fd, "io_uring");

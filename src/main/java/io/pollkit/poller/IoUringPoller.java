@@ -250,14 +250,14 @@ final class IoUringPoller implements Poller {
     }
 
     private Ring openRing() throws ErrnoException {
-        int flags = IORING_SETUP_CQSIZE() | IORING_SETUP_SUBMIT_ALL();
+        int flags = IORING_SETUP_CQSIZE() | IORING_SETUP_SUBMIT_ALL() | Ring.eventLoopFlags();
         try {
             return Ring.open(SQ_ENTRIES, CQ_ENTRIES, flags);
         } catch (ErrnoException e) {
             if (e.errno() != EINVAL()) throw e;
             // SUBMIT_ALL (5.18): without it a failed SQE (a closed fd) stops the rest of a batch until the next
             // enter; they are not lost, only a wait later.
-            return Ring.open(SQ_ENTRIES, CQ_ENTRIES, IORING_SETUP_CQSIZE());
+            return Ring.open(SQ_ENTRIES, CQ_ENTRIES, IORING_SETUP_CQSIZE() | Ring.eventLoopFlags());
         }
     }
 

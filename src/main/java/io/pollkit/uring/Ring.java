@@ -88,6 +88,18 @@ public final class Ring implements AutoCloseable {
     private static final ValueLayout.OfInt CQE_RES = io_uring_cqe.res$layout();
     private static final ValueLayout.OfInt CQE_FLAGS = io_uring_cqe.flags$layout();
 
+    /**
+     * The setup flags for a ring whose thread waits for completions in {@link #submitAndWait} (an event loop):
+     * IORING_SETUP_COOP_TASKRUN, so that a completion arriving while the thread runs does not interrupt it (the
+     * kernel's default notifies it at once, like a signal; the work runs at its next return from the kernel), and
+     * IORING_SETUP_TASKRUN_FLAG, so that {@link #reap} and {@link #submitAndWait} see when such work waits and enter
+     * the kernel for it. On W2's http-hello the default cost about 2.5 times the kernel CPU per request of this
+     * (bench/profile, the completion server and C's http-hello-uring alike). Dropped on kernels before 5.19.
+     */
+    public static int eventLoopFlags() {
+        return IORING_SETUP_COOP_TASKRUN() | IORING_SETUP_TASKRUN_FLAG();
+    }
+
     /** The setup flags {@link #open(int, int, int)} accepts: those that change nothing in how the rings are used. */
     public static final int SUPPORTED_FLAGS = IORING_SETUP_CQSIZE() | IORING_SETUP_CLAMP() | IORING_SETUP_SUBMIT_ALL()
             | IORING_SETUP_COOP_TASKRUN() | IORING_SETUP_TASKRUN_FLAG();
@@ -153,12 +165,17 @@ public final class Ring implements AutoCloseable {
         }
         try (Arena arena = Arena.ofConfined()) {
             MemorySegment p = io_uring_params.allocate(arena);
-            int fd;
-            try {
-                fd = setup(entries, cqEntries, flags | IORING_SETUP_SINGLE_ISSUER(), p);
-            } catch (ErrnoException e) {
-                if (e.errno() != EINVAL()) throw e;
-                fd = setup(entries, cqEntries, flags, p);   // a kernel before 6.0: no SINGLE_ISSUER
+            // SINGLE_ISSUER is 6.0, COOP_TASKRUN 5.19: an older kernel answers EINVAL, and the ring is opened without
+            // them (task work then interrupts the thread, which costs time but changes nothing in how it is used).
+            int coop = IORING_SETUP_COOP_TASKRUN() | IORING_SETUP_TASKRUN_FLAG();
+            int[] tries = {flags | IORING_SETUP_SINGLE_ISSUER(), flags, flags & ~coop};
+            int fd = -1;
+            for (int i = 0; fd < 0; i++) {
+                try {
+                    fd = setup(entries, cqEntries, tries[i], p);
+                } catch (ErrnoException e) {
+                    if (e.errno() != EINVAL() || i == tries.length - 1) throw e;
+                }
             }
             try {
                 return map(fd, p);

@@ -1,8 +1,10 @@
 package io.pollkit.uring;
 
 import io.pollkit.sys.ErrnoException;
+import io.pollkit.sys.EventFd;
 import io.pollkit.sys.Results;
 import io.pollkit.sys.Signals;
+import io.pollkit.sys.Unistd;
 import io.pollkit.testing.Proc;
 import io.pollkit.testing.Skip;
 import org.junit.jupiter.api.BeforeEach;
@@ -11,6 +13,8 @@ import org.junit.jupiter.api.TestInfo;
 
 import sun.misc.Signal;
 
+import java.lang.foreign.Arena;
+import java.lang.foreign.MemorySegment;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
@@ -19,10 +23,12 @@ import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 
 import static io.pollkit.bindings.io_uring_h.IORING_FEAT_NODROP;
+import static io.pollkit.bindings.io_uring_h.IORING_OP_READ;
 import static io.pollkit.bindings.io_uring_h.__NR_io_uring_enter;
 import static io.pollkit.bindings.signal_h.SIGWINCH;
 import static io.pollkit.bindings.io_uring_h.IORING_FEAT_SINGLE_MMAP;
 import static io.pollkit.bindings.io_uring_h.IORING_SETUP_SINGLE_ISSUER;
+import static java.lang.foreign.ValueLayout.JAVA_LONG;
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertInstanceOf;
@@ -82,6 +88,58 @@ class RingTest {
             boolean single = (ring.setupFlags() & IORING_SETUP_SINGLE_ISSUER()) != 0;
             System.out.println("RingTest: IORING_SETUP_SINGLE_ISSUER " + (single ? "taken" : "refused (kernel before 6.0)"));
             if (kernelAtLeast(6, 0)) assertTrue(single, "6.0 and later have IORING_SETUP_SINGLE_ISSUER");
+        }
+    }
+
+    @Test
+    void anEventLoopRingIsCooperativeOnKernelsThatHaveIt() throws ErrnoException {
+        try (Ring ring = Ring.open(2, 0, Ring.eventLoopFlags())) {
+            boolean coop = (ring.setupFlags() & Ring.eventLoopFlags()) == Ring.eventLoopFlags();
+            System.out.println("RingTest: IORING_SETUP_COOP_TASKRUN | IORING_SETUP_TASKRUN_FLAG "
+                    + (coop ? "taken" : "refused (kernel before 5.19)"));
+            if (kernelAtLeast(5, 19)) assertTrue(coop, "5.19 and later have IORING_SETUP_COOP_TASKRUN");
+        }
+    }
+
+    /**
+     * With COOP_TASKRUN a completion caused elsewhere (here: another thread writes the eventfd a READ waits on) does
+     * not interrupt the ring's thread while it runs in user space: it is posted at the thread's next return from the
+     * kernel (a syscall, or an interrupt such as the timer's), or at once when {@link Ring#reap} sees
+     * IORING_SQ_TASKRUN and enters for it. Either way a reaper that never waits gets it, and a thread asleep in
+     * {@link Ring#submitAndWait} is woken as before.
+     */
+    @Test
+    void completionsCausedByAnotherThreadReachAReaperThatNeverWaitsAndOneThatWaits() throws Exception {
+        int efd = EventFd.eventfd(0, 0);   // blocking: the READ waits in the kernel (armed poll)
+        try (Ring ring = Ring.open(4, 0, Ring.eventLoopFlags());
+             Arena arena = Arena.ofShared()) {   // the writer thread reads `one`
+            MemorySegment in = arena.allocate(8), one = arena.allocate(8);
+            one.set(JAVA_LONG, 0, 1);
+            for (boolean waits : new boolean[] {false, true}) {
+                assertTrue(ring.prepare(IORING_OP_READ(), efd, in.address(), 8, 0, 0, 7));
+                ring.submit();
+                Seen seen = new Seen();
+                assertEquals(0, ring.reap(seen), "nothing written yet");
+                Thread writer = Thread.ofPlatform().start(() -> {
+                    try {
+                        Thread.sleep(100);
+                        Unistd.write(efd, one, 8);
+                    } catch (Exception e) {
+                        throw new IllegalStateException(e);
+                    }
+                });
+                long deadline = System.nanoTime() + Duration.ofSeconds(20).toNanos();
+                while (seen.all.isEmpty() && System.nanoTime() < deadline) {
+                    if (waits) ring.submitAndWait(1);
+                    ring.reap(seen);
+                }
+                writer.join();
+                assertEquals(1, seen.all.size(), (waits ? "a waiting" : "a spinning") + " reaper gets the READ's completion");
+                assertEquals(7, seen.all.get(0)[0]);
+                assertEquals(8, seen.all.get(0)[1], "the eventfd's 8 bytes");
+            }
+        } finally {
+            Unistd.closeQuietly(efd);
         }
     }
 

@@ -132,6 +132,7 @@ public final class Runner {
     private final boolean pin;        // taskset is there: W2 pins the server and wrk
     private final long nofile;        // RLIMIT_NOFILE raised to the hard limit: what a case may open here
     private final Map<Case, List<String>> cArgv = new HashMap<>();   // a C case's calibrated command, from its first round
+    private Map<String, List<String>> w2Jvm = Map.of();   // --w2-jvm: extra pollkit rows of W2, by name, with these JVM flags
     private PrintStream jmhLog;
 
     private Runner(Path root, Path outDir, Profile profile, String jniMode) {
@@ -202,7 +203,7 @@ public final class Runner {
         }
         for (String key : flags.keySet()) {
             if (!List.of("profile", "filter", "list", "jni", "n", "k", "rounds", "warmup", "measure", "w2-c", "w2-d", "w2-reps",
-                    "w3-n", "w3-ticks", "root", "out").contains(key)) {
+                    "w3-n", "w3-ticks", "w2-jvm", "root", "out").contains(key)) {
                 usage("unknown flag --" + key);
             }
         }
@@ -212,6 +213,13 @@ public final class Runner {
         if (!jni.equals("auto") && !jni.equals("off")) usage("--jni=" + jni + ": auto or off");
 
         Runner r = new Runner(root, out, p, jni);
+        if (flags.containsKey("w2-jvm")) {
+            try {
+                r.w2Jvm = w2Jvm(flags.get("w2-jvm"));
+            } catch (IllegalArgumentException e) {
+                usage(e.getMessage());
+            }
+        }
         List<Case> plan = r.plan();
         if (flags.containsKey("filter")) {
             Pattern f = Pattern.compile(flags.get("filter"));
@@ -244,7 +252,10 @@ public final class Runner {
               --jni      auto: add the JNI run when target/native/libpollkit-jni.so exists; off: never
               --rounds   the interleaved rounds of W1, W4 and W2 (W2's alone: --w2-reps)
               --n, --k, --warmup, --measure   override the profile's W1/W4 values (per round: one JMH fork)
-              --w2-c, --w2-d, --w2-reps, --w3-n, --w3-ticks   override the profile's W2/W3 values""";
+              --w2-c, --w2-d, --w2-reps, --w3-n, --w3-ticks   override the profile's W2/W3 values
+              --w2-jvm   'NAME=JVM FLAGS[;NAME=FLAGS...]': W2 also runs pollkit's server with those JVM flags as the
+                         row pollkit-NAME, in the same rounds (a side-by-side A/B of flags), e.g.
+                         --w2-jvm='serial=-XX:+UseSerialGC;c2only=-XX:-TieredCompilation'""";
 
     private static void usage(String message) {
         System.err.println("bench: " + message);
@@ -273,6 +284,24 @@ public final class Runner {
         if (ticks < 2 || ticks > 10000) throw new IllegalArgumentException("--w3-ticks: 2..10000");
         Load load = new Load(conns, l.w2WarmS(), w2s, w2reps, w3ns, ticks, l.w3Warm(), l.w3Disturbed());
         return new Profile(p.name(), rounds, w[0], w[1], m[0], m[1], ns, ks, p.cSamples(), p.cSampleMs(), p.smoke(), load);
+    }
+
+    /** --w2-jvm's value: NAME=FLAGS entries separated by ';', in order. */
+    static Map<String, List<String>> w2Jvm(String value) {
+        Map<String, List<String>> rows = new LinkedHashMap<>();
+        for (String entry : value.split(";")) {
+            int eq = entry.indexOf('=');
+            String name = eq < 0 ? "" : entry.substring(0, eq).trim();
+            if (!name.matches("[a-z0-9][a-z0-9-]*")) {
+                throw new IllegalArgumentException("--w2-jvm: each entry is NAME=FLAGS with a lower-case NAME (a-z, 0-9, -): " + entry);
+            }
+            List<String> flags = Stream.of(entry.substring(eq + 1).trim().split("\\s+")).filter(f -> !f.isEmpty()).toList();
+            if (flags.isEmpty() || !flags.stream().allMatch(f -> f.startsWith("-"))) {
+                throw new IllegalArgumentException("--w2-jvm: " + name + " needs JVM flags, each starting with '-': " + entry);
+            }
+            if (rows.put(name, flags) != null) throw new IllegalArgumentException("--w2-jvm: " + name + " twice");
+        }
+        return rows;
     }
 
     private static List<Integer> ints(String s) {
@@ -367,8 +396,14 @@ public final class Runner {
 
     /** The command of a pollkit server: this JDK's java, the pollkit jar, the kqueue library when there is one. */
     private List<String> pollkitServer(String server, String backend, String... flags) {
+        return pollkitServer(List.of(), server, backend, flags);
+    }
+
+    /** {@link #pollkitServer(String, String, String...)} with these JVM flags before -jar. */
+    private List<String> pollkitServer(List<String> jvmFlags, String server, String backend, String... flags) {
         List<String> argv = new ArrayList<>(List.of(Path.of(System.getProperty("java.home"), "bin", "java").toString(),
                 "--enable-native-access=ALL-UNNAMED"));
+        argv.addAll(jvmFlags);
         if (kqueueLib != null) argv.add("-D" + Kqueue.LIBRARY_PROPERTY + "=" + kqueueLib);
         argv.addAll(List.of("-jar", root.resolve("target/pollkit.jar").toString(), server, "--backend=" + backend, "--port=0"));
         argv.addAll(List.of(flags));
@@ -395,6 +430,8 @@ public final class Runner {
                 List<Case> group = new ArrayList<>();
                 group.add(Case.server("W2", "c", backend, null, c, List.of(http, "--backend=" + backend, "--port=0")));
                 group.add(Case.server("W2", "pollkit", backend, null, c, pollkitServer("http", backend, "--max-clients=1000")));
+                w2Jvm.forEach((name, jvm) -> group.add(Case.server("W2", "pollkit-" + name, backend, null, c,
+                        pollkitServer(jvm, "http", backend, "--max-clients=1000"))));
                 String skip = w2Skip != null ? w2Skip : fdSkip(c + 64L, c + " connections");
                 for (Case x : group) plan.add(skip == null ? x : x.skipped(skip));
             }

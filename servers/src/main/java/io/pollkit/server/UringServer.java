@@ -156,7 +156,7 @@ public abstract class UringServer implements Server {
         try (Arena a = Arena.ofConfined()) {
             arena = a;
             timespec = a.allocate(__kernel_timespec.layout());
-            ring = Ring.open(SQ_ENTRIES, CQ_ENTRIES, IORING_SETUP_CQSIZE() | IORING_SETUP_CLAMP());
+            ring = Ring.open(SQ_ENTRIES, CQ_ENTRIES, IORING_SETUP_CQSIZE() | IORING_SETUP_CLAMP() | Ring.eventLoopFlags());
             try {
                 buffers = BufferRing.register(ring, BUFFER_GROUP, bufferCount, bufferSize);
                 options.out().println("listening on " + hostPort() + " backend=io_uring model=completion");

@@ -51,7 +51,7 @@ final class RawIoUringTick {
         try (RawTickClients clients = RawTickClients.open(options);
              // A CQ with room for an answer per fd twice over, at least twice the SQ (the kernel's own rule), at most
              // what the kernel allows (CLAMP).
-             Ring ring = Ring.open(256, Math.max(512, 2 * (clients.slots.length + 1)), IORING_SETUP_CQSIZE() | IORING_SETUP_CLAMP())) {
+             Ring ring = Ring.open(256, Math.max(512, 2 * (clients.slots.length + 1)), IORING_SETUP_CQSIZE() | IORING_SETUP_CLAMP() | Ring.eventLoopFlags())) {
             int n = clients.slots.length;
             Client[] askedFor = new Client[n];   // the client whose request is in flight, per slot
             int[] askedMask = new int[n];
