@@ -45,12 +45,13 @@ test: jdk kqueue-double
 	$(MVN) -f bench/pom.xml test
 
 # The chaos test's long run (servers' ChaosTest; `make test` runs it for 3 s a backend): tick, echo and http in a child
-# JVM under many misbehaving clients for DURATION on each backend in turn (so about 4 x DURATION in all), then the
+# JVM under many misbehaving clients for DURATION on each backend and on io_uring's completion model in turn (so about
+# 6 x DURATION in all), then the
 # same checks: still serving, fds back to where they were, heap and malloc'd memory bounded, every log line well formed.
-# BACKENDS=epoll,poll picks backends; SEED=S replays a run's random choices. The test bounds itself, so JUnit's own
+# BACKENDS=epoll,poll,completion picks them; SEED=S replays a run's random choices. The test bounds itself, so JUnit's own
 # timeouts are off.
 DURATION ?= 10m
-BACKENDS ?= select,poll,epoll,kqueue,io_uring
+BACKENDS ?= select,poll,epoll,kqueue,io_uring,completion
 SEED ?=
 soak: install kqueue-double
 	$(MVN) -f servers/pom.xml test-compile surefire:test@default-test -Dtest=ChaosTest -Dpollkit.chaos.duration=$(DURATION) -Dpollkit.chaos.backends=$(BACKENDS) \

@@ -15,8 +15,10 @@ import java.lang.invoke.MethodType;
  * or -errno when it failed (the convention of the JNI twin); {@code errno-raw} returns the result as it
  * is and leaves errno in {@link Native#errnoState()}; the others return the result. A symbol the spec
  * marks {@code optional} (or of a section with its own {@code lookup}) may be missing: its method then
- * throws UnsupportedOperationException with the reason. No policy here: sentinels, EINTR, messages and
- * bounds checks are the facility classes'.
+ * throws UnsupportedOperationException with the reason. A function marked {@code critical} also has
+ * {@code NAME$critical}, linked with {@code Linker.Option.critical(false)} (no thread-state transition):
+ * only for a call that cannot block, which the caller guarantees (MSG_DONTWAIT). No policy here: sentinels,
+ * EINTR, messages and bounds checks are the facility classes'.
  */
 final class Ffm {
     private Ffm() {}
@@ -229,6 +231,22 @@ final class Ffm {
         }
     }
 
+    private static final class recv$critical {
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "recv",
+                io.pollkit.bindings.sys_socket_h.recv$descriptor(),
+                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class), true, -1, true);
+    }
+
+    /** {@code ssize_t recv(int, void *, size_t, int)}: the result, or -errno. Linked critical: only for a call that cannot block. */
+    static long recv$critical(int x0, MemorySegment x1, long x2, int x3) {
+        MemorySegment errno$ = Native.errnoState();
+        try {
+            return Native.orErrno((long) recv$critical.HANDLE.invokeExact(errno$, x0, x1, x2, x3), errno$);
+        } catch (Throwable t$) {
+            throw Native.rethrow(t$);
+        }
+    }
+
     private static final class send {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "send",
                 io.pollkit.bindings.sys_socket_h.send$descriptor(),
@@ -240,6 +258,22 @@ final class Ffm {
         MemorySegment errno$ = Native.errnoState();
         try {
             return Native.orErrno((long) send.HANDLE.invokeExact(errno$, x0, x1, x2, x3), errno$);
+        } catch (Throwable t$) {
+            throw Native.rethrow(t$);
+        }
+    }
+
+    private static final class send$critical {
+        static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "send",
+                io.pollkit.bindings.sys_socket_h.send$descriptor(),
+                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class), true, -1, true);
+    }
+
+    /** {@code ssize_t send(int, const void *, size_t, int)}: the result, or -errno. Linked critical: only for a call that cannot block. */
+    static long send$critical(int x0, MemorySegment x1, long x2, int x3) {
+        MemorySegment errno$ = Native.errnoState();
+        try {
+            return Native.orErrno((long) send$critical.HANDLE.invokeExact(errno$, x0, x1, x2, x3), errno$);
         } catch (Throwable t$) {
             throw Native.rethrow(t$);
         }

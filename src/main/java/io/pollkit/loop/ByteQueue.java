@@ -67,7 +67,8 @@ final class ByteQueue implements AutoCloseable {
     boolean flush(int fd) throws IOException {
         while (head < tail) {
             // No slice when sending from the start: a slice is an object per send, where escape analysis fails.
-            long n = Sockets.send(fd, head == 0 ? buf : buf.asSlice(head), tail - head, Sockets.NOSIGNAL);
+            MemorySegment from = head == 0 ? buf : buf.asSlice(head);
+            long n = Sockets.send(fd, from, tail - head, Sockets.NOSIGNAL | Sockets.DONTWAIT);
             if (n == Results.WOULD_BLOCK) return false;
             head += n;
         }

@@ -98,7 +98,7 @@ public final class Connection {
         for (int i = 0; i < READS_PER_EVENT && !closed; i++) {
             long n;
             try {
-                n = Sockets.recv(fd, readBuffer, readBuffer.byteSize(), 0);
+                n = Sockets.recv(fd, readBuffer, readBuffer.byteSize(), Sockets.DONTWAIT);
             } catch (ErrnoException e) {
                 close(e.errno() == ECONNRESET() ? "connection reset" : e.getMessage());
                 return;
@@ -146,7 +146,8 @@ public final class Connection {
             sentWhileReceiving = receiving;
             try {
                 // No slice for a whole segment: a slice is an object per write, where escape analysis fails.
-                long n = Sockets.send(fd, offset == 0 ? data : data.asSlice(offset, length), length, Sockets.NOSIGNAL);
+                MemorySegment from = offset == 0 ? data : data.asSlice(offset, length);
+                long n = Sockets.send(fd, from, length, Sockets.NOSIGNAL | Sockets.DONTWAIT);
                 sent = n == Results.WOULD_BLOCK ? 0 : n;
             } catch (ErrnoException e) {
                 close(e.errno() == EPIPE() || e.errno() == ECONNRESET() ? "connection reset" : e.getMessage());

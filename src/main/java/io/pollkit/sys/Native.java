@@ -40,6 +40,7 @@ final class Native {
     private static final StructLayout CAPTURE_LAYOUT = Linker.Option.captureStateLayout();
     private static final long ERRNO_OFFSET = CAPTURE_LAYOUT.byteOffset(groupElement("errno"));
     private static final Linker.Option CAPTURE_ERRNO = Linker.Option.captureCallState("errno");
+    private static final Linker.Option CRITICAL = Linker.Option.critical(false);
     // Arena.ofAuto: the segment is freed with its thread's ThreadLocalMap entry, never per call.
     private static final ThreadLocal<MemorySegment> ERRNO_STATE =
             ThreadLocal.withInitial(() -> Arena.ofAuto().allocate(CAPTURE_LAYOUT));
@@ -94,6 +95,17 @@ final class Native {
      */
     static MethodHandle downcall(SymbolLookup lookup, String missing, String name, FunctionDescriptor descriptor,
                                  MethodType javaType, boolean captureErrno, int firstVariadic) {
+        return downcall(lookup, missing, name, descriptor, javaType, captureErrno, firstVariadic, false);
+    }
+
+    /**
+     * {@link #downcall(SymbolLookup, String, String, FunctionDescriptor, MethodType, boolean, int)}, linked with
+     * {@code Linker.Option.critical(false)} when {@code critical}: the thread stays "in Java" during the call, which
+     * saves the two thread-state transitions (W4 measures what that is worth) but holds up a safepoint, and so the
+     * whole JVM, for as long as the call lasts. Only for calls that cannot block.
+     */
+    static MethodHandle downcall(SymbolLookup lookup, String missing, String name, FunctionDescriptor descriptor,
+                                 MethodType javaType, boolean captureErrno, int firstVariadic, boolean critical) {
         MethodType type = captureErrno ? javaType.insertParameterTypes(0, MemorySegment.class) : javaType;
         // No descriptor: the platform's headers do not declare it (os:linux functions on macOS).
         Optional<MemorySegment> address = lookup == null || descriptor == null ? Optional.empty() : lookup.find(name);
@@ -105,7 +117,7 @@ final class Native {
             thrower = MethodHandles.insertArguments(thrower, 0, new UnsupportedOperationException(missing));
             return MethodHandles.dropArguments(thrower, 0, type.parameterList());
         }
-        Linker.Option[] options = Stream.of(captureErrno ? CAPTURE_ERRNO : null,
+        Linker.Option[] options = Stream.of(captureErrno ? CAPTURE_ERRNO : null, critical ? CRITICAL : null,
                         firstVariadic >= 0 ? Linker.Option.firstVariadicArg(firstVariadic) : null)
                 .filter(Objects::nonNull).toArray(Linker.Option[]::new);
         MethodHandle handle = LINKER.downcallHandle(address.get(), descriptor, options);

@@ -14,6 +14,7 @@ import static io.pollkit.bindings.errno_h.EADDRINUSE;
 import static io.pollkit.bindings.errno_h.EBADF;
 import static io.pollkit.bindings.errno_h.ECONNREFUSED;
 import static io.pollkit.bindings.errno_h.EINVAL;
+import static io.pollkit.bindings.errno_h.EPIPE;
 import static io.pollkit.bindings.netinet_in_h.IPPROTO_TCP;
 import static io.pollkit.bindings.netinet_in_h.TCP_NODELAY;
 import static io.pollkit.bindings.sys_socket_h.AF_INET;
@@ -107,6 +108,33 @@ class SocketsTest {
         } finally {
             Unistd.close(fds[0]);
             Unistd.close(fds[1]);
+        }
+    }
+
+    /**
+     * DONTWAIT takes recv and send through their critical downcalls: on a blocking socket they still never wait
+     * (a critical call that blocked would hold up every safepoint of the JVM), and errno still comes back.
+     */
+    @Test
+    void dontwaitNeverBlocksOnABlockingSocketAndKeepsErrno() throws Exception {
+        int[] fds = Sockets.socketpair(AF_UNIX(), SOCK_STREAM() | Sockets.CLOEXEC, 0);   // blocking
+        try (Arena arena = Arena.ofConfined()) {
+            MemorySegment buf = arena.allocate(1 << 20);
+            assertEquals(Results.WOULD_BLOCK, Sockets.recv(fds[0], buf, 16, Sockets.DONTWAIT), "nothing to read: no wait");
+            long sent = 0;
+            for (long n; (n = Sockets.send(fds[1], buf, buf.byteSize(), Sockets.NOSIGNAL | Sockets.DONTWAIT)) != Results.WOULD_BLOCK; ) {
+                sent += n;
+                assertTrue(sent < 64L << 20, "the peer never reads, so its buffer fills");
+            }
+            assertTrue(sent > 0, "bytes went out before the buffer filled");
+            assertEquals(16, Sockets.recv(fds[0], buf, 16, Sockets.DONTWAIT), "what was sent arrives");
+            Unistd.close(fds[0]);
+            fds[0] = -1;
+            ErrnoException e = assertThrows(ErrnoException.class,
+                    () -> Sockets.send(fds[1], buf, 1, Sockets.NOSIGNAL | Sockets.DONTWAIT));
+            assertEquals(EPIPE(), e.errno(), "errno comes back through the critical downcall");
+        } finally {
+            for (int fd : fds) if (fd >= 0) Unistd.closeQuietly(fd);
         }
     }
 

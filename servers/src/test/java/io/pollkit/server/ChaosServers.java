@@ -16,7 +16,8 @@ import java.util.List;
  * so that the test can hold every line to the server's known forms. SIGTERM stops the servers (each closes its
  * clients and its listener), then the JVM exits with 0.
  *
- * <p>{@code ChaosServers BACKEND MAX_CLIENTS MAX_QUEUED}
+ * <p>{@code ChaosServers BACKEND MAX_CLIENTS MAX_QUEUED [MODEL]}: with MODEL {@code completion}, echo and http run on
+ * io_uring's completions and tick (which has no completion model) on the BACKEND.
  */
 public final class ChaosServers {
     private ChaosServers() {}
@@ -24,6 +25,7 @@ public final class ChaosServers {
     public static void main(String[] args) throws Exception {
         Backend backend = Backend.of(args[0]);
         int maxClients = Integer.parseInt(args[1]), maxQueued = Integer.parseInt(args[2]);
+        Model model = args.length > 3 ? Model.of(args[3]) : Model.READINESS;
         List<Server> servers = new ArrayList<>();
         List<Thread> threads = new ArrayList<>();
         for (ServerKind kind : ServerKind.values()) {
@@ -31,6 +33,7 @@ public final class ChaosServers {
             ServerOptions o = ServerOptions.defaults().withBackend(backend).withPort(0).withInterval(100)
                     .withMaxClients(maxClients).withMaxQueued(maxQueued)
                     .withStreams(prefixed(name, System.out), prefixed(name, System.err));
+            if (kind != ServerKind.TICK && model == Model.COMPLETION) o = o.withModel(model);
             Server s = kind.create(o);
             servers.add(s);
             threads.add(Thread.ofPlatform().name(name).start(() -> {

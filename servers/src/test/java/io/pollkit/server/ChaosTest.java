@@ -55,7 +55,7 @@ class ChaosTest {
     static final Duration DURATION = duration(System.getProperty("pollkit.chaos.duration", DURATION_DEFAULT));
     static final int CLIENTS = Integer.getInteger("pollkit.chaos.clients", CLIENTS_DEFAULT);
     static final long SEED = Long.getLong("pollkit.chaos.seed", System.nanoTime());
-    static final Set<String> BACKENDS = Set.of(System.getProperty("pollkit.chaos.backends", "select,poll,epoll,kqueue,io_uring").split(","));
+    static final Set<String> BACKENDS = Set.of(System.getProperty("pollkit.chaos.backends", "select,poll,epoll,kqueue,io_uring,completion").split(","));
     static final Duration SETTLE = Duration.ofSeconds(20);
 
     /** After the chaos, a full GC leaves at most this much more heap in use than before it. */
@@ -75,22 +75,38 @@ class ChaosTest {
             org.junit.jupiter.api.Assumptions.abort(why);
         }
         // The run's own bounds are the chaos time and the bounded waits after it; this is the last resort against a hang.
-        assertTimeoutPreemptively(DURATION.plus(Duration.ofSeconds(150)), () -> chaos(b));
+        assertTimeoutPreemptively(DURATION.plus(Duration.ofSeconds(150)), () -> chaos(b, Model.READINESS, b.id(), b.ordinal()));
     }
 
-    private void chaos(Backend b) throws Exception {
-        long seed = SEED + b.ordinal();
-        System.out.println("chaos on " + b.id() + ": seed " + seed + " (replay with -Dpollkit.chaos.seed=" + SEED + "), "
+    /** The same on io_uring's completion model: echo and http driven by completions, tick (readiness only) on io_uring. */
+    @org.junit.jupiter.api.Test
+    void completionServersSurviveChaos(TestInfo info) {
+        Engine.COMPLETION.assumeAvailable(info);
+        if (!BACKENDS.contains("completion")) {
+            String why = "SKIPPED ChaosTest on completion: not in -Dpollkit.chaos.backends=" + String.join(",", BACKENDS);
+            System.out.println(why);
+            org.junit.jupiter.api.Assumptions.abort(why);
+        }
+        assertTimeoutPreemptively(DURATION.plus(Duration.ofSeconds(150)),
+                () -> chaos(Backend.IO_URING, Model.COMPLETION, "completion", Backend.values().length));
+    }
+
+    /** {@code label} names the run in its output and files; {@code seedOffset} gives each run its own seed. */
+    private void chaos(Backend b, Model model, String label, int seedOffset) throws Exception {
+        long seed = SEED + seedOffset;
+        System.out.println("chaos on " + label + ": seed " + seed + " (replay with -Dpollkit.chaos.seed=" + SEED + "), "
                 + DURATION.toMillis() + " ms, " + CLIENTS + " clients per server, --max-clients=" + MAX_CLIENTS
                 + " --max-queued=" + MAX_QUEUED);
         LogCheck check = new LogCheck();
         try (ChildJvm child = ChildJvm.start(ChaosServers.class.getName(),
-                List.of(b.id(), String.valueOf(MAX_CLIENTS), String.valueOf(MAX_QUEUED)))) {
+                List.of(b.id(), String.valueOf(MAX_CLIENTS), String.valueOf(MAX_QUEUED), model.id()))) {
             child.err.drop(check::acceptLogLine);
             long pid = child.process.pid();
             Map<ServerKind, Integer> ports = new TreeMap<>();
             for (ServerKind k : ServerKind.values()) {
-                Matcher m = child.out.await(name(k) + "\\| listening on 127\\.0\\.0\\.1:(\\d+) backend=" + b.id(), 0, ChildJvm.START);
+                String modelSuffix = model == Model.COMPLETION && k != ServerKind.TICK ? " model=completion" : "";
+                Matcher m = child.out.await(name(k) + "\\| listening on 127\\.0\\.0\\.1:(\\d+) backend=" + b.id() + modelSuffix, 0,
+                        ChildJvm.START);
                 ports.put(k, Integer.parseInt(m.group(1)));
             }
 
@@ -114,7 +130,7 @@ class ChaosTest {
                     clients.add(Thread.ofPlatform().name(name).daemon().start(c));
                 }
             }
-            watch(pid, deadline, check, failures, b);
+            watch(pid, deadline, check, failures, label);
             awaitClients(clients, open, deadline);
             long chaosMillis = (System.nanoTime() - t0) / 1_000_000;
 
@@ -131,7 +147,7 @@ class ChaosTest {
                     }).collect(Collectors.joining(", "))).collect(Collectors.joining());
             System.out.printf("chaos on %s: %d ms%s%n  %s%n  fds %d -> %d; heap after full GC %.1f -> %.1f MiB;"
                             + " malloc in use %.1f -> %.1f MiB; VmRSS %.1f -> %.1f MiB%n",
-                    b.id(), chaosMillis, acted, check.summary(), before.fds, fdsAfter, mib(before.heapUsed), mib(after.heapUsed),
+                    label, chaosMillis, acted, check.summary(), before.fds, fdsAfter, mib(before.heapUsed), mib(after.heapUsed),
                     mib(before.mallocInUse), mib(after.mallocInUse), mib(before.rss), mib(after.rss));
 
             assertTrue(failures.isEmpty(), failures.size() + " exchanges came back wrong or not at all (seed " + SEED + "):\n  "
@@ -178,14 +194,14 @@ class ChaosTest {
      * JVM's threads (jcmd Thread.print) into target/, to tell a loop blocked in a write, busy in a parser or
      * waiting in the poller from a client that was merely starved of CPU.
      */
-    private static void watch(long pid, long deadline, LogCheck check, Queue<String> failures, Backend b) throws Exception {
+    private static void watch(long pid, long deadline, LogCheck check, Queue<String> failures, String label) throws Exception {
         boolean report = DURATION.toSeconds() >= 60, dumped = false;
         long every = Math.max(TimeUnit.SECONDS.toNanos(10), DURATION.toNanos() / 10), next = System.nanoTime() + every;
         while (System.nanoTime() < deadline) {
             Thread.sleep(Math.max(1, Math.min(Math.min(next, deadline) - System.nanoTime(), 200_000_000L) / 1_000_000));
             if (!dumped && !failures.isEmpty()) {
                 dumped = true;
-                dumpThreads(pid, b, failures.peek());
+                dumpThreads(pid, label, failures.peek());
             }
             if (!report || System.nanoTime() < next) continue;
             next += every;
@@ -194,8 +210,8 @@ class ChaosTest {
         }
     }
 
-    private static void dumpThreads(long pid, Backend b, String failure) {
-        Path to = ChildJvm.PROJECT.resolve("target/chaos-" + b.id() + "-threads.txt");
+    private static void dumpThreads(long pid, String label, String failure) {
+        Path to = ChildJvm.PROJECT.resolve("target/chaos-" + label + "-threads.txt");
         try {
             Path jcmd = Path.of(System.getProperty("java.home"), "bin", "jcmd");
             Process p = new ProcessBuilder(jcmd.toString(), String.valueOf(pid), "Thread.print").redirectErrorStream(true)
@@ -402,7 +418,7 @@ class ChaosTest {
         void assertWellFormed(ChildJvm child) {
             assertTrue(bad.isEmpty(), bad.size() + " log lines of no known form (shown with every character outside printable"
                     + " ASCII as \\uXXXX), for example:\n  " + bad.stream().limit(20).map(LogCheck::show).collect(Collectors.joining("\n  ")));
-            Pattern listening = Pattern.compile("(tick|echo|http)\\| listening on 127\\.0\\.0\\.1:\\d+ backend=\\w+");
+            Pattern listening = Pattern.compile("(tick|echo|http)\\| listening on 127\\.0\\.0\\.1:\\d+ backend=\\w+( model=completion)?");
             List<String> otherOut = child.out.lines().stream().filter(l -> !listening.matcher(l).matches()).toList();
             assertTrue(otherOut.isEmpty(), "stdout lines of no known form: " + otherOut);
         }

@@ -230,7 +230,7 @@ final class RawTickClients implements AutoCloseable {
         if (!c.open) return;   // disconnected by an earlier event of the same wait
         long n;
         try {
-            n = Sockets.recv(c.fd, in, in.byteSize(), 0);
+            n = Sockets.recv(c.fd, in, in.byteSize(), Sockets.DONTWAIT);
         } catch (ErrnoException e) {
             disconnect(c, e.getMessage());   // ECONNRESET, ...
             return;
@@ -302,7 +302,7 @@ final class RawTickClients implements AutoCloseable {
      */
     private int send(Client c, MemorySegment bytes, int length) {
         try {
-            long n = Sockets.send(c.fd, bytes, length, Sockets.NOSIGNAL);
+            long n = Sockets.send(c.fd, bytes, length, Sockets.NOSIGNAL | Sockets.DONTWAIT);
             return n == Results.WOULD_BLOCK ? 0 : (int) n;
         } catch (ErrnoException e) {
             disconnect(c, e.getMessage());   // EPIPE, ECONNRESET, ...
