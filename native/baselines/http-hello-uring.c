@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/signalfd.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -183,6 +185,8 @@ static void on_accept(struct server *s, int res, unsigned flags)
 		}
 		return;
 	}
+	int on = 1;   /* as http-hello's acceptor and pollkit's servers */
+	setsockopt(res, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
 	struct conn *c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		warn("dropping a connection: out of memory");

@@ -156,6 +156,7 @@ public abstract class LoopServer implements Server {
 
     /** On loop {@code index}'s thread: a new client's fd, from that loop's listener or handed to it. */
     private void accepted(int index, int fd) throws IOException {
+        NoDelay.set(fd);
         Shard shard = shards[index];
         long id = nextId.getAndIncrement();
         int count = clientCount.incrementAndGet();   // a slot taken at once: the loops share the one limit

@@ -324,6 +324,7 @@ final class UringConnection implements Peer {
             server.prepareCancel(sendData, cancelData);
             inFlight++;
         }
+        server.submitBeforeClose();
         Unistd.closeQuietly(fd);
         recycleHeld();
         session.closed(this, reason);   // first: what it logs about the client comes before the disconnect line
