@@ -53,7 +53,7 @@ import java.util.stream.Stream;
  * <pre>
  * usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
  *                  [--n=10,1000] [--k=1,10] [--rounds=R] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
- *                  [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w3-n=10,100] [--w3-ticks=T]
+ *                  [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w2-warm=S] [--w3-n=10,100] [--w3-ticks=T]
  *                  [--root=DIR] [--out=DIR]
  * </pre>
  */
@@ -203,7 +203,7 @@ public final class Runner {
         }
         for (String key : flags.keySet()) {
             if (!List.of("profile", "filter", "list", "jni", "n", "k", "rounds", "warmup", "measure", "w2-c", "w2-d", "w2-reps",
-                    "w3-n", "w3-ticks", "w2-jvm", "root", "out").contains(key)) {
+                    "w3-n", "w3-ticks", "w2-jvm", "w2-warm", "root", "out").contains(key)) {
                 usage("unknown flag --" + key);
             }
         }
@@ -238,7 +238,7 @@ public final class Runner {
     private static final String USAGE = """
             usage: bench/run [--profile=smoke|quick|full] [--filter=REGEX] [--list] [--jni=auto|off]
                              [--n=10,1000] [--k=1,10] [--rounds=R] [--warmup=ITERATIONSxMS] [--measure=ITERATIONSxMS]
-                             [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w3-n=10,100] [--w3-ticks=T]
+                             [--w2-c=1,50,500] [--w2-d=SECONDS] [--w2-reps=R] [--w2-warm=S] [--w3-n=10,100] [--w3-ticks=T]
                              [--root=DIR] [--out=DIR]
             Runs the workloads of docs/WORKLOADS.md: W1 (dispatch) and W4 (downcall) with JMH beside the C
             baselines of native/baselines and W2 (http-hello: wrk against pollkit's and C's servers), each in
@@ -252,7 +252,7 @@ public final class Runner {
               --jni      auto: add the JNI run when target/native/libpollkit-jni.so exists; off: never
               --rounds   the interleaved rounds of W1, W4 and W2 (W2's alone: --w2-reps)
               --n, --k, --warmup, --measure   override the profile's W1/W4 values (per round: one JMH fork)
-              --w2-c, --w2-d, --w2-reps, --w3-n, --w3-ticks   override the profile's W2/W3 values
+              --w2-c, --w2-d, --w2-reps, --w2-warm, --w3-n, --w3-ticks   override the profile's W2/W3 values
               --w2-jvm   'NAME=JVM FLAGS[;NAME=FLAGS...]': W2 also runs pollkit's server with those JVM flags as the
                          row pollkit-NAME, in the same rounds (a side-by-side A/B of flags), e.g.
                          --w2-jvm='serial=-XX:+UseSerialGC;c2only=-XX:-TieredCompilation'""";
@@ -275,14 +275,16 @@ public final class Runner {
         Load l = p.load();
         List<Integer> conns = f.containsKey("w2-c") ? ints(f.get("w2-c")) : l.w2Conns();
         int w2s = f.containsKey("w2-d") ? Integer.parseInt(f.get("w2-d")) : l.w2Seconds();
+        int w2warm = f.containsKey("w2-warm") ? Integer.parseInt(f.get("w2-warm")) : l.w2WarmS();
         int w2reps = f.containsKey("w2-reps") ? Integer.parseInt(f.get("w2-reps")) : f.containsKey("rounds") ? rounds : l.w2Reps();
         List<Integer> w3ns = f.containsKey("w3-n") ? ints(f.get("w3-n")) : l.w3Ns();
         int ticks = f.containsKey("w3-ticks") ? Integer.parseInt(f.get("w3-ticks")) : l.w3Ticks();
         for (int c : conns) if (c < 1 || c > 5000) throw new IllegalArgumentException("--w2-c: 1..5000");
         if (w2s < 1 || w2s > 600 || w2reps < 1 || w2reps > 20) throw new IllegalArgumentException("--w2-d: 1..600, --w2-reps: 1..20");
+        if (w2warm < 0 || w2warm > 600) throw new IllegalArgumentException("--w2-warm: 0..600");
         for (int n : w3ns) if (n < 1 || n > 10000) throw new IllegalArgumentException("--w3-n: 1..10000");
         if (ticks < 2 || ticks > 10000) throw new IllegalArgumentException("--w3-ticks: 2..10000");
-        Load load = new Load(conns, l.w2WarmS(), w2s, w2reps, w3ns, ticks, l.w3Warm(), l.w3Disturbed());
+        Load load = new Load(conns, w2warm, w2s, w2reps, w3ns, ticks, l.w3Warm(), l.w3Disturbed());
         return new Profile(p.name(), rounds, w[0], w[1], m[0], m[1], ns, ks, p.cSamples(), p.cSampleMs(), p.smoke(), load);
     }
 
@@ -409,6 +411,9 @@ public final class Runner {
         argv.addAll(List.of(flags));
         return argv;
     }
+
+    /** W2's warm-up goes on, in runs of the profile's warm-up, until the server's JIT is quiet, this long at most. */
+    static final int W2_MAX_WARM_S = 90;
 
     /** W2's servers on more than one core: C's http-hello with this many worker processes, pollkit's http with as many loops. */
     static final int W2_LOOPS = 2;
@@ -689,7 +694,10 @@ public final class Runner {
                 W2Http.Server s = W2Http.Server.start(c.command(), pinned ? W2Http.SERVER_CPU : null, pinned ? W2Http.LOAD_CPU : null,
                         rawDir, base);
                 servers.put(c, s);
-                if (l.w2WarmS() > 0) s.warm(c.n(), l.w2WarmS());
+                if (l.w2WarmS() > 0) {
+                    int took = s.warm(c.n(), l.w2WarmS(), W2_MAX_WARM_S);
+                    System.out.println("    " + c.impl() + " warmed up in " + took + " s" + (took >= W2_MAX_WARM_S ? " (the most allowed; its JIT was still compiling)" : ""));
+                }
             } catch (CaseFailure e) {
                 record(Result.notMeasured(c, Result.FAILED, e.getMessage()));
                 active.remove(c);
@@ -735,7 +743,7 @@ public final class Runner {
     /**
      * The run's duration on an idle machine, from the plan and the profile: per JMH fork its warm-up, measurement
      * and about {@value #JMH_FORK_OVERHEAD_S} s of JVM start and JMH setup; per C run its samples; per W2 server
-     * its start, warm-up and rounds; per W3 case its ticks.
+     * its start, warm-up (a JVM server's about 15 s, until its JIT is quiet) and rounds; per W3 case its ticks.
      */
     double estimateSeconds(List<Case> plan) {
         Load l = profile.load();
@@ -743,11 +751,12 @@ public final class Runner {
                 + profile.iterations() * profile.iterationMs()) / 1000.0;
         double c = (profile.cSamples() + 1) * profile.cSampleMs() / 1000.0 + 0.2;
         double w2 = 2.0 + l.w2WarmS() + l.w2Reps() * (l.w2Seconds() + W2Http.SETTLE_MILLIS / 1000.0 + 0.3);
+        double w2JitWarm = Math.max(0, Math.min(W2_MAX_WARM_S, 15) - l.w2WarmS());   // a JVM server warms until its JIT is quiet
         double total = 0;
         for (Case x : plan) {
             if (x.skip() != null) continue;
             if (x.isJmh()) total += profile.rounds() * jmh;
-            else if (x.workload().equals("W2")) total += w2;
+            else if (x.workload().equals("W2")) total += w2 + (x.impl().startsWith("c") ? 0 : w2JitWarm);
             else if (x.workload().equals("W3")) total += 3.0 + (l.w3Warm() + l.w3Ticks() + 2) * W3_INTERVAL_MS / 1000.0 + x.n() * 0.002;
             else total += profile.rounds() * c + 0.3;   // the first round calibrates
         }

@@ -168,6 +168,28 @@ final class ServerProcess implements AutoCloseable {
         return ticks;
     }
 
+    /**
+     * The CPU time so far of the server's JIT compiler threads (HotSpot names them "C1 CompilerThreadN" and "C2
+     * CompilerThreadN"), in clock ticks: 0 for a C server.
+     */
+    long compilerTicks() {
+        long ticks = 0;
+        try (var tasks = Files.list(Path.of("/proc/" + pid() + "/task"))) {
+            for (Path task : tasks.toList()) {
+                try {
+                    String stat = Files.readString(task.resolve("stat"));
+                    String comm = stat.substring(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+                    if (comm.matches("C[12] CompilerThre.*")) ticks += cpuTicks(stat);
+                } catch (IOException | RuntimeException gone) {
+                    // the thread ended meanwhile
+                }
+            }
+        } catch (IOException gone) {
+            // the server is gone: cpuTicks says so
+        }
+        return ticks;
+    }
+
     /** The server's child processes, from /proc/PID/task/TID/children (empty where there is no such file). */
     private List<Long> children() {
         List<Long> r = new ArrayList<>();
