@@ -538,7 +538,7 @@ public final class Ring implements AutoCloseable {
         __kernel_timespec.tv_sec(ts, timeoutNanos / 1_000_000_000L);
         __kernel_timespec.tv_nsec(ts, timeoutNanos % 1_000_000_000L);
         // The kernel reads the timespec when it consumes the SQE, during the submit below.
-        while (!prepareSqe(IORING_OP_TIMEOUT(), 0, -1, ts.address(), 1, waitNr, 0, timeoutUserData)) {
+        while (!prepare(IORING_OP_TIMEOUT(), -1, ts.address(), 1, waitNr, 0, timeoutUserData)) {
             if (submit() == Results.INTERRUPTED) continue;   // a full SQ: hand it over first
         }
         int r = submitAndWait(waitNr);
@@ -555,15 +555,6 @@ public final class Ring implements AutoCloseable {
     }
 
     /**
-     * {@link #prepare} with the SQE's {@code flags} (IOSQE_*) too. False when the SQ is full: nothing is written.
-     */
-    public boolean prepareSqe(int opcode, int sqeFlags, int fd, long addr, int len, long off, int opFlags, long userData) {
-        if (!prepare(opcode, fd, addr, len, off, opFlags, userData)) return false;
-        sqes.set(SQE_FLAGS, ((sqeTail - 1) & sqMask) * SQE_SIZE + io_uring_sqe.flags$offset(), (byte) sqeFlags);
-        return true;
-    }
-
-    /**
      * IORING_OP_POLL_ADD of {@code fd} for {@code pollEvents} (POLLIN, POLLOUT, ...: the SQE's {@code poll32_events},
      * the word {@code rw_flags} shares; the kernel adds POLLERR, POLLHUP and POLLRDHUP itself). One-shot: one CQE,
      * then the request is gone; {@code multishot} (IORING_POLL_ADD_MULTI in {@code len}, 5.13): a CQE with
@@ -571,7 +562,7 @@ public final class Ring implements AutoCloseable {
      * {@code res} is the ready mask, or -errno. False when the SQ is full.
      */
     public boolean preparePollAdd(int fd, int pollEvents, boolean multishot, long userData) {
-        return prepareSqe(IORING_OP_POLL_ADD(), 0, fd, 0, multishot ? IORING_POLL_ADD_MULTI() : 0, 0, pollEvents, userData);
+        return prepare(IORING_OP_POLL_ADD(), fd, 0, multishot ? IORING_POLL_ADD_MULTI() : 0, 0, pollEvents, userData);
     }
 
     /**
@@ -579,7 +570,7 @@ public final class Ring implements AutoCloseable {
      * and this request's own CQE says 0, or -ENOENT when the target had completed already. False when the SQ is full.
      */
     public boolean preparePollRemove(long target, long userData) {
-        return prepareSqe(IORING_OP_POLL_REMOVE(), 0, -1, target, 0, 0, 0, userData);
+        return prepare(IORING_OP_POLL_REMOVE(), -1, target, 0, 0, 0, userData);
     }
 
     /**
@@ -591,7 +582,7 @@ public final class Ring implements AutoCloseable {
      */
     public boolean preparePollUpdate(long target, long newUserData, int pollEvents, boolean multishot, long userData) {
         int flags = IORING_POLL_UPDATE_EVENTS() | IORING_POLL_UPDATE_USER_DATA() | (multishot ? IORING_POLL_ADD_MULTI() : 0);
-        return prepareSqe(IORING_OP_POLL_REMOVE(), 0, -1, target, flags, newUserData, pollEvents, userData);
+        return prepare(IORING_OP_POLL_REMOVE(), -1, target, flags, newUserData, pollEvents, userData);
     }
 
     /** The IORING_OP_* the ring's kernel supports (IORING_REGISTER_PROBE); EINVAL before 5.6. */

@@ -211,7 +211,7 @@ class RingPollTest {
     @Test
     void theKernelRefusesLevelTriggeredPollAdd() throws ErrnoException {
         open();
-        assertTrue(ring.prepareSqe(IORING_OP_POLL_ADD(), 0, pair[0], 0, IORING_POLL_ADD_MULTI() | IORING_POLL_ADD_LEVEL(), 0, POLLIN(), 3));
+        assertTrue(ring.prepare(IORING_OP_POLL_ADD(), pair[0], 0, IORING_POLL_ADD_MULTI() | IORING_POLL_ADD_LEVEL(), 0, POLLIN(), 3));
         assertEquals(-EINVAL(), waitAndReap(5_000).only(3)[1], "IORING_POLL_ADD_LEVEL is for the kernel's own polls");
     }
 
