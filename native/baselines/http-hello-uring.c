@@ -30,7 +30,7 @@ static const char usage[] =
 	"  --bind     numeric IPv4 or IPv6 address (default 127.0.0.1)\n"
 	"  --port     TCP port, 0 for any free one (default 8080)\n"
 	"  --taskrun  how the kernel runs completion work for this thread: coop (default, as pollkit's rings:\n"
-	"             IORING_SETUP_COOP_TASKRUN, at its next entry into the kernel, no interrupt; Linux 5.19+),\n"
+	"             IORING_SETUP_COOP_TASKRUN, at its next return from the kernel, no interrupt; Linux 5.19+),\n"
 	"             defer (IORING_SETUP_DEFER_TASKRUN: only when it waits for completions; 6.1+, else coop) or\n"
 	"             signal (the kernel's default: interrupt it at once)\n";
 

@@ -37,6 +37,9 @@ for prog in w1-dispatch w4-downcall http-hello http-hello-uring tick-server; do
 done
 timeout 5 "$OUT/w1-dispatch" --n=abc 2>/dev/null
 check "w1-dispatch refuses --n=abc with exit 2" test $? -eq 2
+timeout 5 "$OUT/http-hello-uring" --taskrun=sometimes 2>"$tmp/err" >/dev/null
+check "http-hello-uring refuses --taskrun=sometimes with exit 2, naming the choices" \
+	test $? -eq 2 -a -n "$(grep 'defer|coop|signal' "$tmp/err")"
 
 # --- W1 -----------------------------------------------------------------------------------------
 # w1_ok BACKEND N K LINE: LINE is w1-dispatch's JSON for that run.
