@@ -26,7 +26,7 @@ final class Ffm {
     private static final class socket {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "socket",
                 io.pollkit.bindings.sys_socket_h.socket$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class, int.class), true, -1, false);
     }
 
     /** {@code int socket(int, int, int)}: the result, or -errno. */
@@ -42,7 +42,7 @@ final class Ffm {
     private static final class socketpair {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "socketpair",
                 io.pollkit.bindings.sys_socket_h.socketpair$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class, int.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class, int.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int socketpair(int, int, int, int *)}: the result, or -errno. */
@@ -58,7 +58,7 @@ final class Ffm {
     private static final class bind {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "bind",
                 io.pollkit.bindings.sys_socket_h.bind$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code int bind(int, const struct sockaddr *, socklen_t)}: the result, or -errno. */
@@ -74,7 +74,7 @@ final class Ffm {
     private static final class listen {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "listen",
                 io.pollkit.bindings.sys_socket_h.listen$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class), true, -1, false);
     }
 
     /** {@code int listen(int, int)}: the result, or -errno. */
@@ -90,7 +90,7 @@ final class Ffm {
     private static final class accept {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "accept",
                 io.pollkit.bindings.sys_socket_h.accept$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int accept(int, struct sockaddr *, socklen_t *)}: the result, or -errno. */
@@ -106,7 +106,7 @@ final class Ffm {
     private static final class accept4 {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "accept4: not in the C library of " + Platform.NAME, "accept4",
                 io.pollkit.bindings.sys_socket_h.accept4$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code int accept4(int, struct sockaddr *, socklen_t *, int)}: the result, or -errno. */
@@ -122,7 +122,7 @@ final class Ffm {
     private static final class connect {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "connect",
                 io.pollkit.bindings.sys_socket_h.connect$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code int connect(int, const struct sockaddr *, socklen_t)}: the result, or -errno. */
@@ -138,7 +138,7 @@ final class Ffm {
     private static final class shutdown {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "shutdown",
                 io.pollkit.bindings.sys_socket_h.shutdown$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class), true, -1, false);
     }
 
     /** {@code int shutdown(int, int)}: the result, or -errno. */
@@ -154,7 +154,7 @@ final class Ffm {
     private static final class getsockname {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "getsockname",
                 io.pollkit.bindings.sys_socket_h.getsockname$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int getsockname(int, struct sockaddr *, socklen_t *)}: the result, or -errno. */
@@ -170,7 +170,7 @@ final class Ffm {
     private static final class getpeername {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "getpeername",
                 io.pollkit.bindings.sys_socket_h.getpeername$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int getpeername(int, struct sockaddr *, socklen_t *)}: the result, or -errno. */
@@ -186,7 +186,7 @@ final class Ffm {
     private static final class setsockopt {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "setsockopt",
                 io.pollkit.bindings.sys_socket_h.setsockopt$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class, int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class, int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code int setsockopt(int, int, int, const void *, socklen_t)}: the result, or -errno. */
@@ -202,7 +202,7 @@ final class Ffm {
     private static final class getsockopt {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "getsockopt",
                 io.pollkit.bindings.sys_socket_h.getsockopt$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class, int.class, MemorySegment.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class, int.class, MemorySegment.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int getsockopt(int, int, int, void *, socklen_t *)}: the result, or -errno. */
@@ -218,7 +218,7 @@ final class Ffm {
     private static final class recv {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "recv",
                 io.pollkit.bindings.sys_socket_h.recv$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class), true, -1, false);
     }
 
     /** {@code ssize_t recv(int, void *, size_t, int)}: the result, or -errno. */
@@ -250,7 +250,7 @@ final class Ffm {
     private static final class send {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "send",
                 io.pollkit.bindings.sys_socket_h.send$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class), true, -1, false);
     }
 
     /** {@code ssize_t send(int, const void *, size_t, int)}: the result, or -errno. */
@@ -282,7 +282,7 @@ final class Ffm {
     private static final class recvfrom {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "recvfrom",
                 io.pollkit.bindings.sys_socket_h.recvfrom$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class, MemorySegment.class, MemorySegment.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class, MemorySegment.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code ssize_t recvfrom(int, void *, size_t, int, struct sockaddr *, socklen_t *)}: the result, or -errno. */
@@ -298,7 +298,7 @@ final class Ffm {
     private static final class sendto {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "sendto",
                 io.pollkit.bindings.sys_socket_h.sendto$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class, int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code ssize_t sendto(int, const void *, size_t, int, const struct sockaddr *, socklen_t)}: the result, or -errno. */
@@ -314,7 +314,7 @@ final class Ffm {
     private static final class recvmsg {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "recvmsg",
                 io.pollkit.bindings.sys_socket_h.recvmsg$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code ssize_t recvmsg(int, struct msghdr *, int)}: the result, or -errno. */
@@ -330,7 +330,7 @@ final class Ffm {
     private static final class sendmsg {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "sendmsg",
                 io.pollkit.bindings.sys_socket_h.sendmsg$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code ssize_t sendmsg(int, const struct msghdr *, int)}: the result, or -errno. */
@@ -346,7 +346,7 @@ final class Ffm {
     private static final class getaddrinfo {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "getaddrinfo",
                 io.pollkit.bindings.netdb_h.getaddrinfo$descriptor(),
-                MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int getaddrinfo(const char *, const char *, const struct addrinfo *, struct addrinfo **)}: the result as it is; errno in {@link Native#errnoState()}. */
@@ -362,7 +362,7 @@ final class Ffm {
     private static final class freeaddrinfo {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "freeaddrinfo",
                 io.pollkit.bindings.netdb_h.freeaddrinfo$descriptor(),
-                MethodType.methodType(void.class, MemorySegment.class), false, -1);
+                MethodType.methodType(void.class, MemorySegment.class), false, -1, false);
     }
 
     /** {@code void freeaddrinfo(struct addrinfo *)}: no result. */
@@ -377,7 +377,7 @@ final class Ffm {
     private static final class gai_strerror {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "gai_strerror",
                 io.pollkit.bindings.netdb_h.gai_strerror$descriptor(),
-                MethodType.methodType(MemorySegment.class, int.class), false, -1);
+                MethodType.methodType(MemorySegment.class, int.class), false, -1, false);
     }
 
     /** {@code const char * gai_strerror(int)}: the result. */
@@ -392,7 +392,7 @@ final class Ffm {
     private static final class getnameinfo {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "getnameinfo",
                 io.pollkit.bindings.netdb_h.getnameinfo$descriptor(),
-                MethodType.methodType(int.class, MemorySegment.class, int.class, MemorySegment.class, int.class, MemorySegment.class, int.class, int.class), true, -1);
+                MethodType.methodType(int.class, MemorySegment.class, int.class, MemorySegment.class, int.class, MemorySegment.class, int.class, int.class), true, -1, false);
     }
 
     /** {@code int getnameinfo(const struct sockaddr *, socklen_t, char *, socklen_t, char *, socklen_t, int)}: the result as it is; errno in {@link Native#errnoState()}. */
@@ -408,7 +408,7 @@ final class Ffm {
     private static final class close {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "close",
                 io.pollkit.bindings.unistd_h.close$descriptor(),
-                MethodType.methodType(int.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class), true, -1, false);
     }
 
     /** {@code int close(int)}: the result, or -errno. */
@@ -424,7 +424,7 @@ final class Ffm {
     private static final class read {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "read",
                 io.pollkit.bindings.unistd_h.read$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class), true, -1, false);
     }
 
     /** {@code ssize_t read(int, void *, size_t)}: the result, or -errno. */
@@ -440,7 +440,7 @@ final class Ffm {
     private static final class write {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "write",
                 io.pollkit.bindings.unistd_h.write$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, long.class), true, -1, false);
     }
 
     /** {@code ssize_t write(int, const void *, size_t)}: the result, or -errno. */
@@ -456,7 +456,7 @@ final class Ffm {
     private static final class readv {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "readv",
                 io.pollkit.bindings.unistd_h.readv$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code ssize_t readv(int, const struct iovec *, int)}: the result, or -errno. */
@@ -472,7 +472,7 @@ final class Ffm {
     private static final class writev {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "writev",
                 io.pollkit.bindings.unistd_h.writev$descriptor(),
-                MethodType.methodType(long.class, int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(long.class, int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code ssize_t writev(int, const struct iovec *, int)}: the result, or -errno. */
@@ -488,7 +488,7 @@ final class Ffm {
     private static final class pipe {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "pipe",
                 io.pollkit.bindings.unistd_h.pipe$descriptor(),
-                MethodType.methodType(int.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int pipe(int *)}: the result, or -errno. */
@@ -504,7 +504,7 @@ final class Ffm {
     private static final class pipe2 {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "pipe2: not in the C library of " + Platform.NAME, "pipe2",
                 io.pollkit.bindings.unistd_h.pipe2$descriptor(),
-                MethodType.methodType(int.class, MemorySegment.class, int.class), true, -1);
+                MethodType.methodType(int.class, MemorySegment.class, int.class), true, -1, false);
     }
 
     /** {@code int pipe2(int *, int)}: the result, or -errno. */
@@ -520,7 +520,7 @@ final class Ffm {
     private static final class getpid {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "getpid",
                 io.pollkit.bindings.unistd_h.getpid$descriptor(),
-                MethodType.methodType(int.class), false, -1);
+                MethodType.methodType(int.class), false, -1, false);
     }
 
     /** {@code int getpid(void)}: the result. */
@@ -535,7 +535,7 @@ final class Ffm {
     private static final class syscall {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "syscall: not in the C library of " + Platform.NAME, "syscall",
                 io.pollkit.bindings.unistd_h.syscall$descriptor(),
-                MethodType.methodType(long.class, long.class, long.class, long.class, long.class, long.class, long.class, long.class), true, 1);
+                MethodType.methodType(long.class, long.class, long.class, long.class, long.class, long.class, long.class, long.class), true, 1, false);
     }
 
     /** {@code long syscall(long, ...)}: the result, or -errno. */
@@ -551,7 +551,7 @@ final class Ffm {
     private static final class strerror {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "strerror",
                 io.pollkit.bindings.unistd_h.strerror$descriptor(),
-                MethodType.methodType(MemorySegment.class, int.class), false, -1);
+                MethodType.methodType(MemorySegment.class, int.class), false, -1, false);
     }
 
     /** {@code char * strerror(int)}: the result. */
@@ -566,7 +566,7 @@ final class Ffm {
     private static final class mmap {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "mmap",
                 io.pollkit.bindings.sys_mman_h.mmap$descriptor(),
-                MethodType.methodType(MemorySegment.class, MemorySegment.class, long.class, int.class, int.class, int.class, long.class), true, -1);
+                MethodType.methodType(MemorySegment.class, MemorySegment.class, long.class, int.class, int.class, int.class, long.class), true, -1, false);
     }
 
     /** {@code void * mmap(void *, size_t, int, int, int, off_t)}: the result as it is; errno in {@link Native#errnoState()}. */
@@ -582,7 +582,7 @@ final class Ffm {
     private static final class munmap {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "munmap",
                 io.pollkit.bindings.sys_mman_h.munmap$descriptor(),
-                MethodType.methodType(int.class, MemorySegment.class, long.class), true, -1);
+                MethodType.methodType(int.class, MemorySegment.class, long.class), true, -1, false);
     }
 
     /** {@code int munmap(void *, size_t)}: the result, or -errno. */
@@ -598,7 +598,7 @@ final class Ffm {
     private static final class fcntl {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "fcntl",
                 io.pollkit.bindings.fcntl_h.fcntl$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class, int.class), true, 2);
+                MethodType.methodType(int.class, int.class, int.class, int.class), true, 2, false);
     }
 
     /** {@code int fcntl(int, int, ...)}: the result, or -errno. */
@@ -614,7 +614,7 @@ final class Ffm {
     private static final class poll {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "poll",
                 io.pollkit.bindings.poll_h.poll$descriptor(),
-                MethodType.methodType(int.class, MemorySegment.class, long.class, int.class), true, -1);
+                MethodType.methodType(int.class, MemorySegment.class, long.class, int.class), true, -1, false);
     }
 
     /** {@code int poll(struct pollfd *, nfds_t, int)}: the result, or -errno. */
@@ -630,7 +630,7 @@ final class Ffm {
     private static final class select {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "select",
                 io.pollkit.bindings.sys_select_h.select$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int select(int, fd_set *, fd_set *, fd_set *, struct timeval *)}: the result, or -errno. */
@@ -646,7 +646,7 @@ final class Ffm {
     private static final class pselect {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "pselect",
                 io.pollkit.bindings.sys_select_h.pselect$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int pselect(int, fd_set *, fd_set *, fd_set *, const struct timespec *, const sigset_t *)}: the result, or -errno. */
@@ -662,7 +662,7 @@ final class Ffm {
     private static final class epoll_create1 {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "epoll_create1: not in the C library of " + Platform.NAME, "epoll_create1",
                 io.pollkit.bindings.sys_epoll_h.epoll_create1$descriptor(),
-                MethodType.methodType(int.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class), true, -1, false);
     }
 
     /** {@code int epoll_create1(int)}: the result, or -errno. */
@@ -678,7 +678,7 @@ final class Ffm {
     private static final class epoll_ctl {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "epoll_ctl: not in the C library of " + Platform.NAME, "epoll_ctl",
                 io.pollkit.bindings.sys_epoll_h.epoll_ctl$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class, int.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class, int.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int epoll_ctl(int, int, int, struct epoll_event *)}: the result, or -errno. */
@@ -694,7 +694,7 @@ final class Ffm {
     private static final class epoll_wait {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "epoll_wait: not in the C library of " + Platform.NAME, "epoll_wait",
                 io.pollkit.bindings.sys_epoll_h.epoll_wait$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, int.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, int.class, int.class), true, -1, false);
     }
 
     /** {@code int epoll_wait(int, struct epoll_event *, int, int)}: the result, or -errno. */
@@ -710,7 +710,7 @@ final class Ffm {
     private static final class eventfd {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "eventfd: not in the C library of " + Platform.NAME, "eventfd",
                 io.pollkit.bindings.sys_epoll_h.eventfd$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class), true, -1, false);
     }
 
     /** {@code int eventfd(unsigned int, int)}: the result, or -errno. */
@@ -726,7 +726,7 @@ final class Ffm {
     private static final class tgkill {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "tgkill: not in the C library of " + Platform.NAME, "tgkill",
                 io.pollkit.bindings.signal_h.tgkill$descriptor(),
-                MethodType.methodType(int.class, int.class, int.class, int.class), true, -1);
+                MethodType.methodType(int.class, int.class, int.class, int.class), true, -1, false);
     }
 
     /** {@code int tgkill(pid_t, pid_t, int)}: the result, or -errno. */
@@ -742,7 +742,7 @@ final class Ffm {
     private static final class gettid {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, "gettid: not in the C library of " + Platform.NAME, "gettid",
                 io.pollkit.bindings.signal_h.gettid$descriptor(),
-                MethodType.methodType(int.class), false, -1);
+                MethodType.methodType(int.class), false, -1, false);
     }
 
     /** {@code pid_t gettid(void)}: the result. */
@@ -757,7 +757,7 @@ final class Ffm {
     private static final class getrlimit {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "getrlimit",
                 io.pollkit.bindings.sys_resource_h.getrlimit$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int getrlimit(__rlimit_resource_t, struct rlimit *)}: the result, or -errno. */
@@ -773,7 +773,7 @@ final class Ffm {
     private static final class setrlimit {
         static final MethodHandle HANDLE = Native.downcall(Native.LIBC, null, "setrlimit",
                 io.pollkit.bindings.sys_resource_h.setrlimit$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int setrlimit(__rlimit_resource_t, const struct rlimit *)}: the result, or -errno. */
@@ -789,7 +789,7 @@ final class Ffm {
     private static final class kqueue {
         static final MethodHandle HANDLE = Native.downcall(Kqueue.LOOKUP, Kqueue.REASON, "kqueue",
                 io.pollkit.bindings.sys_event_h.kqueue$descriptor(),
-                MethodType.methodType(int.class), true, -1);
+                MethodType.methodType(int.class), true, -1, false);
     }
 
     /** {@code int kqueue(void)}: the result, or -errno. */
@@ -805,7 +805,7 @@ final class Ffm {
     private static final class kevent {
         static final MethodHandle HANDLE = Native.downcall(Kqueue.LOOKUP, Kqueue.REASON, "kevent",
                 io.pollkit.bindings.sys_event_h.kevent$descriptor(),
-                MethodType.methodType(int.class, int.class, MemorySegment.class, int.class, MemorySegment.class, int.class, MemorySegment.class), true, -1);
+                MethodType.methodType(int.class, int.class, MemorySegment.class, int.class, MemorySegment.class, int.class, MemorySegment.class), true, -1, false);
     }
 
     /** {@code int kevent(int, const struct kevent *, int, struct kevent *, int, const struct timespec *)}: the result, or -errno. */

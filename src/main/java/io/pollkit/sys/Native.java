@@ -91,18 +91,10 @@ final class Native {
      * {@code firstVariadic} unless it is -1, and adapted to {@code javaType} where the C types' widths
      * differ from the platform-neutral Java types. A missing symbol (or a null lookup) makes a handle that
      * throws UnsupportedOperationException({@code missing}) when called, so classes still initialize; with
-     * {@code missing} null it is an UnsatisfiedLinkError now.
-     */
-    static MethodHandle downcall(SymbolLookup lookup, String missing, String name, FunctionDescriptor descriptor,
-                                 MethodType javaType, boolean captureErrno, int firstVariadic) {
-        return downcall(lookup, missing, name, descriptor, javaType, captureErrno, firstVariadic, false);
-    }
-
-    /**
-     * {@link #downcall(SymbolLookup, String, String, FunctionDescriptor, MethodType, boolean, int)}, linked with
-     * {@code Linker.Option.critical(false)} when {@code critical}: the thread stays "in Java" during the call, which
-     * saves the two thread-state transitions (W4 measures what that is worth) but holds up a safepoint, and so the
-     * whole JVM, for as long as the call lasts. Only for calls that cannot block.
+     * {@code missing} null it is an UnsatisfiedLinkError now. With {@code critical} it is linked with
+     * {@code Linker.Option.critical(false)}: the thread stays "in Java" during the call, which saves the two
+     * thread-state transitions (W4 measures what that is worth) but holds up a safepoint, and so the whole JVM, for
+     * as long as the call lasts. Only for calls that cannot block.
      */
     static MethodHandle downcall(SymbolLookup lookup, String missing, String name, FunctionDescriptor descriptor,
                                  MethodType javaType, boolean captureErrno, int firstVariadic, boolean critical) {

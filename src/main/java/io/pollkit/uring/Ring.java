@@ -167,8 +167,7 @@ public final class Ring implements AutoCloseable {
             MemorySegment p = io_uring_params.allocate(arena);
             // SINGLE_ISSUER is 6.0, COOP_TASKRUN 5.19: an older kernel answers EINVAL, and the ring is opened without
             // them (task work then interrupts the thread, which costs time but changes nothing in how it is used).
-            int coop = IORING_SETUP_COOP_TASKRUN() | IORING_SETUP_TASKRUN_FLAG();
-            int[] tries = {flags | IORING_SETUP_SINGLE_ISSUER(), flags, flags & ~coop};
+            int[] tries = {flags | IORING_SETUP_SINGLE_ISSUER(), flags, flags & ~eventLoopFlags()};
             int fd = -1;
             for (int i = 0; fd < 0; i++) {
                 try {

@@ -414,6 +414,8 @@ public final class Runner {
 
     /** W2's warm-up goes on, in runs of the profile's warm-up, until the server's JIT is quiet, this long at most. */
     static final int W2_MAX_WARM_S = 90;
+    /** What that warm-up took for pollkit's http server here (9–15 s): the duration estimate's figure for a JVM server. */
+    private static final int W2_JVM_WARM_S = 15;
 
     /** W2's servers on more than one core: C's http-hello with this many worker processes, pollkit's http with as many loops. */
     static final int W2_LOOPS = 2;
@@ -751,7 +753,7 @@ public final class Runner {
                 + profile.iterations() * profile.iterationMs()) / 1000.0;
         double c = (profile.cSamples() + 1) * profile.cSampleMs() / 1000.0 + 0.2;
         double w2 = 2.0 + l.w2WarmS() + l.w2Reps() * (l.w2Seconds() + W2Http.SETTLE_MILLIS / 1000.0 + 0.3);
-        double w2JitWarm = Math.max(0, Math.min(W2_MAX_WARM_S, 15) - l.w2WarmS());   // a JVM server warms until its JIT is quiet
+        double w2JitWarm = Math.max(0, W2_JVM_WARM_S - l.w2WarmS());   // a JVM server warms until its JIT is quiet
         double total = 0;
         for (Case x : plan) {
             if (x.skip() != null) continue;
