@@ -33,7 +33,8 @@ final class Ratios {
     /** A comparison beyond the baselines: {@code impl} over {@code vs} within {@code workload}. */
     record Pair(String workload, String impl, String vs) {}
 
-    static final List<Pair> EXTRA = List.of(new Pair("W4", "ffm", "jni"), new Pair("W4", "ffm", "ffm-unchecked"));
+    static final List<Pair> EXTRA = List.of(new Pair("W4", "ffm", "jni"), new Pair("W4", "ffm", "ffm-unchecked"),
+            new Pair("W2", Runner.W2_URING_READINESS, "pollkit"));
 
     /**
      * A bar for a ratio: {@code impl / vs} of {@code metric} in {@code workload}, on the listed backends (all when

@@ -139,7 +139,9 @@ public final class Report {
                 + "(its poll selector keeps its pollfd array between selects rather than rebuilding it); W2/W3: `pollkit` the "
                 + "servers of `target/pollkit.jar` (`http`, `tick`: io.pollkit.loop's event loop), `pollkit-raw` its `raw-tick` "
                 + "(straight on one syscall API), `c` `native/baselines`' `http-hello` and `tick-server`; W2's `io_uring` rows are "
-                + "io_uring's completion model: pollkit's `http --model=completion` and C's `http-hello-uring` (liburing).");
+                + "io_uring's completion model: pollkit's `http --model=completion` and C's `http-hello-uring` (liburing); `"
+                + Runner.W2_URING_READINESS + "` (in W2's epoll rows) pollkit's `http --backend=io_uring`, readiness "
+                + "through IORING_OP_POLL_ADD, run in epoll's rounds so that it is compared with C and pollkit on epoll.");
         if (Boolean.FALSE.equals(meta.get("w2_pinned"))) {
             notes.add("**W2 ran unpinned**: taskset (util-linux) was missing, so the server and wrk shared both CPUs.");
         }

@@ -417,6 +417,9 @@ public final class Runner {
     /** What that warm-up took for pollkit's http server here (9–15 s): the duration estimate's figure for a JVM server. */
     private static final int W2_JVM_WARM_S = 15;
 
+    /** W2's row of pollkit's http server on io_uring readiness (--backend=io_uring), run in the epoll group's rounds. */
+    static final String W2_URING_READINESS = "pollkit-io_uring";
+
     /** W2's servers on more than one core: C's http-hello with this many worker processes, pollkit's http with as many loops. */
     static final int W2_LOOPS = 2;
     /** The case of those rows; they run unpinned (W2Http), server and wrk sharing the cores. */
@@ -424,6 +427,7 @@ public final class Runner {
 
     /**
      * W2: per connection count and backend, C's http-hello and pollkit's http server (smoke too: it proves the rounds);
+     * and, beside epoll's, pollkit's server on io_uring readiness ({@link #W2_URING_READINESS});
      * then both on {@link #W2_LOOPS} cores (epoll: C's SO_REUSEPORT workers, pollkit's --loops); then io_uring's
      * completion model, C's http-hello-uring and pollkit's http --model=completion, a group of their own (backend
      * io_uring: the ratio is pollkit's completion server over C's).
@@ -441,6 +445,14 @@ public final class Runner {
                         pollkitServer(jvm, "http", backend, "--max-clients=1000"))));
                 String skip = w2Skip != null ? w2Skip : fdSkip(c + 64L, c + " connections");
                 for (Case x : group) plan.add(skip == null ? x : x.skipped(skip));
+                if (backend.equals("epoll") && !profile.smoke()) {
+                    // The same server on io_uring's readiness (IORING_OP_POLL_ADD) in epoll's rounds: so that
+                    // "readiness through io_uring against epoll" is a ratio taken side by side, not two runs'.
+                    Case x = Case.server("W2", W2_URING_READINESS, backend, null, c,
+                            pollkitServer("http", "io_uring", "--max-clients=1000"));
+                    String s = skip != null ? skip : ioUringSkip;
+                    plan.add(s == null ? x : x.skipped(s));
+                }
             }
             if (profile.smoke()) continue;
             for (Case x : List.of(

@@ -88,6 +88,10 @@ class RatiosTest {
         assertEquals(List.of("ffm/c", "ffm-critical/c", "ffm-unchecked/c", "jni/c", "ffm/jni", "ffm/ffm-unchecked"), pairs);
         assertEquals(List.of("ffm/jni"), Ratios.pairs(List.of("ffm", "jni"), "W4").stream().map(p -> p.impl() + "/" + p.vs()).toList());
         assertEquals(List.of(), Ratios.pairs(List.of("ffm", "jni"), "W1"));
+        // W2's epoll rounds: io_uring readiness against C on epoll, and against pollkit's own epoll server.
+        pairs = Ratios.pairs(List.of("c", "pollkit", Runner.W2_URING_READINESS), "W2").stream()
+                .map(p -> p.impl() + "/" + p.vs()).toList();
+        assertEquals(List.of("pollkit/c", "pollkit-io_uring/c", "pollkit-io_uring/pollkit"), pairs);
     }
 
     @Test
