@@ -37,13 +37,16 @@ final class Ratios {
             new Pair("W2", Runner.W2_URING_READINESS, "pollkit"));
 
     /**
-     * A bar for a ratio: {@code impl / vs} of {@code metric} in {@code workload}, on the listed backends (all when
-     * empty), at most {@code bound} (or at least, when {@code atLeast}).
+     * A bar for a ratio: {@code impl / vs} of {@code metric} in {@code workload}, on the listed backends and N (all
+     * when empty), at most {@code bound} (or at least, when {@code atLeast}). With {@code plainCase} only the case
+     * without a sub-case: W2's bars are for one loop, not the {@code loops=2} rows.
      */
-    record Target(String workload, String metric, String impl, String vs, List<String> backends, double bound, boolean atLeast) {
+    record Target(String workload, String metric, String impl, String vs, List<String> backends, List<Integer> ns,
+                  boolean plainCase, double bound, boolean atLeast) {
         boolean applies(Ratio r) {
             return workload.equals(r.workload()) && metric.equals(r.metric()) && impl.equals(r.impl()) && vs.equals(r.vs())
-                    && (backends.isEmpty() || backends.contains(r.backend()));
+                    && (backends.isEmpty() || backends.contains(r.backend())) && (ns.isEmpty() || ns.contains(r.n()))
+                    && (!plainCase || r.kase() == null);
         }
 
         boolean met(double ratio) {
@@ -56,11 +59,11 @@ final class Ratios {
     }
 
     static final List<Target> TARGETS = List.of(
-            new Target("W2", "req_per_cpu_s", "pollkit", "c", List.of("epoll"), 0.97, true),
-            new Target("W2", "p99_us", "pollkit", "c", List.of("epoll"), 1.5, false),
-            new Target("W1", "ns_per_round", "ffm", "c", List.of("epoll", "kqueue"), 1.05, false),
-            new Target("W1", "ns_per_round", "ffm", "c-mt", List.of("select", "poll"), 1.05, false),
-            new Target("W4", "ns_per_call", "ffm", "jni", List.of(), 1.0, false));
+            new Target("W2", "req_per_cpu_s", "pollkit", "c", List.of("epoll"), List.of(50, 500), true, 0.97, true),
+            new Target("W2", "p99_us", "pollkit", "c", List.of("epoll"), List.of(50, 500), true, 1.5, false),
+            new Target("W1", "ns_per_round", "ffm", "c", List.of("epoll", "kqueue"), List.of(), true, 1.05, false),
+            new Target("W1", "ns_per_round", "ffm", "c-mt", List.of("select", "poll"), List.of(), true, 1.05, false),
+            new Target("W4", "ns_per_call", "ffm", "jni", List.of(), List.of(), false, 1.0, false));
 
     /** What the rounds say about a ratio. */
     static final String DIFFERS = "differs", NO_DIFFERENCE = "no difference shown", ONE_ROUND = "one round: no spread";

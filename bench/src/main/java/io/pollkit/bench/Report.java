@@ -56,7 +56,7 @@ public final class Report {
         boolean kqueueDouble = Boolean.TRUE.equals(meta.get("kqueue_is_test_double"));
         List<Charts.Chart> charts = new ArrayList<>(Charts.write(dir.resolve("charts"), figures, kqueueDouble));
         charts.addAll(Charts.ratios(dir.resolve("charts"), ratios));
-        Files.writeString(dir.resolve("results.md"), markdown(meta, figures, charts, ratios));
+        Files.writeString(dir.resolve("results.md"), markdown(meta, figures, results, charts, ratios));
     }
 
     /** Every result of every {@code *.jsonl} in {@code dir}, in file-name order. */
@@ -83,7 +83,9 @@ public final class Report {
 
     // ---- results.md ----
 
-    static String markdown(Map<?, ?> meta, List<Result> results, List<Charts.Chart> charts, List<Ratios.Ratio> ratios) {
+    /** {@code results}: one figure per case and impl; {@code rounds}: every figure as measured, round by round. */
+    static String markdown(Map<?, ?> meta, List<Result> results, List<Result> rounds, List<Charts.Chart> charts,
+                           List<Ratios.Ratio> ratios) {
         StringBuilder md = new StringBuilder();
         md.append("# pollkit benchmarks");
         if (meta.get("profile") != null) md.append(": ").append(meta.get("profile")).append(" run");
@@ -148,6 +150,7 @@ public final class Report {
         for (String n : notes) md.append("- ").append(n).append('\n');
         md.append('\n');
 
+        TargetSummary.markdown(md, results, rounds, ratios);
         RatioTable.markdown(md, meta, ratios, charts);
 
         Map<String, List<Result>> byWorkload = results.stream().filter(Result::isOk)

@@ -1,0 +1,133 @@
+package io.pollkit.bench;
+
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Objects;
+
+/**
+ * results.md's "Targets at a glance": for each of issue 9's bars, how many of the run's cases met it by the median
+ * of their per-round ratios, how many missed it, and of those how many the rounds agree on (the others are within
+ * the run's noise); then W3's bar, which has no rounds (one run per case), and the allocation bar over every Java
+ * benchmark. The ratio table below it has every figure; this is where a reader starts.
+ */
+final class TargetSummary {
+    private TargetSummary() {}
+
+    /** W3's bar: pollkit's tick server within this many times C's p99 deviation and spread, at N=1000 on epoll. */
+    static final double W3_BOUND = 1.5;
+    static final int W3_N = 1000;
+    static final String W3_BACKEND = "epoll";
+    /** One allocation per operation is at least the smallest object: below that, JMH's bookkeeping (see Report). */
+    static final double ALLOC_BOUND = 16;
+
+    /** {@code results}: one figure per case and impl (the rounds combined, {@link Rounds#combine}); {@code rounds}: each round's. */
+    static void markdown(StringBuilder md, List<Result> results, List<Result> rounds, List<Ratios.Ratio> ratios) {
+        List<String[]> rows = new ArrayList<>();
+        Map<Ratios.Target, List<Ratios.Ratio>> byTarget = new LinkedHashMap<>();
+        for (Ratios.Target t : Ratios.TARGETS) byTarget.put(t, new ArrayList<>());
+        for (Ratios.Ratio r : ratios) {
+            Ratios.Target t = r.target();
+            if (t != null) byTarget.get(t).add(r);
+        }
+        byTarget.forEach((t, rs) -> {
+            if (rs.isEmpty()) return;
+            List<String> missed = new ArrayList<>();
+            int met = 0, missedShown = 0;
+            for (Ratios.Ratio r : rs) {
+                if (t.met(r.median())) {
+                    met++;
+                    continue;
+                }
+                boolean shown = r.verdict().equals(Ratios.DIFFERS);
+                if (shown) missedShown++;
+                missed.add(Ratios.caseLabel(r.workload(), r.backend(), r.kase(), r.n(), r.k()) + " "
+                        + RatioTable.ratio(r.median()) + (shown ? "" : "*"));
+            }
+            String where = String.join(", ", t.backends())
+                    + (t.ns().isEmpty() ? "" : (t.backends().isEmpty() ? "" : ", ") + (t.workload().equals("W2") ? "c=" : "N=")
+                       + t.ns().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
+            rows.add(new String[] {t.workload() + " " + t.impl() + " ÷ " + t.vs() + ", " + metricName(t.metric())
+                    + (where.isEmpty() ? "" : " (" + where + ")"),
+                    t.describe(), Integer.toString(rs.size()), Integer.toString(met), Integer.toString(rs.size() - met),
+                    Integer.toString(missedShown), String.join("; ", missed)});
+        });
+        w3(rows, results);
+        alloc(rows, rounds);
+        if (rows.isEmpty()) return;
+
+        md.append("## Targets at a glance\n\n");
+        md.append("Issue 9's bars against this run. W1, W2 and W4: a case **meets** a bar by the median of its per-round ratios; "
+                + "**missed, rounds agree** counts the misses whose rounds' spread is smaller than their distance from 1.00 "
+                + "(*differs* in the ratio table); a miss marked * is within this run's noise (**no difference shown**). "
+                + "W3 has one run per case, so its ratios have no spread. Every figure is in the tables below.\n\n");
+        md.append("| target | bar | cases | met | missed | missed, rounds agree | missed cases |\n");
+        md.append("|---|---|---:|---:|---:|---:|---|\n");
+        for (String[] r : rows) md.append("| ").append(String.join(" | ", r)).append(" |\n");
+        md.append('\n');
+    }
+
+    private static String metricName(String metric) {
+        return switch (metric) {
+            case "req_per_cpu_s" -> "req/CPU-s";
+            case "p99_us" -> "p99 latency";
+            case "ns_per_round" -> "ns/round";
+            case "ns_per_call" -> "ns/call";
+            default -> metric;
+        };
+    }
+
+    /** pollkit's tick server over C's, p99 deviation and p99 spread, quiet and disturbed, at N=1000 on epoll. */
+    private static void w3(List<String[]> rows, List<Result> results) {
+        int cases = 0, met = 0;
+        List<String> missed = new ArrayList<>();
+        for (Result p : results) {
+            if (!p.isOk() || !p.workload().equals("W3") || !"pollkit".equals(p.impl()) || !W3_BACKEND.equals(p.backend())
+                    || !Objects.equals(p.n(), W3_N) || !(p.metric().equals("dev_p99_us") || p.metric().equals("spread_p99_us"))) {
+                continue;
+            }
+            Result c = results.stream().filter(x -> x.isOk() && x.workload().equals("W3") && "c".equals(x.impl())
+                    && Objects.equals(x.backend(), p.backend()) && Objects.equals(x.n(), p.n())
+                    && Objects.equals(x.kase(), p.kase()) && p.metric().equals(x.metric())).findFirst().orElse(null);
+            if (c == null || c.median() == 0) continue;
+            double ratio = p.median() / c.median();
+            cases++;
+            if (ratio <= W3_BOUND) met++;
+            else missed.add(p.kase() + " " + (p.metric().startsWith("dev") ? "deviation" : "spread") + " "
+                    + String.format(Locale.ROOT, "%.2f", ratio));
+        }
+        if (cases == 0) return;
+        rows.add(new String[] {"W3 pollkit ÷ c, p99 deviation and spread, N=" + W3_N + " (" + W3_BACKEND + "), quiet and disturbed",
+                String.format(Locale.ROOT, "≤ %.2f", W3_BOUND), Integer.toString(cases), Integer.toString(met),
+                Integer.toString(cases - met), "one run", String.join("; ", missed)});
+    }
+
+    /**
+     * Every pollkit benchmark of W1 and W4 below one object per operation, in its best round: an allocation on every
+     * operation shows in every round, while JMH's own allocations, which come per unit of time, weigh per operation as
+     * much as an operation is slow (a poll over 9000 fds takes a millisecond) and vary from fork to fork.
+     * java.nio's Selector ({@code nio}) is there for comparison and allocates by design.
+     */
+    private static void alloc(List<String[]> rows, List<Result> rounds) {
+        Map<List<Object>, Double> best = new LinkedHashMap<>();
+        for (Result r : rounds) {
+            if (!r.isOk() || r.allocBytesPerOp() == null || r.impl().equals("nio")) continue;
+            best.merge(Arrays.asList(r.workload(), r.backend(), r.kase(), r.n(), r.k(), r.impl()), r.allocBytesPerOp(), Math::min);
+        }
+        if (best.isEmpty()) return;
+        List<String> missed = new ArrayList<>();
+        best.forEach((key, bytes) -> {
+            if (bytes >= ALLOC_BOUND) {
+                missed.add(Ratios.caseLabel((String) key.get(0), (String) key.get(1), (String) key.get(2), (Integer) key.get(3),
+                        (Integer) key.get(4)) + " " + key.get(5) + " " + Report.fmt(bytes) + " B/op");
+            }
+        });
+        rows.add(new String[] {"W1, W4: every pollkit benchmark (not `nio`) allocates nothing per operation",
+                String.format(Locale.ROOT, "< %.0f B/op", ALLOC_BOUND), Integer.toString(best.size()),
+                Integer.toString(best.size() - missed.size()), Integer.toString(missed.size()), "best round",
+                String.join("; ", missed)});
+    }
+}
