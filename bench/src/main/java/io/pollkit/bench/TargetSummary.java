@@ -7,11 +7,12 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
+import java.util.stream.Collectors;
 
 /**
  * results.md's "Targets at a glance": for each of issue 9's bars, how many of the run's cases met it by the median
  * of their per-round ratios, how many missed it, and of those how many the rounds agree on (the others are within
- * the run's noise); then W3's bar, which has no rounds (one run per case), and the allocation bar over every Java
+ * the run's noise); then W3's bar, which has no rounds (one run per case), and the allocation bar over every pollkit
  * benchmark. The ratio table below it has every figure; this is where a reader starts.
  */
 final class TargetSummary {
@@ -49,7 +50,7 @@ final class TargetSummary {
             }
             String where = String.join(", ", t.backends())
                     + (t.ns().isEmpty() ? "" : (t.backends().isEmpty() ? "" : ", ") + (t.workload().equals("W2") ? "c=" : "N=")
-                       + t.ns().stream().map(String::valueOf).collect(java.util.stream.Collectors.joining(", ")));
+                       + t.ns().stream().map(String::valueOf).collect(Collectors.joining(", ")));
             rows.add(new String[] {t.workload() + " " + t.impl() + " ÷ " + t.vs() + ", " + metricName(t.metric())
                     + (where.isEmpty() ? "" : " (" + where + ")"),
                     t.describe(), Integer.toString(rs.size()), Integer.toString(met), Integer.toString(rs.size() - met),
