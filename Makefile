@@ -84,7 +84,7 @@ kqueue-double:
 # the tick servers (W3), in the same run, into bench/results/<timestamp>/ (results.md, results.json, charts/); W1, W2
 # and W4 in interleaved rounds, reported as the median of the per-round ratios to C with their spread.
 # Not part of `make test` (the bench module's own tests are). What they measure: docs/WORKLOADS.md. bench: about
-# 13 minutes; bench-full: every parameter of docs/WORKLOADS.md, about 1 h 40 min (it prints its estimate at the start);
+# 15 minutes; bench-full: every parameter of docs/WORKLOADS.md, about 1 h 45 min (it prints its estimate at the start);
 # bench-smoke: one case of each workload, proves the pipeline. Runs go to bench/results/, which git ignores.
 # Linux has no kqueue: the kqueue figures go through the C test double (epoll underneath) unless
 # POLLKIT_KQUEUE_LIB names another library; `make bench POLLKIT_KQUEUE_LIB=` leaves kqueue out.

@@ -96,7 +96,7 @@ public final class Runner {
             // Two rounds, so that the ratio pipeline runs too.
             case "smoke" -> new Profile(name, 2, 1, 100, 1, 100, List.of(10), List.of(1), 3, 20, true,
                     new Load(List.of(50), 1, 1, 2, List.of(10), 20, 2, false));
-            // About 13 minutes on 2 idle cores (W1/W4 8, W2 1.5, W3 3): the headline cases, three rounds.
+            // About 15 minutes on 2 idle cores (W1/W4 8, W2 3, W3 3): the headline cases, three rounds.
             case "quick" -> new Profile(name, 3, 2, 500, 3, 500, List.of(10, 1000), List.of(1), 5, 100, false,
                     new Load(List.of(50), 3, 5, 3, List.of(100), 50, 3, true));
             case "full" -> new Profile(name, 5, 2, 1000, 3, 1000, List.of(10, 100, 1000, 9000), List.of(1, 10), 10, 200, false,
@@ -246,7 +246,7 @@ public final class Runner {
             W3 (tick fan-out: N clients timestamping ticks); writes bench/results/<timestamp>/ (results.md, results.json,
             charts/*.svg), copied to bench/results/latest/ (except smoke runs). Exit 1 if a case failed.
               --profile  smoke: one case of each workload, as short as can be, 2 rounds; quick (default): 3 rounds
-                         of W1 N=10,1000 K=1 and W4, W2 c=50 3 x 5 s, W3 N=100 quiet and disturbed, ~13 min; full:
+                         of W1 N=10,1000 K=1 and W4, W2 c=50 3 x 5 s, W3 N=100 quiet and disturbed, ~15 min; full:
                          every parameter, 5 rounds (it prints its estimated duration at the start)
               --filter   only the cases whose label matches, e.g. 'W1 .* epoll', '^W2', 'W3 .* disturbed' (see --list)
               --jni      auto: add the JNI run when target/native/libpollkit-jni.so exists; off: never
