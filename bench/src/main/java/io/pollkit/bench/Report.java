@@ -10,7 +10,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
-import java.util.function.Function;
 import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
@@ -223,10 +222,6 @@ public final class Report {
         for (String h : head) md.append(h.equals("impl") || h.equals("call") || h.equals("backend") ? "---|" : "---:|");
         md.append('\n');
 
-        Function<Result, Result> cOf = r -> all.stream().filter(c -> c.isOk() && c.impl().equals("c")
-                && c.workload().equals(r.workload()) && Objects.equals(c.metric(), r.metric())
-                && Objects.equals(c.backend(), r.backend()) && Objects.equals(c.kase(), r.kase())
-                && Objects.equals(c.n(), r.n()) && Objects.equals(c.k(), r.k())).findFirst().orElse(null);
         for (Result r : sorted) {
             List<String> cells = new ArrayList<>();
             if (hasCase) cells.add(r.kase() == null ? "" : r.kase());
@@ -236,7 +231,7 @@ public final class Report {
             cells.add(r.impl());
             cells.add("**" + fmt(r.median()) + "**");
             cells.add(fmt(r.min()) + " .. " + fmt(r.max()));
-            Result c = cOf.apply(r);
+            Result c = cOf(all, r);
             Ratios.Ratio byRounds = r.impl().equals("c") ? null : Ratios.find(ratios, r, "c");
             if (byRounds != null) {   // the median of the rounds' ratios, not the ratio of the medians
                 cells.add(String.format(Locale.ROOT, "%.2f", byRounds.median()));
@@ -246,6 +241,14 @@ public final class Report {
             if (hasAlloc) cells.add(r.allocBytesPerOp() == null ? "—" : String.format(Locale.ROOT, "%.2f", r.allocBytesPerOp()));
             md.append("| ").append(String.join(" | ", cells)).append(" |\n");
         }
+    }
+
+    /** C's figure of {@code r}'s workload, metric, backend, case, N and K in {@code all}, or null. */
+    static Result cOf(List<Result> all, Result r) {
+        return all.stream().filter(c -> c.isOk() && c.impl().equals("c")
+                && c.workload().equals(r.workload()) && Objects.equals(c.metric(), r.metric())
+                && Objects.equals(c.backend(), r.backend()) && Objects.equals(c.kase(), r.kase())
+                && Objects.equals(c.n(), r.n()) && Objects.equals(c.k(), r.k())).findFirst().orElse(null);
     }
 
     /** A figure with as many digits as are worth reading: 0.93, 12.4, 1234, 123457. */

@@ -48,11 +48,13 @@ final class TargetSummary {
                 missed.add(Ratios.caseLabel(r.workload(), r.backend(), r.kase(), r.n(), r.k()) + " "
                         + RatioTable.ratio(r.median()) + (shown ? "" : "*"));
             }
-            String where = String.join(", ", t.backends())
-                    + (t.ns().isEmpty() ? "" : (t.backends().isEmpty() ? "" : ", ") + (t.workload().equals("W2") ? "c=" : "N=")
-                       + t.ns().stream().map(String::valueOf).collect(Collectors.joining(", ")));
+            List<String> where = new ArrayList<>(t.backends());
+            if (!t.ns().isEmpty()) {
+                where.add((t.workload().equals("W2") ? "c=" : "N=")
+                        + t.ns().stream().map(String::valueOf).collect(Collectors.joining(", ")));
+            }
             rows.add(new String[] {t.workload() + " " + t.impl() + " ÷ " + t.vs() + ", " + metricName(t.metric())
-                    + (where.isEmpty() ? "" : " (" + where + ")"),
+                    + (where.isEmpty() ? "" : " (" + String.join(", ", where) + ")"),
                     t.describe(), Integer.toString(rs.size()), Integer.toString(met), Integer.toString(rs.size() - met),
                     Integer.toString(missedShown), String.join("; ", missed)});
         });
@@ -90,9 +92,7 @@ final class TargetSummary {
                     || !Objects.equals(p.n(), W3_N) || !(p.metric().equals("dev_p99_us") || p.metric().equals("spread_p99_us"))) {
                 continue;
             }
-            Result c = results.stream().filter(x -> x.isOk() && x.workload().equals("W3") && "c".equals(x.impl())
-                    && Objects.equals(x.backend(), p.backend()) && Objects.equals(x.n(), p.n())
-                    && Objects.equals(x.kase(), p.kase()) && p.metric().equals(x.metric())).findFirst().orElse(null);
+            Result c = Report.cOf(results, p);
             if (c == null || c.median() == 0) continue;
             double ratio = p.median() / c.median();
             cases++;
