@@ -208,18 +208,55 @@ final class IoUringPoller implements Poller {
 
     // ---- waiting ----
 
+    /*
+     * One method with one hand-out point, on purpose: its bytecode is larger than C2's FreqInlineSize (325 bytes),
+     * so the JIT compiles it on its own rather than inlining it, with the ring's accesses and io_uring_enter's
+     * downcall, into its caller. Inlined, it could use up the caller's node budget (NodeCountInliningCutoff), and the
+     * caller's own downcalls after it then allocated the slice of the errno capture segment that the JDK makes on
+     * every call and escape analysis otherwise removes (docs/DESIGN.md, "Kept out of line").
+     */
     @Override
     public int poll(Events events, long timeoutMillis) throws IOException {
         events.clear();
         wakerFired = false;
         if (ring == null) ring = openRing();
-        applyChanges();    // before the hand-out below: an fd handed out now is looked at again by the next poll
-        deliver(events);   // the fds a full buffer left out come first
-        boolean wait = events.size() == 0 && timeoutMillis != 0;
         long timeoutNanos = timeoutMillis < 0 ? -1 : Timeouts.clamp(timeoutMillis) * 1_000_000;
         long deadline = System.nanoTime() + timeoutNanos;
+        boolean first = true, wait = false;
+        int r = 0;
+        applyChanges();   // before the hand-out below: an fd handed out now is looked at again by the next poll
         for (;;) {
-            int r;
+            // Hands out gathered readiness, oldest first, while the buffer has room: first what a full buffer left
+            // out last time, then what the wait below brought.
+            while (!ready.isEmpty() && events.size() < events.capacity()) {
+                int fd = ready.poll();
+                if ((st[fd] & QUEUED) == 0) continue;   // dropped by modify or unregister since
+                st[fd] &= ~QUEUED;
+                int bits = pending[fd];
+                pending[fd] = 0;
+                events.add(tokens[fd], bits);
+                int interest = interests[fd];
+                if ((interest & ONESHOT) != 0) {
+                    st[fd] |= SPENT;
+                } else if (!edge(interest) && (st[fd] & ARMED) == 0) {
+                    scheduleArm(fd);   // level-triggered: looked at again by the next wait
+                }
+            }
+            if (first) {
+                first = false;
+                wait = events.size() == 0 && timeoutMillis != 0;
+            } else {
+                // Returns on events, a wakeup, no wait asked, or a wait that ended with no CQE at all: its timeout
+                // passed or a signal came (EINTR, which a submission in the same call hides), and the caller
+                // recomputes its timeout. CQEs that only change the poller's own state (a removal, a parked fd, a
+                // stale generation) mean waiting again for the rest of the time.
+                if (events.size() > 0 || wakerFired || !wait || r == Results.INTERRUPTED || reaped == 0) break;
+                if (timeoutNanos >= 0) {
+                    timeoutNanos = deadline - System.nanoTime();
+                    if (timeoutNanos <= 0) break;
+                }
+                applyChanges();   // what those CQEs called for (nothing was handed out in this poll)
+            }
             if (!wait) {
                 r = ring.submit();
             } else if (timeoutNanos < 0) {
@@ -231,20 +268,7 @@ final class IoUringPoller implements Poller {
             }
             reaped = 0;
             ring.reap(sink);
-            if (wakerFired) {
-                waker.drain();
-            }
-            deliver(events);
-            // Returns on events, a wakeup, no wait asked, or a wait that ended with no CQE at all: its timeout
-            // passed or a signal came (EINTR, which a submission in the same call hides), and the caller
-            // recomputes its timeout. CQEs that only change the poller's own state (a removal, a parked fd, a
-            // stale generation) mean waiting again for the rest of the time.
-            if (events.size() > 0 || wakerFired || !wait || r == Results.INTERRUPTED || reaped == 0) break;
-            if (timeoutNanos >= 0) {
-                timeoutNanos = deadline - System.nanoTime();
-                if (timeoutNanos <= 0) break;
-            }
-            applyChanges();   // what those CQEs called for (nothing was handed out in this poll)
+            if (wakerFired) waker.drain();
         }
         return events.size();
     }
@@ -258,24 +282,6 @@ final class IoUringPoller implements Poller {
             // SUBMIT_ALL (5.18): without it a failed SQE (a closed fd) stops the rest of a batch until the next
             // enter; they are not lost, only a wait later.
             return Ring.open(SQ_ENTRIES, CQ_ENTRIES, IORING_SETUP_CQSIZE() | Ring.eventLoopFlags());
-        }
-    }
-
-    /** Hands out gathered readiness, oldest first, while the buffer has room. */
-    private void deliver(Events events) {
-        while (!ready.isEmpty() && events.size() < events.capacity()) {
-            int fd = ready.poll();
-            if ((st[fd] & QUEUED) == 0) continue;   // dropped by modify or unregister since
-            st[fd] &= ~QUEUED;
-            int bits = pending[fd];
-            pending[fd] = 0;
-            events.add(tokens[fd], bits);
-            int interest = interests[fd];
-            if ((interest & ONESHOT) != 0) {
-                st[fd] |= SPENT;
-            } else if (!edge(interest) && (st[fd] & ARMED) == 0) {
-                scheduleArm(fd);   // level-triggered: looked at again by the next wait
-            }
         }
     }
 
