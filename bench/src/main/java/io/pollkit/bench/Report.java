@@ -149,7 +149,7 @@ public final class Report {
         for (String n : notes) md.append("- ").append(n).append('\n');
         md.append('\n');
 
-        TargetSummary.markdown(md, results, rounds, ratios);
+        TargetSummary.markdown(md, meta, results, rounds, ratios);
         RatioTable.markdown(md, meta, ratios, charts);
 
         Map<String, List<Result>> byWorkload = results.stream().filter(Result::isOk)

@@ -70,6 +70,11 @@ public final class Runner {
                     rounds, warmupIterations, warmupMs,
                     iterations, iterationMs, cSamples, cSampleMs, load.describe());
         }
+
+        /** How long one JMH fork warms its benchmark up before measuring it. */
+        long warmupTotalMs() {
+            return (long) warmupIterations * warmupMs;
+        }
     }
 
     /**
@@ -549,6 +554,8 @@ public final class Runner {
         meta.put("clk_tck", ServerProcess.CLK_TCK);
         meta.put("rlimit_nofile", nofile == Long.MAX_VALUE ? -1 : nofile);   // raised in the constructor: W3's clients live here
         meta.put("w3_interval_ms", W3_INTERVAL_MS);
+        meta.put(TargetSummary.WARMUP_MS, profile.warmupTotalMs());
+        meta.put(TargetSummary.C2_THRESHOLD, TargetSummary.c2InvocationThreshold());
         writeMeta(meta);
 
         System.out.printf(Locale.ROOT, "pollkit bench, profile %s: %d cases (%d skipped) -> %s%n", profile.name(), runnable,

@@ -72,4 +72,28 @@ class TargetSummaryTest {
         assertFalse(summary.contains("0.500"), summary);  // nor W2's c=1 and loops=2 rows
         assertFalse(summary.contains("64.0"), summary);  // nor nio, which allocates by design
     }
+
+    @Test
+    void anAllocationOfAForkTooShortForC2IsListedNotCounted(@TempDir Path dir) throws Exception {
+        // 5 s of warm-up and C2 at 5000 invocations: a round of 2 ms makes 2500 warm-up rounds, one of 100 us 50000.
+        Files.writeString(dir.resolve("meta.json"), "{\"profile\":\"test\",\"" + TargetSummary.WARMUP_MS + "\":5000,\""
+                + TargetSummary.C2_THRESHOLD + "\":5000}\n");
+        List<String> w1 = new ArrayList<>();
+        for (int r = 1; r <= 3; r++) {
+            w1.add(line("W1", "c", "poll", 9000, 1, null, "ns_per_round", 2_000_000, null, r, "lower"));
+            w1.add(line("W1", "ffm", "poll", 9000, 1, null, "ns_per_round", 2_000_000, 140.0, r, "lower"));
+            w1.add(line("W1", "c", "epoll", 9000, 1, null, "ns_per_round", 100_000, null, r, "lower"));
+            w1.add(line("W1", "ffm", "epoll", 9000, 1, null, "ns_per_round", 100_000, 40.0, r, "lower"));
+            w1.add(line("W1", "ffm", "epoll", 10, 1, null, "ns_per_round", 1_000, 0.1, r, "lower"));
+        }
+        Files.writeString(dir.resolve("w1.jsonl"), String.join("\n", w1) + "\n");
+
+        Report.generate(dir);
+
+        String md = Files.readString(dir.resolve("results.md"));
+        assertTrue(md.contains("| W1, W4: every pollkit benchmark (not `nio`) allocates nothing per operation | < 16 B/op | 2 | 1 | 1 "
+                + "| best round | epoll N=9000 K=1 ffm 40.0 B/op. Not counted, their warm-up ran fewer rounds than C2's "
+                + "invocation threshold (5000) and their once-per-round calls were still C1 code, without escape analysis: "
+                + "poll N=9000 K=1 ffm 140.0 B/op (2500 rounds) |"), md);
+    }
 }
