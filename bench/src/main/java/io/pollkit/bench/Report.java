@@ -98,7 +98,8 @@ public final class Report {
                 + "tables each figure is the median of the rounds' medians (W3: of its one run) with the [min .. max] of\n"
                 + "every sample, and **×C** is the median of the per-round ratios to the C baseline (`native/baselines`) of\n"
                 + "the same workload, backend, N, K and call (1.00: as fast as C; 2.00: twice C's time). **B/op** is what\n"
-                + "the benchmark allocated per operation (JMH `-prof gc`, `gc.alloc.rate.norm`); C allocates nothing. An\n"
+                + "the benchmark allocated per operation (JMH `-prof gc`, `gc.alloc.rate.norm`, the median over a fork's\n"
+                + "measurement iterations: the last one also counts the benchmark's tear-down); C allocates nothing. An\n"
                 + "allocation on every operation costs at least 16 B/op (the smallest object), so a figure below that is\n"
                 + "JMH's own per-iteration bookkeeping or a rare allocation spread over the operations. The machine is shared\n"
                 + "and noisy: read ratios measured side by side, not single times.\n\n");
