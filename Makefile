@@ -14,7 +14,7 @@ MVN_ARGS ?=
 MVN := JAVA_HOME=$(JDK) mvn -B -ntp $(MVN_ARGS)
 NATIVE_OUT := $(CURDIR)/target/native
 
-.PHONY: build install example test soak run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar profile wrk clean jdk
+.PHONY: build install example test soak run bindings native kqueue-double jni bench bench-full bench-smoke bench-jar profile async-profiler wrk clean jdk
 
 # The library into the local Maven repository (with its -sources and -javadoc jars), then target/pollkit.jar.
 build: install
@@ -102,11 +102,25 @@ bench-full: build native bench-jar wrk
 bench-smoke: build native bench-jar wrk
 	$(BENCH_RUN) --profile=smoke $(BENCH_ARGS)
 
-# Where W2's CPU per request goes, pollkit's http server beside C's: per-thread CPU, JFR's hot methods, GC and
-# safepoints, syscalls per request under strace (bench/profile --help). PROFILE_ARGS passes flags, e.g. "--c=500".
-profile: build native wrk
+# Where W2's CPU per request goes, pollkit's http server beside C's: per-thread CPU, JFR's hot methods, async-profiler's
+# split of the CPU (itimer mode: no perf counters needed), GC and safepoints, syscalls per request under strace
+# (bench/profile --help). PROFILE_ARGS passes flags, e.g. "--c=500".
+profile: build native wrk async-profiler
 	@command -v strace >/dev/null || { [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null && apt-get install -y -qq strace >/dev/null; } || true
 	bench/profile $(PROFILE_ARGS)
+
+# async-profiler's agent for `make profile`, from its Maven Central jar (tools.profiler:async-profiler), which carries
+# the native library for each platform. A failed download only costs that step: bench/profile says it skipped it.
+ASYNC_PROFILER_VERSION := 4.0
+ASYNC_PROFILER_DIR := target/async-profiler
+ASYNC_PROFILER_PLATFORM := linux-$(subst x86_64,x64,$(subst aarch64,arm64,$(shell uname -m)))
+async-profiler: jdk
+	@[[ -f $(ASYNC_PROFILER_DIR)/libasyncProfiler.so ]] || { \
+		$(MVN) -q dependency:copy -Dartifact=tools.profiler:async-profiler:$(ASYNC_PROFILER_VERSION) \
+			-DoutputDirectory=$(ASYNC_PROFILER_DIR) -Dmdep.stripVersion=true \
+		&& cd $(ASYNC_PROFILER_DIR) && $(JDK)/bin/jar xf async-profiler.jar $(ASYNC_PROFILER_PLATFORM)/libasyncProfiler.so \
+		&& mv $(ASYNC_PROFILER_PLATFORM)/libasyncProfiler.so . && rmdir $(ASYNC_PROFILER_PLATFORM); \
+	} || echo "make: async-profiler not fetched; bench/profile will skip its step" >&2
 
 # W2's load generator, Debian's wrk: installed when missing if this runs as root with apt-get; otherwise the
 # runner skips W2 and says why. Never fails the build.
