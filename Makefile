@@ -103,10 +103,13 @@ bench-smoke: build native bench-jar wrk
 	$(BENCH_RUN) --profile=smoke $(BENCH_ARGS)
 
 # Where W2's CPU per request goes, pollkit's http server beside C's: per-thread CPU, JFR's hot methods, async-profiler's
-# split of the CPU (itimer mode: no perf counters needed), GC and safepoints, syscalls per request under strace
-# (bench/profile --help). PROFILE_ARGS passes flags, e.g. "--c=500".
+# split of the CPU (itimer mode), perf's split by code for both servers (software cpu-clock: no hardware counters
+# needed), GC and safepoints, syscalls per request under strace (bench/profile --help). strace and perf are installed
+# when missing if this runs as root with apt-get; a missing perf only skips its step. PROFILE_ARGS passes flags, e.g.
+# "--c=500".
 profile: build native wrk async-profiler
 	@command -v strace >/dev/null || { [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null && apt-get install -y -qq strace >/dev/null; } || true
+	@command -v perf >/dev/null || { [[ $$(id -u) == 0 ]] && command -v apt-get >/dev/null && apt-get install -y -qq linux-perf >/dev/null; } || true
 	bench/profile $(PROFILE_ARGS)
 
 # async-profiler's agent for `make profile`, from its Maven Central jar (tools.profiler:async-profiler), which carries

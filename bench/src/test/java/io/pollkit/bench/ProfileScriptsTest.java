@@ -16,12 +16,13 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import static org.junit.jupiter.api.Assumptions.assumeTrue;
 
 /**
- * bench/profile-categories.awk, which sorts async-profiler's stacks into where the CPU went for {@code make profile}:
- * run on stacks shaped like the ones async-profiler writes for pollkit's http server (thread first, a critical
- * downcall's native frames cut off from their Java caller, the JDK's stubs and errno capture, the JIT's threads).
+ * The awk scripts behind {@code make profile}'s splits of a server's CPU, run on input shaped like their tools' output:
+ * bench/profile-categories.awk on async-profiler's collapsed stacks of pollkit's http server (thread first, a critical
+ * downcall's native frames cut off from their Java caller, the JDK's stubs and errno capture, the JIT's threads), and
+ * bench/profile-perf-dso.awk on {@code perf report --sort dso -F sample,dso} of either server.
  */
-class ProfileCategoriesTest {
-    private static final Path SCRIPT = Path.of("profile-categories.awk");
+class ProfileScriptsTest {
+    private static final Path CATEGORIES = Path.of("profile-categories.awk"), PERF_DSO = Path.of("profile-perf-dso.awk");
 
     @Test
     void eachStackGoesWhereItsTopFrameAndThreadSay() throws Exception {
@@ -38,7 +39,7 @@ class ProfileCategoriesTest {
                 "[main tid=5];io/pollkit/cli/Main.main;[vdso] 1",
                 "[C2 CompilerThre tid=9];start_thread;CompileBroker::invoke_compiler_on_method;Node::Node 3",
                 "[GC Thread#0 tid=7];start_thread;WorkerThread::run 1") + "\n";
-        Map<String, String> rows = rows(run(stacks, "-v", "us_per_request=10"));
+        Map<String, String> rows = rows(run(CATEGORIES, stacks, "-v", "us_per_request=10"));
 
         assertEquals("84 | 84.0% | 8.40", rows.get("syscalls: kernel time and libc's wrapper"), "send, recv and epoll_wait");
         assertEquals("3 | 3.0% | 0.30", rows.get("downcall stubs and method handles (the JDK's)"));
@@ -54,14 +55,37 @@ class ProfileCategoriesTest {
 
     @Test
     void withoutARequestCountItGivesSharesOnly() throws Exception {
-        Map<String, String> rows = rows(run("[main tid=5];recv 3\n[main tid=5];io/pollkit/server/Peer.write 1\n"));
+        Map<String, String> rows = rows(run(CATEGORIES, "[main tid=5];recv 3\n[main tid=5];io/pollkit/server/Peer.write 1\n"));
         assertEquals("3 | 75.0%", rows.get("syscalls: kernel time and libc's wrapper"));
         assertEquals("4 | 100%", rows.get("all"));
     }
 
     @Test
     void noStacksSaySo() throws Exception {
-        assertEquals("(no samples)", run("").strip());
+        assertEquals("(no samples)", run(CATEGORIES, "").strip());
+    }
+
+    @Test
+    void perfSamplesGoToTheCodeTheyLandedIn() throws Exception {
+        String report = String.join("\n",
+                "# Samples: 40K of event 'cpu-clock'",
+                "#",
+                "          3181  [JIT] tid 27160  ",
+                "         27014  [kernel.kallsyms]",
+                "           118  [vdso]           ",
+                "          3685  libc.so.6        ",
+                "           257  libjvm.so        ",
+                "           745  http-hello       ",
+                "             0  ",
+                "") + "\n";
+        Map<String, String> split = new LinkedHashMap<>();
+        for (String line : run(PERF_DSO, report, "-v", "us=35000").strip().split("\n")) {
+            String[] f = line.split(" ", 2);
+            split.put(f[0], f[1]);
+        }
+        assertEquals(Map.of("jit", "3181 3181.0000", "kernel", "27014 27014.0000", "vdso", "118 118.0000",
+                "libc", "3685 3685.0000", "jvm", "257 257.0000", "program", "745 745.0000"), split,
+                "35000 samples in all, 35000 µs: a sample is 1 µs");
     }
 
     /** The table's rows: the first cell, and the others joined by " | ". */
@@ -75,19 +99,19 @@ class ProfileCategoriesTest {
         return rows;
     }
 
-    private static String run(String stacks, String... vars) throws IOException, InterruptedException {
-        assumeTrue(Files.isRegularFile(SCRIPT), "no " + SCRIPT.toAbsolutePath() + " (the test runs from bench/)");
-        Path in = Files.createTempFile("stacks", ".collapsed");
+    private static String run(Path script, String input, String... vars) throws IOException, InterruptedException {
+        assumeTrue(Files.isRegularFile(script), "no " + script.toAbsolutePath() + " (the test runs from bench/)");
+        Path in = Files.createTempFile("profile", ".txt");
         try {
-            Files.writeString(in, stacks);
+            Files.writeString(in, input);
             List<String> argv = new java.util.ArrayList<>(List.of("awk"));
             argv.addAll(List.of(vars));
-            argv.addAll(List.of("-f", SCRIPT.toString(), in.toString()));
+            argv.addAll(List.of("-f", script.toString(), in.toString()));
             Process p;
             try {
                 p = new ProcessBuilder(argv).redirectErrorStream(true).start();
             } catch (IOException e) {
-                System.out.println("SKIPPED ProfileCategoriesTest: no awk to run the script with (" + e.getMessage() + ")");
+                System.out.println("SKIPPED ProfileScriptsTest: no awk to run the script with (" + e.getMessage() + ")");
                 assumeTrue(false, "no awk");
                 throw e;
             }
