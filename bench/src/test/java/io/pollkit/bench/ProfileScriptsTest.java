@@ -19,10 +19,12 @@ import static org.junit.jupiter.api.Assumptions.assumeTrue;
  * The awk scripts behind {@code make profile}'s splits of a server's CPU, run on input shaped like their tools' output:
  * bench/profile-categories.awk on async-profiler's collapsed stacks of pollkit's http server (thread first, a critical
  * downcall's native frames cut off from their Java caller, the JDK's stubs and errno capture, the JIT's threads), and
- * bench/profile-perf-dso.awk on {@code perf report --sort dso -F sample,dso} of either server.
+ * bench/profile-perf-dso.awk on {@code perf report --sort dso -F sample,dso} of either server, and
+ * bench/profile-side-by-side.awk on the two servers' splits.
  */
 class ProfileScriptsTest {
-    private static final Path CATEGORIES = Path.of("profile-categories.awk"), PERF_DSO = Path.of("profile-perf-dso.awk");
+    private static final Path CATEGORIES = Path.of("profile-categories.awk"), PERF_DSO = Path.of("profile-perf-dso.awk"),
+            SIDE_BY_SIDE = Path.of("profile-side-by-side.awk");
 
     @Test
     void eachStackGoesWhereItsTopFrameAndThreadSay() throws Exception {
@@ -88,11 +90,25 @@ class ProfileScriptsTest {
                 "35000 samples in all, 35000 µs: a sample is 1 µs");
     }
 
+    @Test
+    void sideBySideGroupsEachServersOwnCodeAndGivesShares() throws Exception {
+        String c = "program 5 0.6000\nkernel 80 8.0000\nlibc 10 1.4000\n";
+        String pollkit = "kernel 70 7.0000\njit 20 2.0000\nlibc 10 1.0000\njvm 1 0.5000\nvdso 1 0.5000\n";
+        Map<String, String> rows = rows(run(SIDE_BY_SIDE, List.of(c, pollkit)));
+        assertEquals("8.00 | 80.0% | 7.00 | 63.6% | -1.00", rows.get("the kernel"));
+        assertEquals("1.40 | 14.0% | 1.00 | 9.1% | -0.40", rows.get("libc"));
+        assertEquals("0.60 | 6.0% | 3.00 | 27.3% | +2.40",
+                rows.get("the server's own code (C: its binary; pollkit: JIT code, libjvm, vDSO)"),
+                "C's binary against pollkit's JIT code, libjvm and vDSO together");
+        assertEquals("10.00 | 100% | 11.00 | 100% | +1.00", rows.get("all"));
+        assertTrue(!rows.containsKey("other"), "a row neither server has is left out");
+    }
+
     /** The table's rows: the first cell, and the others joined by " | ". */
     private static Map<String, String> rows(String table) {
         Map<String, String> rows = new LinkedHashMap<>();
         for (String line : table.split("\n")) {
-            if (!line.startsWith("| ") || line.startsWith("| where") || line.startsWith("|---")) continue;
+            if (!line.startsWith("| ") || line.startsWith("| where") || line.startsWith("| code") || line.startsWith("|---")) continue;
             String[] cells = line.substring(2, line.length() - 2).split(" \\| ", 2);
             rows.put(cells[0], cells[1]);
         }
@@ -100,13 +116,23 @@ class ProfileScriptsTest {
     }
 
     private static String run(Path script, String input, String... vars) throws IOException, InterruptedException {
+        return run(script, List.of(input), vars);
+    }
+
+    /** Runs {@code script} on one file per input, in order. */
+    private static String run(Path script, List<String> inputs, String... vars) throws IOException, InterruptedException {
         assumeTrue(Files.isRegularFile(script), "no " + script.toAbsolutePath() + " (the test runs from bench/)");
-        Path in = Files.createTempFile("profile", ".txt");
+        List<Path> files = new java.util.ArrayList<>();
         try {
-            Files.writeString(in, input);
+            for (String input : inputs) {
+                Path in = Files.createTempFile("profile", ".txt");
+                files.add(in);
+                Files.writeString(in, input);
+            }
             List<String> argv = new java.util.ArrayList<>(List.of("awk"));
             argv.addAll(List.of(vars));
-            argv.addAll(List.of("-f", script.toString(), in.toString()));
+            argv.addAll(List.of("-f", script.toString()));
+            for (Path in : files) argv.add(in.toString());
             Process p;
             try {
                 p = new ProcessBuilder(argv).redirectErrorStream(true).start();
@@ -120,7 +146,7 @@ class ProfileScriptsTest {
             assertEquals(0, p.exitValue(), out);
             return out;
         } finally {
-            Files.delete(in);
+            for (Path in : files) Files.delete(in);
         }
     }
 }
