@@ -6,6 +6,7 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -122,14 +123,14 @@ class ProfileScriptsTest {
     /** Runs {@code script} on one file per input, in order. */
     private static String run(Path script, List<String> inputs, String... vars) throws IOException, InterruptedException {
         assumeTrue(Files.isRegularFile(script), "no " + script.toAbsolutePath() + " (the test runs from bench/)");
-        List<Path> files = new java.util.ArrayList<>();
+        List<Path> files = new ArrayList<>();
         try {
             for (String input : inputs) {
                 Path in = Files.createTempFile("profile", ".txt");
                 files.add(in);
                 Files.writeString(in, input);
             }
-            List<String> argv = new java.util.ArrayList<>(List.of("awk"));
+            List<String> argv = new ArrayList<>(List.of("awk"));
             argv.addAll(List.of(vars));
             argv.addAll(List.of("-f", script.toString()));
             for (Path in : files) argv.add(in.toString());
